@@ -1,0 +1,100 @@
+"""Service settings: a TOML file plus IMAPAPI_* environment variables (environment wins)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_ENV = "IMAPAPI_CONFIG"
+
+
+class Settings(BaseSettings):
+    """Process-level configuration. Runtime settings (webhook URL...) live in the store."""
+
+    model_config = SettingsConfigDict(env_prefix="IMAPAPI_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
+    port: int = Field(3000, ge=1, le=65535, description="Port the HTTP API listens on.")
+    data_dir: Path = Field(
+        Path("./data"), description="Directory of the SQLite database and the generated key file."
+    )
+    secret: str | None = Field(
+        None,
+        description="Key material for encrypting secrets at rest. When unset, a random key is "
+        "generated into DATA_DIR/secret.key (mode 0600) on first start.",
+    )
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    insecure: bool = Field(
+        False, description="Serve /v1 without API tokens. Only for local development."
+    )
+    redis_url: str | None = Field(None, description="Redis URL for the distributed store.")
+
+    # Connection tuning.
+    max_concurrent_logins: int = Field(64, ge=1, description="Logins in flight at once, overall.")
+    max_logins_per_host: int = Field(16, ge=1, description="Logins in flight per mail host.")
+    imap_timeout: float = Field(30.0, gt=0, description="Seconds to wait for an IMAP response.")
+    connect_timeout: float = Field(10.0, gt=0, description="Seconds to open a connection.")
+    command_idle_close: float = Field(
+        60.0, gt=0, description="Seconds before an unused command connection is closed."
+    )
+    api_gateway_timeout: float = Field(
+        1.5, gt=0, description="Seconds an API call waits for a connection before a 503."
+    )
+    status_poll_interval: float = Field(
+        30.0, gt=0, description="Seconds between STATUS polls of folders without NOTIFY."
+    )
+    idle_restart: float = Field(
+        25 * 60.0, gt=0, description="Re-issue IDLE before the server's 29-minute limit (RFC 2177)."
+    )
+    protocol_log_bytes: int = Field(
+        16384, ge=0, description="Bytes of IMAP conversation kept per account (ring buffer)."
+    )
+    webhook_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a webhook reply.")
+    webhook_max_age: float = Field(
+        48 * 3600.0, gt=0, description="Seconds to keep retrying an event before dead-lettering."
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "imapapi.db"
+
+    @property
+    def key_path(self) -> Path:
+        return self.data_dir / "secret.key"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = os.environ.get(CONFIG_ENV)
+        if path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(path)))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; explicit overrides (from the command line) win over everything."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,1 @@
+"""Persistence. `base.py` is the interface; `sqlite.py` the embedded default."""
