@@ -114,7 +114,7 @@ class ProtocolError(MailServerError):
 
 
 class CommandFailedError(MailServerError):
-    """The IMAP server answered NO or BAD to a command; `status`, `text`, `response_code` tell why."""
+    """The IMAP server answered NO or BAD; `status`, `text` and `response_code` tell why."""
 
     code = "CommandFailed"
 

@@ -10,8 +10,8 @@ them are written together, so a crash can re-send an event but never lose it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
