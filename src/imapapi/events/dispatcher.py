@@ -1,0 +1,406 @@
+"""Durable webhook delivery: read the outbox, post each event, record the outcome.
+
+Guarantees (DESIGN.md §4): at-least-once, in order per account, concurrent across accounts,
+retried with backoff for `max_age` (≥ 24 h), then kept as a dead letter — never dropped silently.
+
+How: the store hands out only the head (oldest pending event) of each account's queue, and the
+dispatcher keeps at most one delivery in flight per account, so an account's events go out one
+after another while up to `concurrency` accounts are served at once. A failure re-schedules
+only that account's head (`event_retry`), so it never holds up other accounts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import heapq
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aiohttp
+
+from imapapi import __version__
+from imapapi.events.model import encode_payload
+from imapapi.events.retry import BACKOFF_CAP, Retry, backoff_delay, parse_retry_after
+from imapapi.events.signing import SIGNATURE_HEADER, sign
+from imapapi.events.target import WebhookTarget
+from imapapi.store.base import QueuedEvent, Store
+
+log = logging.getLogger(__name__)
+
+MIN_MAX_AGE = 24 * 3600.0  # issue 4: "exponential backoff and jitter for at least 24 h"
+_DRAIN_LIMIT = 64 * 1024  # reply bytes read so the connection can go back to the pool
+_USER_AGENT = f"imapapi/{__version__}"
+
+
+@dataclass(slots=True)
+class DispatcherStats:
+    """Counters since the dispatcher was created, for metrics and the UI."""
+
+    delivered: int = 0
+    failed_attempts: int = 0
+    dead: int = 0
+    skipped: int = 0
+    last_error: str | None = None
+    last_latency: float | None = None  # seconds of the last HTTP request, success or not
+
+
+class WebhookDispatcher:
+    """Posts outbox events to the configured webhook URL.
+
+    Settings are read from `store.get_settings()` on every round, so changes apply at once:
+    `webhooks` (URL), `webhookEvents` (names, `"*"` or absent = all), `serviceSecret` (when set,
+    every request is signed). Decision: an event that is not wanted — no URL configured, or its
+    name filtered out by `webhookEvents` — is marked delivered without a request and counted in
+    `stats.skipped`; the outbox is not a store of events nobody asked for.
+
+    A request gets `timeout` seconds. A 2xx reply means delivered. Anything else (other status,
+    timeout, connection error; redirects are not followed) is a failed attempt: the event is
+    retried after `backoff_delay(attempt)` (or the reply's `Retry-After`, if later), until it is
+    older than `max_age`, when it becomes a dead letter (listable, replayable).
+
+    Drive it with `run_once()` / `run(until_empty=True)` (tests, CLI) or `start()` / `stop()`
+    (the service). Writers call `wake()` after committing events so delivery starts at once.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        timeout: float = 10.0,
+        max_age: float = 48 * 3600.0,
+        concurrency: int = 32,
+        poll_interval: float = 2.0,
+        clock: Callable[[], float] = time.time,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        """`session`: the service's shared ClientSession (not closed here); None = own one.
+
+        `poll_interval`: the longest idle sleep, which bounds how late an event is picked up
+        when nobody calls `wake()` (another process wrote it, or a retry scheduled before a
+        restart). `clock` (epoch seconds) and `rng` are injectable for tests.
+        """
+        if max_age < MIN_MAX_AGE:
+            raise ValueError(f"max_age must be at least {MIN_MAX_AGE:g} s")
+        if concurrency < 1 or timeout <= 0 or poll_interval <= 0:
+            raise ValueError("concurrency, timeout and poll_interval must be positive")
+        self._store = store
+        self._session = session
+        self._own_session = session is None
+        self._timeout = timeout
+        self._client_timeout = aiohttp.ClientTimeout(total=timeout)
+        self._max_age = max_age
+        self._concurrency = concurrency
+        self._poll_interval = poll_interval
+        self._clock = clock
+        self._rng = rng
+        self.stats = DispatcherStats()
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._hold: dict[str, float] = {}  # account -> monotonic time its bookkeeping failed
+        self._retry_at: list[float] = []  # heap of next_attempt values we scheduled
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._busy = False
+        self._task: asyncio.Task[None] | None = None
+        self._grace: float | None = None
+
+    def __repr__(self) -> str:
+        state = "running" if self._task else "idle"
+        return f"<WebhookDispatcher {state} in_flight={len(self._inflight)}>"
+
+    @property
+    def in_flight(self) -> int:
+        """Deliveries under way right now."""
+        return len(self._inflight)
+
+    def wake(self) -> None:
+        """Tell the dispatcher new events were committed; cheap, callable from any coroutine."""
+        self._wakeup.set()
+
+    # --- drain modes (STYLE.md 15) ---------------------------------------------------------------
+    async def run_once(self) -> int:
+        """One pass: deliver every event due at the start of the pass; return how many attempts.
+
+        An account whose head is delivered has its next event delivered in the same pass (if
+        it was due then); each event is attempted at most once per pass, so a failing target
+        cannot keep the pass going.
+        """
+        self._enter()
+        try:
+            now = self._clock()
+            attempted: set[int] = set()
+            while True:
+                await self._fill(now, attempted)
+                if not self._inflight:
+                    return len(attempted)
+                await asyncio.wait(self._inflight.values(), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # Only left over when the pass failed (store error) or was cancelled.
+            await self._finish_inflight(0.0)
+            self._busy = False
+
+    async def run(self, *, until_empty: bool = False) -> None:
+        """Deliver until `stop()`, or with `until_empty` until no event is due any more.
+
+        Events waiting for a later retry do not count as due: `until_empty` does not wait for
+        them.
+        """
+        if until_empty:
+            while await self.run_once():
+                pass
+            return
+        self._enter()
+        try:
+            while not self._stopping:
+                # Cleared before reading the outbox: a wake() during the read is not lost.
+                self._wakeup.clear()
+                delay = self._poll_interval
+                try:
+                    await self._fill(self._clock(), None)
+                    delay = self._idle_delay()
+                except Exception:
+                    # The store is unavailable; keep the loop alive and try again later.
+                    log.exception("webhook dispatcher: cannot read the outbox")
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._wakeup.wait()
+        finally:
+            await self._finish_inflight(self._grace if self._stopping else 0.0)
+            self._busy = False
+
+    def start(self) -> None:
+        """Run in a background task until `stop()`."""
+        if self._task is not None:
+            raise RuntimeError("dispatcher already started")
+        self._stopping = False
+        self._task = asyncio.create_task(self.run(), name="webhook-dispatcher")
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop the background task and close an own session.
+
+        In-flight deliveries get `grace` seconds (default: the request timeout) to finish; the
+        rest are cancelled and their events stay pending, to be delivered again after a restart
+        (at-least-once). The outcome of a finished request is always recorded: bookkeeping is
+        never interrupted half-way.
+        """
+        self._stopping = True
+        self._grace = self._timeout if grace is None else grace
+        self._wakeup.set()
+        task, self._task = self._task, None
+        if task is not None:
+            await task
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP session if the dispatcher created it."""
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # --- scheduling -------------------------------------------------------------------------------
+    def _enter(self) -> None:
+        if self._busy:
+            raise RuntimeError("dispatcher is already running")
+        self._busy = True
+
+    async def _fill(self, now: float, attempted: set[int] | None) -> None:
+        """Start a delivery for each due head whose account has none in flight."""
+        free = self._concurrency - len(self._inflight)
+        if self._stopping or free <= 0:
+            return
+        target = WebhookTarget.from_settings(await self._store.get_settings())
+        # Heads of accounts in flight (and, in a pass, already attempted ones) come back too;
+        # asking for that many more still yields up to `free` new ones.
+        limit = self._concurrency + (len(attempted) if attempted else 0)
+        for event in await self._store.due_events(now, limit):
+            if free <= 0:
+                break
+            if event.account in self._inflight or (attempted and event.seq in attempted):
+                continue
+            failed_at = self._hold.get(event.account)
+            if failed_at is not None:
+                if time.monotonic() - failed_at < self._poll_interval:
+                    continue
+                del self._hold[event.account]
+            if attempted is not None:
+                attempted.add(event.seq)
+            task = asyncio.create_task(self._process(event, target), name=f"webhook {event.seq}")
+            self._inflight[event.account] = task
+            task.add_done_callback(functools.partial(self._finished, event.account))
+            free -= 1
+
+    def _finished(self, account: str, task: asyncio.Task[None]) -> None:
+        self._inflight.pop(account, None)
+        self._wakeup.set()  # the account's next event may be due now
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # Recording the outcome failed (store error): the event is still pending; hold the
+            # account for a poll interval rather than re-posting it in a tight loop.
+            self._hold[account] = time.monotonic()
+            log.error("webhook account=%s: cannot record delivery outcome: %r", account, exc)
+
+    def _idle_delay(self) -> float:
+        now = self._clock()
+        while self._retry_at and self._retry_at[0] <= now:
+            heapq.heappop(self._retry_at)  # due ones were just picked up (or are in flight)
+        if not self._retry_at:
+            return self._poll_interval
+        return max(0.0, min(self._poll_interval, self._retry_at[0] - now))
+
+    async def _finish_inflight(self, grace: float | None) -> None:
+        tasks = list(self._inflight.values())
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    # --- one event ------------------------------------------------------------------------------
+    async def _process(self, event: QueuedEvent, target: WebhookTarget) -> None:
+        name = str(event.payload.get("event", ""))
+        if not target.wants(name):
+            await _settle(self._store.event_delivered(event.seq))
+            self.stats.skipped += 1
+            log.debug(
+                "webhook skipped account=%s event_id=%s event=%s (%s)",
+                event.account,
+                event.event_id,
+                name,
+                "no webhook URL" if target.url is None else "filtered by webhookEvents",
+            )
+            return
+        try:
+            await self._deliver(event, target)
+        except Retry as retry:
+            await self._failed(event, retry)
+        except Exception as exc:
+            # A bug on our side, not the receiver's: keep the event and back off like any
+            # failure, so it ends as a visible dead letter rather than a hot loop.
+            log.exception("webhook account=%s event_id=%s: internal error", *_ids(event))
+            defer = backoff_delay(event.attempts + 1, rng=self._rng)
+            await self._failed(event, Retry(f"internal error: {type(exc).__name__}", defer=defer))
+        else:
+            await _settle(self._store.event_delivered(event.seq))
+            self.stats.delivered += 1
+
+    async def _deliver(self, event: QueuedEvent, target: WebhookTarget) -> None:
+        """POST one event; return on 2xx, raise `Retry` on anything else."""
+        assert target.url is not None
+        body = encode_payload(event.payload)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": _USER_AGENT,
+            "X-Imapapi-Event-Id": event.event_id,
+            "X-Imapapi-Event": str(event.payload.get("event", "")),
+        }
+        if target.secret is not None:
+            headers[SIGNATURE_HEADER] = sign(body, target.secret)
+        attempt = event.attempts + 1
+        started = time.perf_counter()
+        status: int | None = None
+        try:
+            async with self._get_session().post(
+                target.url,
+                data=body,
+                headers=headers,
+                timeout=self._client_timeout,
+                allow_redirects=False,  # a redirected POST may turn into a GET: not delivered
+            ) as response:
+                status = response.status
+                retry_after = response.headers.get("Retry-After")
+                await _drain(response)
+        except TimeoutError as exc:
+            raise Retry(
+                f"no reply within {self._timeout:g} s", defer=self._defer(attempt, None)
+            ) from exc
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            reason = f"{type(exc).__name__}: {exc}".replace(target.url, "<webhook url>")
+            raise Retry(reason, defer=self._defer(attempt, None)) from exc
+        finally:
+            duration = time.perf_counter() - started
+            self.stats.last_latency = duration
+            log.debug(
+                "webhook post account=%s event_id=%s attempt=%d status=%s duration_ms=%.1f",
+                event.account,
+                event.event_id,
+                attempt,
+                status,
+                duration * 1000,
+            )
+        if not 200 <= status < 300:
+            wait = parse_retry_after(retry_after, self._clock())
+            raise Retry(f"HTTP {status}", defer=self._defer(attempt, wait))
+
+    def _defer(self, attempt: int, retry_after: float | None) -> float:
+        delay = backoff_delay(attempt, rng=self._rng)
+        if retry_after is not None:
+            # Honour the receiver's Retry-After, but never wait longer than the backoff cap.
+            delay = max(delay, min(retry_after, BACKOFF_CAP))
+        return delay
+
+    async def _failed(self, event: QueuedEvent, retry: Retry) -> None:
+        attempts = event.attempts + 1
+        now = self._clock()
+        self.stats.failed_attempts += 1
+        self.stats.last_error = retry.reason
+        if now - event.created >= self._max_age:
+            await _settle(self._store.event_dead(event.seq, attempts, retry.reason))
+            self.stats.dead += 1
+            log.error(
+                "webhook dead account=%s event_id=%s attempts=%d error=%s",
+                *_ids(event),
+                attempts,
+                retry.reason,
+            )
+            return
+        next_attempt = now + retry.defer
+        await _settle(self._store.event_retry(event.seq, attempts, next_attempt, retry.reason))
+        heapq.heappush(self._retry_at, next_attempt)
+        log.warning(
+            "webhook failed account=%s event_id=%s attempt=%d error=%s retry_in=%.1fs",
+            *_ids(event),
+            attempts,
+            retry.reason,
+            retry.defer,
+        )
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or (self._own_session and self._session.closed):
+            # Created lazily inside the running loop (aiohttp binds a session to its loop).
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+
+def _ids(event: QueuedEvent) -> tuple[str, str]:
+    return event.account, event.event_id
+
+
+async def _drain(response: aiohttp.ClientResponse) -> None:
+    """Read (and drop) a small reply body so keep-alive can reuse the connection."""
+    # The status already decided the outcome; a broken body must not turn it into a failure.
+    with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+        remaining = _DRAIN_LIMIT
+        while remaining > 0:
+            chunk = await response.content.read(min(remaining, 16384))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+
+
+async def _settle(operation: Awaitable[None]) -> None:
+    """Await a store write to completion even if the caller is cancelled meanwhile.
+
+    The HTTP request may be abandoned on shutdown (the event stays pending), but once its
+    outcome is known the record is written whole: never half-marked.
+    """
+    task = asyncio.ensure_future(operation)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise

@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from imapapi.events.model import (
+    EventName,
+    derive_event_id,
+    encode_payload,
+    format_date,
+    make_event,
+    new_event_id,
+)
+
+# 2024-05-01T12:00:00Z
+T0 = 1714564800.0
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "expected"),
+    [
+        (T0, "2024-05-01T12:00:00.000Z"),
+        (T0 + 0.123, "2024-05-01T12:00:00.123Z"),
+        (T0 + 0.9999, "2024-05-01T12:00:00.999Z"),  # truncated, never rounded into next second
+        (0.0, "1970-01-01T00:00:00.000Z"),
+    ],
+    ids=["whole-second", "millis", "truncates", "epoch"],
+)
+def test_format_date(timestamp: float, expected: str) -> None:
+    assert format_date(timestamp) == expected
+
+
+def test_event_names_are_the_documented_wire_names() -> None:
+    assert {e.value for e in EventName} == {
+        "messageNew",
+        "messageDeleted",
+        "messageUpdated",
+        "mailboxNew",
+        "mailboxDeleted",
+        "mailboxReset",
+        "accountConnected",
+        "authenticationError",
+        "connectError",
+        "messageSent",
+        "messageFailed",
+        "messageBounce",
+        "messageReply",
+        "messageAutoReply",
+    }
+
+
+def test_make_event_builds_the_design_envelope() -> None:
+    data = {"id": "AAAAAQAAAeE", "uid": 350861, "changes": {"flags": {"added": ["\\Seen"]}}}
+    record = make_event(
+        account="example",
+        event=EventName.MESSAGE_UPDATED,
+        data=data,
+        path="[Google Mail]/All Mail",
+        special_use="\\All",
+        event_id="evt-1",
+        now=T0 + 0.5,
+    )
+    assert record.event_id == "evt-1"
+    assert record.account == "example"
+    assert record.created == T0 + 0.5
+    assert record.payload == {
+        "account": "example",
+        "path": "[Google Mail]/All Mail",
+        "specialUse": "\\All",
+        "event": "messageUpdated",
+        "eventId": "evt-1",
+        "date": "2024-05-01T12:00:00.500Z",
+        "data": data,
+    }
+    # The field order is the documented one (receivers reading raw JSON see the same shape).
+    assert list(record.payload) == [
+        "account",
+        "path",
+        "specialUse",
+        "event",
+        "eventId",
+        "date",
+        "data",
+    ]
+
+
+def test_make_event_defaults() -> None:
+    record = make_event(account="a", event="accountConnected", data={})
+    assert record.payload["path"] is None
+    assert record.payload["specialUse"] is None
+    assert record.payload["event"] == "accountConnected"
+    assert record.payload["eventId"] == record.event_id
+    assert len(record.event_id) == 32
+
+
+def test_random_event_ids_differ() -> None:
+    ids = {new_event_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"event": "messageExploded"}, "messageExploded"),
+        ({"account": ""}, "account"),
+        ({"event_id": ""}, "event_id"),
+        ({"event_id": "has space"}, "event_id"),
+        ({"event_id": "crlf\r\nX-Evil: 1"}, "event_id"),
+        ({"event_id": "pässe"}, "event_id"),
+        ({"event_id": "x" * 129}, "event_id"),
+    ],
+    ids=["unknown-event", "empty-account", "empty-id", "space", "crlf", "non-ascii", "too-long"],
+)
+def test_make_event_rejects(kwargs: dict[str, Any], message: str) -> None:
+    args: dict[str, Any] = {"account": "a", "event": "messageNew", "data": {}, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        make_event(**args)
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "same"),
+    [
+        (("a", "messageNew", "INBOX", 7, 42), ("a", "messageNew", "INBOX", 7, 42), True),
+        (("a", "messageNew", "INBOX", 7, 42), ("a", "messageNew", "INBOX", 7, 43), False),
+        (("a", "bc"), ("ab", "c"), False),
+        (("a", 1), ("a", "1"), False),
+        (("Entwürfe/日本",), ("Entwürfe/日本",), True),
+    ],
+    ids=["same-parts", "other-uid", "no-concat-collision", "int-vs-str", "non-ascii"],
+)
+def test_derive_event_id(
+    left: tuple[str | int, ...], right: tuple[str | int, ...], same: bool
+) -> None:
+    a, b = derive_event_id(*left), derive_event_id(*right)
+    assert (a == b) is same
+    # A derived id is a valid event id (it travels in a header).
+    make_event(account="a", event="messageNew", data={}, event_id=a)
+
+
+def test_derive_event_id_needs_parts() -> None:
+    with pytest.raises(ValueError):
+        derive_event_id()
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"a": 1, "b": [1, 2]}, b'{"a":1,"b":[1,2]}'),
+        ({"subject": "Grüße ✓"}, '{"subject":"Grüße ✓"}'.encode()),
+        ({"subject": "bad \udcff byte"}, b'{"subject":"bad \\udcff byte"}'),
+    ],
+    ids=["compact", "utf8-not-escaped", "lone-surrogate-falls-back-to-escapes"],
+)
+def test_encode_payload(payload: dict[str, Any], expected: bytes) -> None:
+    body = encode_payload(payload)
+    assert body == expected
+    assert json.loads(body) == payload
