@@ -1,0 +1,9 @@
+"""`python -m imapapi`."""
+
+from __future__ import annotations
+
+import sys
+
+from imapapi.cli import main
+
+sys.exit(main())

@@ -1,0 +1,40 @@
+"""Log in to IMAP and SMTP with given settings, store nothing, report the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from imapapi.accounts.model import ServerConfig
+from imapapi.errors import ImapApiError, ServerTimeoutError
+from imapapi.mail.smtp import smtp_session
+
+log = logging.getLogger(__name__)
+
+
+async def verify_smtp(server: ServerConfig, *, timeout: float) -> ImapApiError | None:
+    """None when the SMTP login works, else the error that says why not."""
+    try:
+        async with asyncio.timeout(timeout):
+            async with smtp_session(server, timeout=timeout):
+                pass
+    except ImapApiError as exc:
+        return exc
+    except TimeoutError:
+        return ServerTimeoutError("SMTP server did not answer in time")
+    return None
+
+
+async def verify_imap(server: ServerConfig, *, timeout: float) -> ImapApiError | None:
+    """None when the IMAP login works, else the error that says why not."""
+    from imapapi.accounts.connect import open_imap
+
+    try:
+        async with asyncio.timeout(timeout):
+            conn = await open_imap(server, timeout=timeout)
+            await conn.logout()
+    except ImapApiError as exc:
+        return exc
+    except TimeoutError:
+        return ServerTimeoutError("IMAP server did not answer in time")
+    return None

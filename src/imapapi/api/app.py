@@ -1,0 +1,92 @@
+"""The FastAPI application: routers, error handlers, token security, OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from imapapi import __version__
+from imapapi.api import errors
+from imapapi.api.deps import require_token
+from imapapi.api.routes import accounts, settings
+from imapapi.api.schemas.common import ErrorResponse
+from imapapi.service import Service
+
+DESCRIPTION = """\
+REST API over IMAP and SMTP accounts. Register an account once; imapapi keeps a persistent IMAP
+connection to it, posts a webhook for every change, serves paged message listings and sends mail.
+
+Every `/v1` route needs `Authorization: Bearer <token>` (create one with `imapapi token create`),
+unless the service was started in insecure local mode. Errors are JSON:
+`{"error", "code", "statusCode", "details"}`.
+"""
+
+_ERROR_STATUSES = {
+    "400": "Invalid input: `details` names each field and the reason.",
+    "401": "No API token, or an unknown one.",
+    "403": "The API token was revoked or lacks the scope.",
+}
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with our error model instead of its 422 validation shape."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["ErrorResponse"] = ErrorResponse.model_json_schema(
+        ref_template="#/components/schemas/{model}"
+    )
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    error_ref = {"$ref": "#/components/schemas/ErrorResponse"}
+    for path, methods in schema.get("paths", {}).items():
+        for operation in methods.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            statuses = dict(_ERROR_STATUSES)
+            if "{account}" in path:
+                statuses["404"] = "Unknown account (or message, folder)."
+                statuses["503"] = "The account's mail server cannot be reached right now."
+                statuses["504"] = "The mail server did not answer in time."
+            for status, text in statuses.items():
+                responses.setdefault(
+                    status,
+                    {"description": text, "content": {"application/json": {"schema": error_ref}}},
+                )
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(service: Service, *, manage_lifespan: bool = True) -> FastAPI:
+    """The API for `service`. With `manage_lifespan`, the app starts and stops the service."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if manage_lifespan:
+            await service.start()
+        try:
+            yield
+        finally:
+            if manage_lifespan:
+                await service.stop()
+
+    app = FastAPI(
+        title="imapapi",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    errors.install(app)
+    protected = [Depends(require_token)]
+    app.include_router(accounts.router, dependencies=protected)
+    app.include_router(settings.router, dependencies=protected)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,69 @@
+"""FastAPI dependencies: the service, its parts, and API-token authentication."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from imapapi.accounts.manager import AccountManager
+from imapapi.accounts.model import AccountConfig
+from imapapi.api.schemas.common import ACCOUNT_ID_PATTERN
+from imapapi.credentials.tokens import check_token
+from imapapi.service import Service
+from imapapi.store.base import Store
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API token from `imapapi token create` (or printed once at first start).",
+)
+
+
+def get_service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def get_store(service: ServiceDep) -> Store:
+    return service.store
+
+
+def get_accounts(service: ServiceDep) -> AccountManager:
+    return service.accounts
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+AccountsDep = Annotated[AccountManager, Depends(get_accounts)]
+
+
+async def require_token(
+    service: ServiceDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Every /v1 route requires a bearer token unless the service runs in insecure mode."""
+    if service.settings.insecure:
+        return
+    await check_token(service.store, credentials.credentials if credentials else None)
+
+
+AccountIdPath = Annotated[
+    str,
+    Path(
+        pattern=ACCOUNT_ID_PATTERN,
+        max_length=128,
+        description="Account id given at registration.",
+        examples=["example"],
+    ),
+]
+
+
+async def get_account(account: AccountIdPath, accounts: AccountsDep) -> AccountConfig:
+    """The account named in the path, or 404."""
+    return await accounts.registry.get(account)
+
+
+AccountDep = Annotated[AccountConfig, Depends(get_account)]

@@ -1,0 +1,117 @@
+"""The one place where errors become HTTP answers (STYLE.md 9).
+
+Every failure leaves as `{"error", "code", "statusCode", "details"}`. Unexpected exceptions are
+logged once here, with their traceback, and answered with a 500 that carries no internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from imapapi import errors
+
+log = logging.getLogger(__name__)
+
+# Most specific first: the first matching class decides the status.
+STATUS_BY_ERROR: list[tuple[type[errors.ImapApiError], int]] = [
+    (errors.InvalidInputError, 400),
+    (errors.UnauthorizedError, 401),
+    (errors.ForbiddenError, 403),
+    (errors.NotFoundError, 404),
+    (errors.ConflictError, 409),
+    (errors.PayloadTooLargeError, 413),
+    (errors.CapabilityError, 400),
+    (errors.CommandFailedError, 400),
+    (errors.ServerTimeoutError, 504),
+    (errors.AuthenticationFailedError, 503),
+    (errors.NetworkError, 503),
+    (errors.NotConnectedError, 503),
+    (errors.ProtocolError, 502),
+    (errors.SendError, 502),
+    (errors.MailServerError, 502),
+    (errors.StoreError, 500),
+]
+
+HTTP_CODES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    409: "Conflict",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+    429: "TooManyRequests",
+}
+
+
+def status_for(exc: errors.ImapApiError) -> int:
+    for cls, status in STATUS_BY_ERROR:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+def error_body(status: int, code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": message, "code": code, "statusCode": status, "details": details}
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(
+        error_body(status, code, message, details), status_code=status, headers=headers
+    )
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    # ("body", "imap", "port") -> "imap.port"; ("query", "page") -> "page"
+    parts = [str(p) for p in loc[1:] if not str(p).startswith("function-after")]
+    return ".".join(parts) or str(loc[0] if loc else "request")
+
+
+async def _on_imapapi_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.ImapApiError)
+    status = status_for(exc)
+    details = exc.details
+    if isinstance(exc, errors.InvalidInputError) and details is None:
+        details = [{"field": exc.field, "reason": exc.reason}]
+    if status >= 500 and not isinstance(exc, errors.MailServerError):
+        log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
+    return error_response(status, exc.code, exc.message, details)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for err in exc.errors():
+        field = _field(tuple(err.get("loc", ())))
+        reason = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        problems.append({"field": field, "reason": reason})
+    message = "; ".join(f"{p['field']}: {p['reason']}" for p in problems) or "invalid request"
+    return error_response(400, "InvalidInput", message, problems)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = HTTP_CODES.get(exc.status_code, "HttpError")
+    message = exc.detail if isinstance(exc.detail, str) else code
+    return error_response(exc.status_code, code, message)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("%s %s failed unexpectedly", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "InternalError", "internal error; see the service log")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(errors.ImapApiError, _on_imapapi_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)

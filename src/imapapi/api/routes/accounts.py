@@ -1,0 +1,193 @@
+"""/v1/account, /v1/accounts: register, list, read, update, delete and verify accounts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from imapapi.accounts.model import AccountConfig, AccountState, ServerAuth, ServerConfig
+from imapapi.accounts.verify import verify_imap, verify_smtp
+from imapapi.api.deps import AccountDep, AccountIdPath, AccountsDep, ServiceDep
+from imapapi.api.schemas.accounts import (
+    AccountCreate,
+    AccountDeleted,
+    AccountList,
+    AccountOut,
+    AccountSummary,
+    AccountUpdate,
+    AccountUpserted,
+    ServerOut,
+    ServerPatch,
+    VerifyIn,
+    VerifyOut,
+    VerifyResult,
+)
+from imapapi.errors import InvalidInputError
+
+router = APIRouter(prefix="/v1", tags=["Account"])
+
+
+def _when(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def _account_out(config: AccountConfig, accounts: AccountsDep) -> AccountOut:
+    status = accounts.status(config.account)
+    return AccountOut(
+        account=config.account,
+        name=config.name,
+        email=config.email,
+        state=status.state,
+        lastError=status.last_error,
+        imap=ServerOut.of(config.imap),
+        smtp=ServerOut.of(config.smtp) if config.smtp else None,
+        notifyFrom=config.notify_from,
+        created=_when(config.created),
+        updated=_when(config.updated),
+    )
+
+
+@router.post(
+    "/account",
+    summary="Register an account, or update it if the id exists",
+    description="Stores the account (passwords encrypted) and starts syncing it. Posting an "
+    "existing `account` id replaces that account's settings (upsert).",
+)
+async def upsert_account(body: AccountCreate, accounts: AccountsDep) -> AccountUpserted:
+    stored, created = await accounts.upsert(body.to_config())
+    return AccountUpserted(
+        account=stored.account, state=accounts.status(stored.account).state, created=created
+    )
+
+
+@router.get(
+    "/accounts",
+    summary="List accounts",
+    description="Paged list of registered accounts ordered by id, optionally only those in one "
+    "connection state.",
+)
+async def list_accounts(
+    accounts: AccountsDep,
+    page: Annotated[int, Query(ge=0, le=1_000_000, description="Zero-based page.")] = 0,
+    pageSize: Annotated[int, Query(ge=1, le=1000, description="Accounts per page.")] = 20,
+    state: Annotated[AccountState | None, Query(description="Only this state.")] = None,
+) -> AccountList:
+    summaries = []
+    for config in await accounts.registry.list():
+        status = accounts.status(config.account)
+        if state is None or status.state == state:
+            summaries.append(
+                AccountSummary(
+                    account=config.account,
+                    name=config.name,
+                    email=config.email,
+                    state=status.state,
+                    lastError=status.last_error,
+                )
+            )
+    total = len(summaries)
+    start = page * pageSize
+    return AccountList(
+        accounts=summaries[start : start + pageSize],
+        page=page,
+        pages=max(1, math.ceil(total / pageSize)),
+        total=total,
+    )
+
+
+@router.get("/account/{account}", summary="Account details (never passwords)")
+async def get_account(config: AccountDep, accounts: AccountsDep) -> AccountOut:
+    return _account_out(config, accounts)
+
+
+def _patch_server(current: ServerConfig | None, patch: ServerPatch, field: str) -> ServerConfig:
+    if current is None:
+        if patch.host is None or patch.port is None:
+            raise InvalidInputError(field, "host and port are required to add these settings")
+        current = ServerConfig(host=patch.host, port=patch.port)
+    changes = patch.model_dump(exclude_unset=True, exclude={"tls", "auth"})
+    server = replace(
+        current,
+        host=changes.get("host") or current.host,
+        port=changes.get("port") or current.port,
+        secure=current.secure if patch.secure is None else patch.secure,
+        starttls=current.starttls if patch.starttls is None else patch.starttls,
+        tls_verify=current.tls_verify if patch.tls is None else patch.tls.rejectUnauthorized,
+    )
+    if patch.auth is not None:
+        server = replace(
+            server, auth=ServerAuth(patch.auth.user, patch.auth.password), use_auth_server=False
+        )
+    if patch.useAuthServer is True:
+        server = replace(server, auth=None, use_auth_server=True)
+    elif patch.useAuthServer is False and patch.auth is None and server.auth is None:
+        raise InvalidInputError(f"{field}.auth", "required when useAuthServer is false")
+    if server.auth is None and not server.use_auth_server:
+        raise InvalidInputError(f"{field}.auth", "either auth or useAuthServer: true is required")
+    return server
+
+
+@router.put(
+    "/account/{account}",
+    summary="Update an account",
+    description="Changes only the given fields (also inside `imap` and `smtp`) and reconnects.",
+)
+async def update_account(
+    body: AccountUpdate, config: AccountDep, accounts: AccountsDep
+) -> AccountUpserted:
+    fields = body.model_fields_set
+    updated = replace(
+        config,
+        name=body.name if "name" in fields else config.name,
+        email=body.email if "email" in fields else config.email,
+        notify_from=(
+            (body.notifyFrom.isoformat() if body.notifyFrom else None)
+            if "notifyFrom" in fields
+            else config.notify_from
+        ),
+        imap=_patch_server(config.imap, body.imap, "imap") if body.imap else config.imap,
+        smtp=_patch_server(config.smtp, body.smtp, "smtp") if body.smtp else config.smtp,
+    )
+    stored, _ = await accounts.upsert(updated)
+    return AccountUpserted(
+        account=stored.account, state=accounts.status(stored.account).state, created=False
+    )
+
+
+@router.delete(
+    "/account/{account}",
+    summary="Delete an account",
+    description="Stops syncing, closes its connections and forgets its sync state.",
+)
+async def delete_account(account: AccountIdPath, accounts: AccountsDep) -> AccountDeleted:
+    await accounts.delete(account)
+    return AccountDeleted(account=account)
+
+
+@router.post(
+    "/verifyAccount",
+    summary="Test IMAP and SMTP settings without storing them",
+    description="Logs in to each given server and reports success or the server's error.",
+)
+async def verify_account(body: VerifyIn, service: ServiceDep) -> VerifyOut:
+    result = VerifyOut()
+    timeout = service.settings.connect_timeout + service.settings.imap_timeout
+    if body.imap is not None:
+        error = await verify_imap(body.imap.to_config(), timeout=timeout)
+        result.imap = VerifyResult(
+            success=error is None,
+            error=error.message if error else None,
+            code=error.code if error else None,
+        )
+    if body.smtp is not None:
+        error = await verify_smtp(body.smtp.to_config(), timeout=timeout)
+        result.smtp = VerifyResult(
+            success=error is None,
+            error=error.message if error else None,
+            code=error.code if error else None,
+        )
+    return result

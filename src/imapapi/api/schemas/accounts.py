@@ -1,0 +1,232 @@
+"""Account request/response models (seed README "Register an email account")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from imapapi.accounts.model import (
+    AccountConfig,
+    AccountState,
+    ServerAuth,
+    ServerConfig,
+    StartTls,
+)
+from imapapi.api.schemas.common import AccountId, ApiModel, Hostname, Port, SafeText
+
+
+class AuthIn(ApiModel):
+    """Password login for a server."""
+
+    user: Annotated[SafeText, Field(min_length=1, max_length=512, examples=["myuser@gmail.com"])]
+    password: Annotated[
+        SafeText, Field(alias="pass", min_length=1, max_length=4096, examples=["verysecret"])
+    ]
+
+
+class TlsIn(ApiModel):
+    """TLS options."""
+
+    rejectUnauthorized: bool = Field(
+        True,
+        description="Verify the server certificate. Set to false only for servers with "
+        "self-signed certificates you trust.",
+    )
+
+
+class ServerIn(ApiModel):
+    """IMAP or SMTP server settings: exactly one of `auth` or `useAuthServer: true`."""
+
+    host: Hostname
+    port: Port
+    secure: bool = Field(
+        False, description="Implicit TLS from the first byte (993 for IMAP, 465 for SMTP)."
+    )
+    starttls: StartTls = Field(
+        StartTls.AUTO,
+        description="On a non-secure connection: `auto` upgrades with STARTTLS when offered, "
+        "`required` refuses servers that do not offer it, `never` stays in plain text.",
+    )
+    tls: TlsIn = Field(default_factory=TlsIn)
+    auth: AuthIn | None = Field(None, description="Username and password.")
+    useAuthServer: bool = Field(
+        False, description="Ask the configured auth server for credentials before each login."
+    )
+
+    @model_validator(mode="after")
+    def _one_auth(self) -> ServerIn:
+        if self.auth is None and not self.useAuthServer:
+            raise ValueError("either `auth` or `useAuthServer: true` is required")
+        if self.auth is not None and self.useAuthServer:
+            raise ValueError("`auth` and `useAuthServer` cannot both be set")
+        return self
+
+    def to_config(self) -> ServerConfig:
+        return ServerConfig(
+            host=self.host,
+            port=self.port,
+            secure=self.secure,
+            starttls=self.starttls,
+            tls_verify=self.tls.rejectUnauthorized,
+            auth=ServerAuth(self.auth.user, self.auth.password) if self.auth else None,
+            use_auth_server=self.useAuthServer,
+        )
+
+
+_IMAP_EXAMPLE = {
+    "host": "imap.gmail.com",
+    "port": 993,
+    "secure": True,
+    "auth": {"user": "myuser@gmail.com", "pass": "verysecret"},
+}
+_SMTP_EXAMPLE = {
+    "host": "smtp.gmail.com",
+    "port": 465,
+    "secure": True,
+    "auth": {"user": "myuser@gmail.com", "pass": "verysecret"},
+}
+
+
+class AccountCreate(ApiModel):
+    """Register an account, or update it when the id exists (upsert)."""
+
+    account: AccountId
+    name: Annotated[SafeText, Field(max_length=256)] | None = Field(
+        None, examples=["My Example Account"]
+    )
+    email: Annotated[SafeText, Field(max_length=320)] | None = Field(
+        None, description="The account's own address (used as a default sender)."
+    )
+    imap: ServerIn = Field(examples=[_IMAP_EXAMPLE])
+    smtp: ServerIn | None = Field(None, examples=[_SMTP_EXAMPLE])
+    notifyFrom: AwareDatetime | None = Field(
+        None,
+        description="Messages dated after this moment that are already in the mailbox when the "
+        "account is first synced are reported as `messageNew`. By default only mail that "
+        "arrives after registration is new.",
+    )
+
+    def to_config(self) -> AccountConfig:
+        return AccountConfig(
+            account=self.account,
+            name=self.name,
+            email=self.email,
+            imap=self.imap.to_config(),
+            smtp=self.smtp.to_config() if self.smtp else None,
+            notify_from=self.notifyFrom.isoformat() if self.notifyFrom else None,
+        )
+
+
+class ServerPatch(ApiModel):
+    """Partial server settings: given fields replace the stored ones."""
+
+    host: Hostname | None = None
+    port: Port | None = None
+    secure: bool | None = None
+    starttls: StartTls | None = None
+    tls: TlsIn | None = None
+    auth: AuthIn | None = None
+    useAuthServer: bool | None = None
+
+
+class AccountUpdate(ApiModel):
+    """Partial account update: only the given fields change (nested server fields too)."""
+
+    name: Annotated[SafeText, Field(max_length=256)] | None = None
+    email: Annotated[SafeText, Field(max_length=320)] | None = None
+    imap: ServerPatch | None = None
+    smtp: ServerPatch | None = None
+    notifyFrom: AwareDatetime | None = None
+
+
+class AuthOut(ApiModel):
+    user: str
+
+
+class ServerOut(ApiModel):
+    host: str
+    port: int
+    secure: bool
+    starttls: StartTls
+    tls: TlsIn
+    auth: AuthOut | None = None
+    useAuthServer: bool
+
+    @classmethod
+    def of(cls, server: ServerConfig) -> ServerOut:
+        return cls(
+            host=server.host,
+            port=server.port,
+            secure=server.secure,
+            starttls=server.starttls,
+            tls=TlsIn(rejectUnauthorized=server.tls_verify),
+            auth=AuthOut(user=server.auth.user) if server.auth else None,
+            useAuthServer=server.use_auth_server,
+        )
+
+
+class AccountOut(ApiModel):
+    """An account as the API shows it: never a password."""
+
+    account: str
+    name: str | None = None
+    email: str | None = None
+    state: AccountState = Field(description="Connection state of the account's IMAP session.")
+    lastError: str | None = Field(None, description="The last connection error, if any.")
+    imap: ServerOut
+    smtp: ServerOut | None = None
+    notifyFrom: str | None = None
+    created: datetime
+    updated: datetime
+
+
+class AccountSummary(ApiModel):
+    account: str
+    name: str | None = None
+    email: str | None = None
+    state: AccountState
+    lastError: str | None = None
+
+
+class AccountUpserted(ApiModel):
+    account: str = Field(examples=["example"])
+    state: AccountState = Field(examples=["connecting"])
+    created: bool = Field(description="True when the account is new, false when it was updated.")
+
+
+class AccountDeleted(ApiModel):
+    account: str
+    deleted: Literal[True] = True
+
+
+class AccountList(ApiModel):
+    accounts: list[AccountSummary]
+    page: int = Field(description="Zero-based page number.")
+    pages: int = Field(description="How many pages there are.")
+    total: int = Field(description="How many accounts match.")
+
+
+class VerifyIn(ApiModel):
+    """Settings to test: nothing is stored."""
+
+    imap: ServerIn | None = None
+    smtp: ServerIn | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> VerifyIn:
+        if self.imap is None and self.smtp is None:
+            raise ValueError("give `imap`, `smtp` or both")
+        return self
+
+
+class VerifyResult(ApiModel):
+    success: bool
+    error: str | None = Field(None, description="The server's error when `success` is false.")
+    code: str | None = Field(None, description="Machine readable error code.")
+
+
+class VerifyOut(ApiModel):
+    imap: VerifyResult | None = None
+    smtp: VerifyResult | None = None

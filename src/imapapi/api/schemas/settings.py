@@ -1,0 +1,49 @@
+"""Runtime settings models (seed README "Set up webhook target", "Using OAuth2")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, Field, UrlConstraints
+
+from imapapi.api.schemas.common import ApiModel, SafeText
+from imapapi.events.model import EventName
+
+WebUrl = Annotated[
+    AnyHttpUrl,
+    UrlConstraints(max_length=2048, allowed_schemes=["http", "https"]),
+]
+
+
+class SettingsIn(ApiModel):
+    """Fields to change; a field set to `null` is cleared, an absent field is left as it is."""
+
+    webhooks: WebUrl | None = Field(
+        None,
+        description="URL that receives every event as a JSON POST.",
+        examples=["https://example.com/imapapi/webhooks"],
+    )
+    webhookEvents: list[EventName | Literal["*"]] | None = Field(
+        None,
+        description='Event names to send, or `["*"]` for all (the default).',
+        examples=[["messageNew", "messageDeleted"]],
+    )
+    authServer: WebUrl | None = Field(
+        None,
+        description="URL asked for credentials of accounts with `useAuthServer: true`.",
+        examples=["https://example.com/imapapi/auth"],
+    )
+    serviceSecret: Annotated[SafeText, Field(min_length=16, max_length=512)] | None = Field(
+        None,
+        description="Key for the `X-Imapapi-Signature` HMAC-SHA256 of every webhook body. "
+        "Stored encrypted; never shown again.",
+    )
+
+
+class SettingsOut(ApiModel):
+    webhooks: str | None = None
+    webhookEvents: list[str] = Field(default_factory=lambda: ["*"])
+    authServer: str | None = None
+    serviceSecretSet: bool = Field(
+        False, description="Whether a service secret is configured (its value is never shown)."
+    )

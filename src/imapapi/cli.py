@@ -1,0 +1,205 @@
+"""Command line: `imapapi serve`, `imapapi token create|list|revoke`, `imapapi account list`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from imapapi import __version__
+from imapapi.config import CONFIG_ENV, Settings, load_settings
+from imapapi.errors import ImapApiError
+
+log = logging.getLogger("imapapi")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    if getattr(args, "config", None):
+        import os
+
+        os.environ[CONFIG_ENV] = str(args.config)
+    return load_settings(
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        data_dir=getattr(args, "data_dir", None),
+        insecure=True if getattr(args, "insecure", False) else None,
+        log_level=getattr(args, "log_level", None),
+    )
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+async def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from imapapi.accounts.session import AccountSession
+    from imapapi.api.app import create_app
+    from imapapi.service import Service
+
+    service = Service.create(settings, session_factory=AccountSession.factory(settings))
+    app = create_app(service, manage_lifespan=False)
+    await service.start()
+    try:
+        token = await service.first_start_token()
+        if token:
+            # Printed to the terminal once, never logged: the store keeps only its hash.
+            print(
+                "\nNo API token existed, so one was created. It is shown only this once:\n\n"
+                f"    {token}\n\nSend it as 'Authorization: Bearer <token>'. Create more with "
+                "'imapapi token create'.\n",
+                file=sys.stderr,
+                flush=True,
+            )
+        if settings.insecure:
+            log.warning("insecure mode: the API accepts requests without a token")
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            lifespan="on",
+            server_header=False,
+        )
+        await uvicorn.Server(config).serve()
+    finally:
+        await service.stop()
+
+
+async def _with_store(settings: Settings, action: Callable[[Any], Awaitable[int]]) -> int:
+    from imapapi.service import open_store
+
+    store = open_store(settings)
+    await store.open()
+    try:
+        return await action(store)
+    finally:
+        await store.close()
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    setup_logging(settings.log_level)
+    asyncio.run(_serve(settings))
+    return 0
+
+
+def _cmd_token_create(args: argparse.Namespace) -> int:
+    from imapapi.credentials.tokens import create_token
+
+    async def action(store: Any) -> int:
+        record, token = await create_token(store, args.description or "")
+        print(token)
+        print(f"token id {record.id} created; the token is shown only now", file=sys.stderr)
+        return 0
+
+    return asyncio.run(_with_store(_settings(args), action))
+
+
+def _cmd_token_list(args: argparse.Namespace) -> int:
+    async def action(store: Any) -> int:
+        for t in await store.list_tokens():
+            state = "revoked" if t.revoked else "active"
+            created = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t.created))
+            print(f"{t.id}\t{state}\t{created}Z\t{t.description}")
+        return 0
+
+    return asyncio.run(_with_store(_settings(args), action))
+
+
+def _cmd_token_revoke(args: argparse.Namespace) -> int:
+    async def action(store: Any) -> int:
+        if await store.revoke_token(args.id, time.time()):
+            print(f"token {args.id} revoked")
+            return 0
+        print(f"no active token with id {args.id}", file=sys.stderr)
+        return 1
+
+    return asyncio.run(_with_store(_settings(args), action))
+
+
+def _cmd_account_list(args: argparse.Namespace) -> int:
+    async def action(store: Any) -> int:
+        for record in await store.list_accounts():
+            imap = record.data.get("imap", {})
+            print(
+                json.dumps(
+                    {
+                        "account": record.account,
+                        "name": record.data.get("name"),
+                        "imap": f"{imap.get('host')}:{imap.get('port')}",
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        return 0
+
+    return asyncio.run(_with_store(_settings(args), action))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="imapapi", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"imapapi {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help=f"TOML settings file (or ${CONFIG_ENV})")
+    common.add_argument("--data-dir", type=Path, help="directory of the database and key file")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", parents=[common], help="run the service")
+    serve.add_argument("--host", help="listen address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (default 3000)")
+    serve.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR")
+    serve.add_argument(
+        "--insecure",
+        action="store_true",
+        help="serve the API without tokens (local development only)",
+    )
+    serve.set_defaults(func=_cmd_serve)
+
+    token = sub.add_parser("token", help="manage API tokens").add_subparsers(
+        dest="token_command", required=True
+    )
+    create = token.add_parser("create", parents=[common], help="create a token and print it")
+    create.add_argument("--description", help="what the token is for")
+    create.set_defaults(func=_cmd_token_create)
+    token.add_parser("list", parents=[common], help="list tokens").set_defaults(
+        func=_cmd_token_list
+    )
+    revoke = token.add_parser("revoke", parents=[common], help="revoke a token by id")
+    revoke.add_argument("id")
+    revoke.set_defaults(func=_cmd_token_revoke)
+
+    account = sub.add_parser("account", help="inspect accounts").add_subparsers(
+        dest="account_command", required=True
+    )
+    account.add_parser("list", parents=[common], help="list accounts").set_defaults(
+        func=_cmd_account_list
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except ImapApiError as exc:
+        print(f"imapapi: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Runtime settings changed through the API (webhook target, auth server, service secret).
+
+They live in the store, not in config.py, so every process sees the same values. The service
+secret is encrypted at rest like account passwords and is never returned by the API.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from imapapi.credentials.crypto import SecretBox
+from imapapi.events.target import WebhookTarget
+from imapapi.store.base import Store
+
+_SECRET_CONTEXT = "settings:serviceSecret"  # noqa: S105 (AEAD associated data, not a secret)
+_CACHE_SECONDS = 2.0
+
+
+class RuntimeSettings:
+    """Read and change runtime settings; a short cache keeps reads off the store's hot path."""
+
+    def __init__(self, store: Store, box: SecretBox) -> None:
+        self._store = store
+        self._box = box
+        self._cached: dict[str, Any] | None = None
+        self._cached_at = 0.0
+
+    async def _raw(self) -> dict[str, Any]:
+        now = time.monotonic()
+        if self._cached is None or now - self._cached_at > _CACHE_SECONDS:
+            self._cached = await self._store.get_settings()
+            self._cached_at = now
+        return self._cached
+
+    async def public(self) -> dict[str, Any]:
+        raw = await self._raw()
+        return {
+            "webhooks": raw.get("webhooks"),
+            "webhookEvents": raw.get("webhookEvents") or ["*"],
+            "authServer": raw.get("authServer"),
+            "serviceSecretSet": bool(raw.get("serviceSecret")),
+        }
+
+    async def update(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Apply `values` (None clears a key); returns the public view."""
+        stored = dict(values)
+        if stored.get("serviceSecret") is not None:
+            stored["serviceSecret"] = self._box.encrypt(stored["serviceSecret"], _SECRET_CONTEXT)
+        self._cached = await self._store.update_settings(stored)
+        self._cached_at = time.monotonic()
+        return await self.public()
+
+    async def webhook_target(self) -> WebhookTarget:
+        raw = dict(await self._raw())
+        if raw.get("serviceSecret"):
+            raw["serviceSecret"] = self._box.decrypt(raw["serviceSecret"], _SECRET_CONTEXT)
+        return WebhookTarget.from_settings(raw)
+
+    async def auth_server(self) -> str | None:
+        value = (await self._raw()).get("authServer")
+        return value if isinstance(value, str) else None

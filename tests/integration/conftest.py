@@ -1,0 +1,66 @@
+"""Fixtures that run imapapi itself in-process, against the real servers of tests/conftest.py."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from imapapi.api.app import create_app
+from imapapi.config import Settings
+from imapapi.credentials.tokens import create_token
+from imapapi.service import Service
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "secret": "test-secret-material-not-for-production",
+        "api_gateway_timeout": 1.5,
+        "connect_timeout": 3.0,
+        "imap_timeout": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class Api:
+    """A running service and an HTTP client that sends a valid API token."""
+
+    service: Service
+    app: FastAPI
+    client: httpx.AsyncClient
+    token: str
+
+
+@asynccontextmanager
+async def running_api(data_dir: Path, **overrides: Any) -> AsyncIterator[Api]:
+    """Start a service on `data_dir` (its real account sessions included) and a client for it."""
+    settings = make_settings(data_dir, **overrides)
+    service = Service.create(settings, session_factory=None)
+    app = create_app(service, manage_lifespan=False)
+    await service.start()
+    try:
+        _, token = await create_token(service.store, "tests")
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://imapapi.test",
+            headers={"Authorization": f"Bearer {token}"},
+        ) as client:
+            yield Api(service=service, app=app, client=client, token=token)
+    finally:
+        await service.stop()
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    async with running_api(tmp_path / "data") as running:
+        yield running
