@@ -1,0 +1,60 @@
+"""Fixtures that start real servers for the test suite (DESIGN.md §6, STYLE.md 18)."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+
+import pytest
+
+from tests.servers.dovecot import Dovecot, DovecotError, ImapUser
+
+# Where the Dovecot log stood when a test started, so a failure shows only its own lines.
+_LOG_OFFSET = pytest.StashKey[int]()
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """One real Dovecot for the whole run; tests isolate themselves with :func:`imap_user`."""
+    server = Dovecot()
+    try:
+        server.start()
+    except DovecotError as exc:  # the message carries the log tail
+        server.close()
+        pytest.fail(f"could not start Dovecot: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def imap_user(dovecot: Dovecot) -> ImapUser:
+    """A fresh user with its own mailboxes, so no two tests ever see each other's mail."""
+    return dovecot.add_user()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Attach the Dovecot log lines written during a failed test to its report."""
+    report = yield
+    server = getattr(item, "funcargs", {}).get("dovecot")
+    if not isinstance(server, Dovecot):
+        return report
+    if call.when == "setup":
+        item.stash[_LOG_OFFSET] = _log_size(server)
+    elif report.failed:
+        offset = item.stash.get(_LOG_OFFSET, 0)
+        with server.log_path.open("rb") as log:
+            log.seek(offset)
+            lines = log.read().decode(errors="replace").splitlines()[-200:]
+        report.sections.append(("dovecot log", "\n".join(lines)))
+    return report
+
+
+def _log_size(server: Dovecot) -> int:
+    try:
+        return server.log_path.stat().st_size
+    except OSError:
+        return 0
