@@ -1,0 +1,148 @@
+"""The message object of the listing API and of the `messageNew` webhook (seed README shapes).
+
+Built only from what one FETCH of ENVELOPE, BODYSTRUCTURE, FLAGS, INTERNALDATE, RFC822.SIZE (and
+the Gmail items) returns, so a page of listings costs one round trip and no body download.
+
+Absent values are omitted rather than sent as null (ids appear in every webhook; smaller is
+better, and `"key" in message` is the one test a client needs). Exceptions, always present:
+`id`, `uid`, `path`, and `subject` ("" when the message has none), so clients can use the
+subject as a string without a check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from imapapi.errors import ProtocolError
+from imapapi.imap.types import BodyPart, Envelope, FetchResult
+from imapapi.mail.addresses import format_address_list
+from imapapi.mail.bodystructure import attachments_with_inline, find_text_parts, part_filename
+from imapapi.mail.dates import message_date
+from imapapi.mail.headers import (
+    decode_header_value,
+    looks_encoded,
+    normalize_msgid,
+    parse_header_block,
+    parse_msgid_list,
+)
+from imapapi.mail.ids import (
+    encode_attachment_id,
+    encode_message_id,
+    encode_text_id,
+    is_valid_part,
+)
+
+_NO_ENVELOPE = Envelope(date=None, subject=None)
+
+
+def message_summary(fetch: FetchResult, *, index: int, path: str) -> dict[str, Any]:
+    """JSON-ready summary of one message in the folder `path` bound to mailbox `index`."""
+    if fetch.uid is None:
+        raise ProtocolError(f"FETCH response for message {fetch.seq} has no UID")
+    uid = fetch.uid
+    envelope = fetch.envelope or _NO_ENVELOPE
+    summary: dict[str, Any] = {"id": encode_message_id(index, uid), "uid": uid, "path": path}
+
+    # X-GM-MSGID / X-GM-THRID are 64-bit: strings, since JSON readers in JavaScript lose digits.
+    if fetch.gmail_msgid is not None:
+        summary["emailId"] = str(fetch.gmail_msgid)
+    if fetch.gmail_thrid is not None:
+        summary["threadId"] = str(fetch.gmail_thrid)
+    _put(summary, "date", message_date(envelope.date, fetch.internal_date))
+    _put(summary, "size", fetch.size)
+    if fetch.flags is not None:  # not fetched → unknown, so neither flags nor unseen
+        summary["flags"] = list(fetch.flags)
+        if fetch.gmail_labels is not None:
+            summary["labels"] = list(fetch.gmail_labels)
+        summary["unseen"] = not any(flag.lower() == "\\seen" for flag in fetch.flags)
+    elif fetch.gmail_labels is not None:
+        summary["labels"] = list(fetch.gmail_labels)
+
+    subject = envelope.subject or ""
+    summary["subject"] = decode_header_value(subject) if looks_encoded(subject) else subject
+    summary.update(_addresses(envelope))
+    _put(summary, "messageId", normalize_msgid(envelope.message_id))
+    in_reply_to = parse_msgid_list(envelope.in_reply_to)
+    if in_reply_to:
+        summary["inReplyTo"] = in_reply_to[0]
+    _put(summary, "references", _references(fetch.sections) or None)
+
+    if fetch.body_structure is not None:
+        text_parts = find_text_parts(fetch.body_structure)
+        _put(summary, "text", _text(text_parts, index, uid))
+        attachments = attachments_with_inline(fetch.body_structure, text_parts)
+        _put(summary, "attachments", _attachments(attachments, index, uid) or None)
+    return summary
+
+
+def _put(target: dict[str, Any], key: str, value: object) -> None:
+    if value is not None:
+        target[key] = value
+
+
+def _addresses(envelope: Envelope) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    from_ = format_address_list(envelope.from_)
+    if from_:
+        out["from"] = from_[0]
+    # RFC 3501 §7.4.2: the server copies From into Sender and Reply-To when those headers are
+    # missing, so a copy of From says nothing; it is left out (clients reply to `replyTo` if
+    # present, else `from`, as RFC 5322 §3.6.2 describes).
+    sender = format_address_list(envelope.sender)
+    if sender and sender[:1] != from_:
+        out["sender"] = sender[0]
+    reply_to = format_address_list(envelope.reply_to)
+    if reply_to and reply_to != from_:
+        out["replyTo"] = reply_to
+    for key, addresses in (("to", envelope.to), ("cc", envelope.cc), ("bcc", envelope.bcc)):
+        formatted = format_address_list(addresses)
+        if formatted:
+            out[key] = formatted
+    return out
+
+
+def _references(sections: dict[str, bytes]) -> list[str]:
+    # References is not in ENVELOPE; it is there when the caller also fetched
+    # BODY.PEEK[HEADER.FIELDS (REFERENCES)] (the webhook does, for reply tracking).
+    for name, raw in sections.items():
+        if name.upper().startswith("BODY[HEADER"):
+            values = parse_header_block(raw).get("references")
+            if values:
+                return parse_msgid_list(" ".join(values))
+    return []
+
+
+def _text(
+    text_parts: tuple[BodyPart | None, BodyPart | None], index: int, uid: int
+) -> dict[str, Any] | None:
+    chosen = {
+        kind: part
+        for kind, part in zip(("plain", "html"), text_parts, strict=True)
+        if part is not None and is_valid_part(part.part)
+    }
+    if not chosen:
+        return None
+    plain, html = chosen.get("plain"), chosen.get("html")
+    return {
+        "id": encode_text_id(
+            index, uid, plain.part if plain else None, html.part if html else None
+        ),
+        "encodedSize": {kind: part.size for kind, part in chosen.items()},
+    }
+
+
+def _attachments(parts: list[tuple[BodyPart, bool]], index: int, uid: int) -> list[dict[str, Any]]:
+    attachments: list[dict[str, Any]] = []
+    for part, inline in parts:
+        if not is_valid_part(part.part):  # absurdly deep nesting: cannot be named by an id
+            continue
+        attachment: dict[str, Any] = {
+            "id": encode_attachment_id(index, uid, part.part),
+            "contentType": part.content_type,
+            "encodedSize": part.size,
+        }
+        _put(attachment, "filename", part_filename(part))
+        attachment["inline"] = inline
+        _put(attachment, "contentId", normalize_msgid(part.id))
+        attachments.append(attachment)
+    return attachments
