@@ -1,0 +1,94 @@
+"""Pure comparison of what a folder held at the last sync with what the server holds now."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from imapapi.sync.flagmap import FlagSet
+
+# \Recent is session-specific (RFC 3501 §2.3.2): it changes with every connection and is no
+# change of the message, so it is never reported or stored.
+IGNORED_FLAGS = frozenset({"\\Recent"})
+
+
+def normalize_flags(flags: Iterable[str]) -> FlagSet:
+    return frozenset(f for f in flags if f not in IGNORED_FLAGS)
+
+
+@dataclass(frozen=True, slots=True)
+class FlagChange:
+    uid: int
+    added: tuple[str, ...]
+    deleted: tuple[str, ...]
+    value: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FolderDiff:
+    new: tuple[int, ...] = ()
+    deleted: tuple[int, ...] = ()
+    changed: tuple[FlagChange, ...] = field(default_factory=tuple)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.new or self.deleted or self.changed)
+
+
+def flag_change(uid: int, old: FlagSet, new: FlagSet) -> FlagChange | None:
+    if old == new:
+        return None
+    return FlagChange(
+        uid=uid,
+        added=tuple(sorted(new - old)),
+        deleted=tuple(sorted(old - new)),
+        value=tuple(sorted(new)),
+    )
+
+
+def diff_full(old: Mapping[int, FlagSet], current: Mapping[int, FlagSet]) -> FolderDiff:
+    """Compare two complete uid → flags maps (the fallback without CONDSTORE)."""
+    changed = [
+        change
+        for uid, flags in current.items()
+        if uid in old and (change := flag_change(uid, old[uid], flags)) is not None
+    ]
+    return FolderDiff(
+        new=tuple(sorted(uid for uid in current if uid not in old)),
+        deleted=tuple(sorted(uid for uid in old if uid not in current)),
+        changed=tuple(sorted(changed, key=lambda c: c.uid)),
+    )
+
+
+def diff_partial(
+    old: Mapping[int, FlagSet],
+    fetched: Mapping[int, FlagSet],
+    vanished: Iterable[int],
+) -> FolderDiff:
+    """Apply a CONDSTORE/QRESYNC answer: `fetched` holds only changed or new messages
+    (RFC 7162 §3.1.4 CHANGEDSINCE), `vanished` the expunged uids (RFC 7162 §3.2.10)."""
+    gone = sorted({uid for uid in vanished if uid in old and uid not in fetched})
+    changed = [
+        change
+        for uid, flags in fetched.items()
+        if uid in old and (change := flag_change(uid, old[uid], flags)) is not None
+    ]
+    return FolderDiff(
+        new=tuple(sorted(uid for uid in fetched if uid not in old)),
+        deleted=tuple(gone),
+        changed=tuple(sorted(changed, key=lambda c: c.uid)),
+    )
+
+
+def apply(
+    old: Mapping[int, FlagSet], diff: FolderDiff, fetched: Mapping[int, FlagSet]
+) -> dict[int, FlagSet]:
+    """The new uid → flags map after `diff` (`fetched` supplies flags of new/changed uids)."""
+    result = dict(old)
+    for uid in diff.deleted:
+        result.pop(uid, None)
+    for uid in diff.new:
+        result[uid] = fetched[uid]
+    for change in diff.changed:
+        result[change.uid] = frozenset(change.value)
+    return result

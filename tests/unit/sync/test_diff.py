@@ -1,0 +1,45 @@
+"""Folder diffs: full comparison and CONDSTORE/QRESYNC partial answers."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from imapapi.sync.diff import FlagChange, apply, diff_full, diff_partial, normalize_flags
+
+S = frozenset({"\\Seen"})
+SF = frozenset({"\\Seen", "\\Flagged"})
+NONE: frozenset[str] = frozenset()
+
+
+def test_full_diff_finds_new_deleted_and_changed() -> None:
+    old = {1: NONE, 2: S, 3: S}
+    now = {2: SF, 3: S, 4: NONE}
+    diff = diff_full(old, now)
+    assert diff.new == (4,)
+    assert diff.deleted == (1,)
+    assert diff.changed == (FlagChange(2, ("\\Flagged",), (), ("\\Flagged", "\\Seen")),)
+    assert apply(old, diff, now) == now
+
+
+def test_partial_diff_uses_only_changed_and_vanished() -> None:
+    old = {1: NONE, 2: S, 3: S}
+    fetched = {3: NONE, 5: S}
+    diff = diff_partial(old, fetched, vanished=[1, 99])
+    assert diff.new == (5,)
+    assert diff.deleted == (1,)
+    assert diff.changed == (FlagChange(3, (), ("\\Seen",), ()),)
+    assert apply(old, diff, fetched) == {2: S, 3: NONE, 5: S}
+
+
+def test_recent_is_never_a_change() -> None:
+    assert normalize_flags(["\\Recent", "\\Seen"]) == S
+    assert diff_full({1: S}, {1: normalize_flags(["\\Seen", "\\Recent"])}).empty
+
+
+MAPS = st.dictionaries(st.integers(1, 50), st.frozensets(st.sampled_from(["a", "b", "c"])))
+
+
+@given(MAPS, MAPS)
+def test_applying_a_full_diff_reaches_the_new_state(old: dict, now: dict) -> None:  # type: ignore[type-arg]
+    assert apply(old, diff_full(old, now), now) == now
