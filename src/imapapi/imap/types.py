@@ -132,3 +132,76 @@ class MailboxStatus:
     unseen: int | None = None
     highest_modseq: int | None = None
     recent: int | None = None
+
+
+# --- added with imap/parse.py: results of commands beyond FETCH / LIST / STATUS ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class SelectedMailbox:
+    """What SELECT / EXAMINE reported (RFC 3501 §6.3.1, RFC 7162 §3.1.2, §3.2.5).
+
+    With QRESYNC the server also reports what changed since the given modseq: `vanished` (UIDs
+    from `VANISHED (EARLIER)`) and `changed` (the FETCH responses sent during the SELECT).
+    """
+
+    path: str
+    exists: int = 0
+    recent: int = 0
+    flags: tuple[str, ...] = ()
+    permanent_flags: tuple[str, ...] = ()
+    uid_validity: int | None = None
+    uid_next: int | None = None
+    unseen: int | None = None  # sequence number of the first unseen message (not a count)
+    highest_modseq: int | None = None
+    nomodseq: bool = False  # RFC 7162 §3.1.2.2: the mailbox does not support mod-sequences
+    read_only: bool = False
+    vanished: tuple[int, ...] = ()
+    changed: tuple[FetchResult, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ESearchResult:
+    """An ESEARCH response (RFC 4731 §3.1); `all` is expanded to UIDs (or sequence numbers)."""
+
+    tag: str | None = None
+    uid: bool = False
+    min: int | None = None
+    max: int | None = None
+    count: int | None = None
+    all: tuple[int, ...] = ()
+    modseq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseCode:
+    """A response code, `[NAME args]` (RFC 3501 §7.1); `args` is the raw text after the name."""
+
+    name: str  # upper case, e.g. "APPENDUID", "ALERT", "AUTHENTICATIONFAILED"
+    args: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusResponse:
+    """A status response (OK / NO / BAD / PREAUTH / BYE, RFC 3501 §7.1), tagged or not."""
+
+    status: str  # upper case
+    code: ResponseCode | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppendUid:
+    """APPENDUID (RFC 4315 §3): where APPEND put the message(s)."""
+
+    uid_validity: int
+    uids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CopyUid:
+    """COPYUID (RFC 4315 §3): `source_uids[i]` became `dest_uids[i]` in the target mailbox."""
+
+    uid_validity: int
+    source_uids: tuple[int, ...]
+    dest_uids: tuple[int, ...]

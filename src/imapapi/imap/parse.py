@@ -1,0 +1,620 @@
+"""Pure response parsing: `Response` records in, frozen dataclasses of `types.py` out.
+
+Tokenising is done by `imapclient.response_parser` (a pinned dependency, imported not copied),
+behind `_tokens()` alone, so a faster parser can replace it in one place. Everything after the
+tokens (ENVELOPE, BODYSTRUCTURE, codes, sets) is ours and works on plain tuples.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from urllib.parse import unquote_to_bytes
+
+from imapclient import response_parser
+from imapclient.exceptions import ProtocolError as _ImapclientProtocolError
+
+from imapapi.errors import ProtocolError
+from imapapi.imap.encode import decode_mailbox
+from imapapi.imap.reader import Record, Response
+from imapapi.imap.types import (
+    Address,
+    AppendUid,
+    BodyPart,
+    CopyUid,
+    Envelope,
+    ESearchResult,
+    FetchResult,
+    MailboxInfo,
+    MailboxStatus,
+    ResponseCode,
+    SelectedMailbox,
+    StatusResponse,
+)
+
+log = logging.getLogger(__name__)
+
+Atom = object  # what the tokenizer yields: bytes, int, None or nested tuples of those
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+_INTERNALDATE = re.compile(
+    r"\s*(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})"
+)
+_SECTION_PREFIXES = (b"BODY[", b"BINARY[", b"RFC822", b"BINARY.SIZE[")
+
+
+def _tokens(data: Sequence[Record]) -> tuple[Atom, ...]:
+    """The one call into imapclient's parser."""
+    try:
+        return tuple(response_parser.parse_response(list(data)))
+    except (_ImapclientProtocolError, ValueError, IndexError, RecursionError) as exc:
+        raise ProtocolError(f"unparsable response: {exc}") from exc
+
+
+# --- small conversions ------------------------------------------------------------------------
+
+
+def _str(value: Atom) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _int(value: Atom, what: str) -> int:
+    try:
+        return int(value)  # type: ignore[call-overload,no-any-return]
+    except (TypeError, ValueError) as exc:
+        raise ProtocolError(f"expected a number for {what}, got {value!r}") from exc
+
+
+def _is_word(value: Atom, word: str) -> bool:
+    return isinstance(value, bytes) and value.upper() == word.encode()
+
+
+def _tuple(value: Atom) -> tuple[Atom, ...]:
+    return value if isinstance(value, tuple) else ()
+
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=")
+
+
+def _word_bytes(encoding: str, text: str) -> bytes:
+    if encoding in "Bb":
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    # RFC 2047 §4.2: "_" is a space, =XX a hex octet.
+    return re.sub(
+        rb"=([0-9A-Fa-f]{2})",
+        lambda m: bytes([int(m.group(1), 16)]),
+        text.replace("_", " ").encode("ascii", "replace"),
+    )
+
+
+def decode_words(value: Atom) -> str | None:
+    """Text with RFC 2047 encoded words decoded; raw 8-bit is read as UTF-8 (RFC 6532).
+
+    Whitespace between adjacent encoded words is dropped (RFC 2047 §6.2), and adjacent words
+    in the same charset are joined before decoding so a multi-byte character split across two
+    words survives. A word in an unknown charset, or broken, is kept as sent.
+    """
+    text = _str(value)
+    if text is None or "=?" not in text:
+        return text
+    # pieces: (charset or None for plain text, octets, original text)
+    pieces: list[tuple[str | None, bytes, str]] = []
+    pos = 0
+    for m in _ENCODED_WORD.finditer(text):
+        between = text[pos : m.start()]
+        if between and not (between.isspace() and pieces and pieces[-1][0] is not None):
+            pieces.append((None, b"", between))
+        charset = m.group(1).split("*", 1)[0].lower()  # RFC 2231 §5 language suffix
+        try:
+            octets = _word_bytes(m.group(2), m.group(3))
+        except (binascii.Error, ValueError):
+            pieces.append((None, b"", m.group(0)))
+        else:
+            if pieces and pieces[-1][0] == charset:
+                last = pieces.pop()
+                pieces.append((charset, last[1] + octets, last[2] + m.group(0)))
+            else:
+                pieces.append((charset, octets, m.group(0)))
+        pos = m.end()
+    if pos < len(text):
+        pieces.append((None, b"", text[pos:]))
+    out: list[str] = []
+    for charset, octets, original in pieces:
+        if charset is None:
+            out.append(original)
+            continue
+        try:
+            out.append(octets.decode(charset, "replace"))
+        except LookupError:
+            out.append(original)
+    return "".join(out)
+
+
+def parse_sequence_set(text: str | bytes | int) -> tuple[int, ...]:
+    """Expand `1:3,7` to (1, 2, 3, 7) (RFC 3501 §9). `*` is not meaningful in server data."""
+    if isinstance(text, int):
+        return (text,)
+    if isinstance(text, bytes):
+        text = text.decode("ascii", "replace")
+    out: list[int] = []
+    try:
+        for item in text.split(","):
+            low, _, high = item.partition(":")
+            a = int(low)
+            b = int(high) if high else a
+            if a > b:
+                a, b = b, a
+            out.extend(range(a, b + 1))
+    except ValueError as exc:
+        raise ProtocolError(f"bad sequence set {text!r}") from exc
+    return tuple(out)
+
+
+def untagged_kind(response: Response) -> tuple[str, int | None]:
+    """("EXISTS", 3) for `* 3 EXISTS`, ("LIST", None) for `* LIST ...`: no full parse."""
+    line = response.first_line
+    first, _, rest = line.partition(b" ")
+    if first.isdigit():
+        name = rest.split(b" ", 1)[0]
+        return name.upper().decode("ascii", "replace"), int(first)
+    return first.upper().decode("ascii", "replace"), None
+
+
+# --- status responses and response codes --------------------------------------------------------
+
+
+def parse_status_response(line: bytes) -> StatusResponse:
+    """`OK [CODE args] text` (RFC 3501 §7.1) without its tag."""
+    status, _, rest = line.partition(b" ")
+    code: ResponseCode | None = None
+    if rest.startswith(b"["):
+        end = rest.find(b"]")
+        if end > 0:
+            inner = rest[1:end].decode("utf-8", "replace")
+            name, _, args = inner.partition(" ")
+            code = ResponseCode(name.upper(), args)
+            rest = rest[end + 1 :].lstrip(b" ")
+    return StatusResponse(
+        status.upper().decode("ascii", "replace"), code, rest.decode("utf-8", "replace")
+    )
+
+
+def parse_appenduid(code: ResponseCode | None) -> AppendUid | None:
+    """APPENDUID uidvalidity uid-set (RFC 4315 §3)."""
+    if code is None or code.name != "APPENDUID":
+        return None
+    parts = code.args.split()
+    if len(parts) != 2:
+        raise ProtocolError(f"bad APPENDUID {code.args!r}")
+    return AppendUid(_int(parts[0], "APPENDUID"), parse_sequence_set(parts[1]))
+
+
+def parse_copyuid(code: ResponseCode | None) -> CopyUid | None:
+    """COPYUID uidvalidity source-set dest-set (RFC 4315 §3)."""
+    if code is None or code.name != "COPYUID":
+        return None
+    parts = code.args.split()
+    if len(parts) != 3:
+        raise ProtocolError(f"bad COPYUID {code.args!r}")
+    return CopyUid(
+        _int(parts[0], "COPYUID"), parse_sequence_set(parts[1]), parse_sequence_set(parts[2])
+    )
+
+
+def parse_capabilities(words: bytes | str) -> frozenset[str]:
+    """Capability names, upper case, from `* CAPABILITY ...` or a `[CAPABILITY ...]` code."""
+    if isinstance(words, bytes):
+        words = words.decode("ascii", "replace")
+    names = words.split()
+    if names and names[0].upper() == "CAPABILITY":
+        names = names[1:]
+    return frozenset(n.upper() for n in names)
+
+
+def parse_enabled(response: Response) -> frozenset[str]:
+    """`* ENABLED CONDSTORE QRESYNC` (RFC 5161 §3.2)."""
+    words = response.first_line.decode("ascii", "replace").split()
+    return frozenset(w.upper() for w in words[1:])
+
+
+def parse_flags(response: Response) -> tuple[str, ...]:
+    """`* FLAGS (\\Answered \\Seen)` (RFC 3501 §7.2.6)."""
+    tokens = _tokens(response.data)
+    return tuple(_str(f) or "" for f in _tuple(tokens[1] if len(tokens) > 1 else None))
+
+
+def parse_code_flags(code: ResponseCode) -> tuple[str, ...]:
+    """The flag list of a `[PERMANENTFLAGS (...)]` code."""
+    tokens = _tokens([code.args.encode("utf-8")])
+    return tuple(_str(f) or "" for f in _tuple(tokens[0] if tokens else None))
+
+
+def parse_id(response: Response) -> dict[str, str | None] | None:
+    """`* ID ("name" "Dovecot")` or `* ID NIL` (RFC 2971 §3.2)."""
+    tokens = _tokens(response.data)
+    fields = _tuple(tokens[1] if len(tokens) > 1 else None)
+    return {
+        (_str(k) or "").lower(): _str(v) for k, v in zip(fields[::2], fields[1::2], strict=False)
+    } or None
+
+
+# --- FETCH --------------------------------------------------------------------------------------
+
+
+def parse_fetch(response: Response, *, utf8: bool = False) -> FetchResult:
+    """`* 12 FETCH (UID 7 FLAGS (\\Seen) ...)` (RFC 3501 §7.4.2) into a `FetchResult`."""
+    tokens = _tokens(response.data)
+    if len(tokens) < 3 or not isinstance(tokens[2], tuple):
+        raise ProtocolError("FETCH response without an item list")
+    items = tokens[2]
+    if len(items) % 2:
+        raise ProtocolError("FETCH response with an odd number of items")
+    values: dict[str, object] = {}
+    sections: dict[str, bytes] = {}
+    for key, value in zip(items[::2], items[1::2], strict=True):
+        if not isinstance(key, bytes):
+            raise ProtocolError(f"bad FETCH item name {key!r}")
+        name = key.upper()
+        if name.startswith(_SECTION_PREFIXES) and name != b"RFC822.SIZE":
+            sections[key.decode("ascii", "replace")] = value if isinstance(value, bytes) else b""
+        elif name == b"UID":
+            values["uid"] = _int(value, "UID")
+        elif name == b"FLAGS":
+            values["flags"] = tuple(_str(f) or "" for f in _tuple(value))
+        elif name == b"MODSEQ":  # RFC 7162 §3.1.4: MODSEQ (12345)
+            modseq = _tuple(value)[0] if isinstance(value, tuple) and value else value
+            values["modseq"] = _int(modseq, "MODSEQ")
+        elif name == b"INTERNALDATE":
+            values["internal_date"] = parse_internal_date(value)
+        elif name == b"RFC822.SIZE":
+            values["size"] = _int(value, "RFC822.SIZE")
+        elif name == b"ENVELOPE":
+            values["envelope"] = parse_envelope(value)
+        elif name in (b"BODYSTRUCTURE", b"BODY"):
+            values["body_structure"] = parse_body_structure(value)
+        elif name == b"X-GM-LABELS":  # Gmail sends labels in modified UTF-7
+            values["gmail_labels"] = tuple(
+                decode_mailbox(_str(v) or "", utf8=utf8) for v in _tuple(value)
+            )
+        elif name == b"X-GM-MSGID":
+            values["gmail_msgid"] = _int(value, "X-GM-MSGID")
+        elif name == b"X-GM-THRID":
+            values["gmail_thrid"] = _int(value, "X-GM-THRID")
+        else:
+            log.debug("ignoring FETCH item %s", name)
+    return FetchResult(seq=_int(tokens[0], "FETCH sequence number"), sections=sections, **values)  # type: ignore[arg-type]
+
+
+def parse_internal_date(value: Atom) -> str | None:
+    """INTERNALDATE `"17-Jul-1996 02:44:25 -0700"` as ISO 8601 with offset."""
+    text = _str(value)
+    if text is None:
+        return None
+    m = _INTERNALDATE.fullmatch(text)
+    if not m or m.group(2).lower() not in _MONTHS:
+        log.debug("unparsable INTERNALDATE %r", text)
+        return None
+    day, mon, year, hh, mm, ss, sign, oh, om = m.groups()
+    offset = _dt.timedelta(hours=int(oh), minutes=int(om)) * (-1 if sign == "-" else 1)
+    try:
+        when = _dt.datetime(
+            int(year),
+            _MONTHS[mon.lower()],
+            int(day),
+            int(hh),
+            int(mm),
+            int(ss),
+            tzinfo=_dt.timezone(offset),
+        )
+    except ValueError:
+        return None
+    return when.isoformat()
+
+
+def _addresses(value: Atom) -> tuple[Address, ...]:
+    out: list[Address] = []
+    for item in _tuple(value):
+        fields = _tuple(item)
+        if len(fields) != 4:
+            continue
+        name, _adl, mailbox, host = fields
+        if host is None:
+            # RFC 3501 §7.4.2 group syntax: (NIL NIL "group" NIL) starts, all-NIL ends a group.
+            out.append(Address(decode_words(mailbox) or "", ""))
+            continue
+        out.append(Address(decode_words(name) or "", f"{_str(mailbox) or ''}@{_str(host)}"))
+    return tuple(out)
+
+
+def parse_envelope(value: Atom) -> Envelope:
+    """ENVELOPE (RFC 3501 §7.4.2) with subject and names decoded from RFC 2047 encoded words."""
+    fields = _tuple(value)
+    if len(fields) < 10:
+        raise ProtocolError("ENVELOPE with fewer than 10 fields")
+    return Envelope(
+        date=_str(fields[0]) or None,
+        subject=decode_words(fields[1]),
+        from_=_addresses(fields[2]),
+        sender=_addresses(fields[3]),
+        reply_to=_addresses(fields[4]),
+        to=_addresses(fields[5]),
+        cc=_addresses(fields[6]),
+        bcc=_addresses(fields[7]),
+        in_reply_to=_str(fields[8]) or None,
+        message_id=_str(fields[9]) or None,
+    )
+
+
+def decode_params(value: Atom) -> tuple[tuple[str, str], ...]:
+    """A body parameter list `("name" "value" ...)` with RFC 2231 continuations and charsets
+    (`name*0*=utf-8''%E2%82`, `name*1*=%AC`) joined and decoded; RFC 2047 words decoded too
+    (not standard in parameters, but common)."""
+    raw = _tuple(value)
+    order: list[str] = []
+    simple: dict[str, str] = {}
+    pieces: dict[str, list[tuple[int, bool, bytes]]] = {}
+    for key, val in zip(raw[::2], raw[1::2], strict=False):
+        name = (_str(key) or "").lower()
+        data = val if isinstance(val, bytes) else (_str(val) or "").encode()
+        base, star, rest = name.partition("*")
+        if not star:
+            if name not in order:
+                order.append(name)
+            simple[name] = decode_words(data) or ""
+            continue
+        number, star2, _ = rest.partition("*")
+        if rest == "":
+            index, encoded = 0, True  # name*=charset'lang'value
+        elif number.isdigit():
+            index, encoded = int(number), bool(star2)
+        else:
+            continue
+        if base not in order:
+            order.append(base)
+        pieces.setdefault(base, []).append((index, encoded, data))
+    for base, parts in pieces.items():
+        parts.sort(key=lambda p: p[0])
+        charset = "us-ascii"
+        octets = bytearray()
+        for position, (_, encoded, data) in enumerate(parts):
+            if encoded:
+                if position == 0 and data.count(b"'") >= 2:
+                    cs, _lang, data = data.split(b"'", 2)
+                    charset = cs.decode("ascii", "replace") or "us-ascii"
+                octets += unquote_to_bytes(data)
+            else:
+                octets += data
+        try:
+            simple[base] = octets.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            simple[base] = octets.decode("utf-8", "replace")
+    return tuple((name, simple[name]) for name in order if name in simple)
+
+
+def _disposition(value: Atom) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    fields = _tuple(value)
+    if not fields:
+        return None, ()
+    kind = _str(fields[0])
+    return (kind.lower() if kind else None), decode_params(fields[1] if len(fields) > 1 else None)
+
+
+def parse_body_structure(value: Atom) -> BodyPart:
+    """BODYSTRUCTURE (RFC 3501 §7.4.2) as a `BodyPart` tree numbered with IMAP sections.
+
+    Leaves get their section number ("1", "2.1"). Multipart nodes get the number that fetches
+    their body: a nested one its own number ("2"), the message's top-level one "TEXT", and one
+    at the top of an attached message/rfc822 at "3" gets "3.TEXT" (RFC 3501 §6.4.5); a
+    single-part attached message's body is "3.1".
+    """
+    if not isinstance(value, tuple):
+        raise ProtocolError("BODYSTRUCTURE is not a list")
+    return _body(value, "", message_root=True)
+
+
+def _body(raw: tuple[Atom, ...], base: str, *, message_root: bool) -> BodyPart:
+    if raw and isinstance(raw[0], tuple):
+        count = 0
+        while count < len(raw) and isinstance(raw[count], tuple):
+            count += 1
+        subtype = (_str(raw[count]) if count < len(raw) else None) or "mixed"
+        ext = raw[count + 1 :]
+        children = tuple(
+            _body(child, f"{base}.{n}" if base else str(n), message_root=False)  # type: ignore[arg-type]
+            for n, child in enumerate(raw[:count], 1)
+        )
+        own = (f"{base}.TEXT" if base else "TEXT") if message_root else base
+        disposition, disposition_params = _disposition(ext[1] if len(ext) > 1 else None)
+        return BodyPart(
+            part=own,
+            type="multipart",
+            subtype=subtype.lower(),
+            params=decode_params(ext[0] if ext else None),
+            disposition=disposition,
+            disposition_params=disposition_params,
+            children=children,
+        )
+    if len(raw) < 7:
+        raise ProtocolError("body part with fewer than 7 fields")
+    own = (f"{base}.1" if base else "1") if message_root else base
+    kind = (_str(raw[0]) or "text").lower()
+    subtype = (_str(raw[1]) or "plain").lower()
+    lines: int | None = None
+    inner: tuple[BodyPart, ...] = ()
+    ext_at = 7
+    if kind == "text" and len(raw) > 7:
+        lines = _int(raw[7], "body lines") if raw[7] is not None else None
+        ext_at = 8
+    elif kind == "message" and subtype in ("rfc822", "global") and len(raw) > 9:
+        if isinstance(raw[8], tuple):
+            inner = (_body(raw[8], own, message_root=True),)
+        lines = _int(raw[9], "body lines") if raw[9] is not None else None
+        ext_at = 10
+    ext = raw[ext_at:]
+    disposition, disposition_params = _disposition(ext[1] if len(ext) > 1 else None)
+    encoding = _str(raw[5])
+    return BodyPart(
+        part=own,
+        type=kind,
+        subtype=subtype,
+        params=decode_params(raw[2]),
+        id=_str(raw[3]),
+        description=decode_words(raw[4]),
+        encoding=encoding.lower() if encoding else None,
+        size=_int(raw[6], "body size") if raw[6] is not None else 0,
+        lines=lines,
+        disposition=disposition,
+        disposition_params=disposition_params,
+        children=inner,
+    )
+
+
+# --- mailboxes ----------------------------------------------------------------------------------
+
+
+def _mailbox_name(value: Atom, utf8: bool) -> str:
+    if value is None:
+        return "NIL"  # an unquoted atom NIL is read as nil by the tokenizer
+    if isinstance(value, int):
+        return str(value)
+    return decode_mailbox(value if isinstance(value, bytes) else str(value), utf8=utf8)
+
+
+def parse_list(response: Response, *, utf8: bool = False) -> MailboxInfo:
+    """`* LIST (\\HasNoChildren \\Sent) "/" "Sent"` (RFC 3501 §7.2.2, RFC 5258, RFC 6154);
+    LSUB has the same shape."""
+    tokens = _tokens(response.data)
+    if len(tokens) < 4:
+        raise ProtocolError("LIST response with fewer than 3 fields")
+    flags = tuple(_str(f) or "" for f in _tuple(tokens[1]))
+    delimiter = _str(tokens[2])
+    return MailboxInfo(_mailbox_name(tokens[3], utf8), delimiter, flags)
+
+
+def parse_status(response: Response, *, utf8: bool = False) -> MailboxStatus:
+    """`* STATUS "INBOX" (MESSAGES 3 UIDNEXT 4)` (RFC 3501 §7.2.4, RFC 7162 §3.1.9)."""
+    tokens = _tokens(response.data)
+    if len(tokens) < 3:
+        raise ProtocolError("STATUS response with fewer than 2 fields")
+    items = _tuple(tokens[2])
+    values: dict[str, int] = {}
+    names = {
+        b"MESSAGES": "messages",
+        b"UIDNEXT": "uid_next",
+        b"UIDVALIDITY": "uid_validity",
+        b"UNSEEN": "unseen",
+        b"HIGHESTMODSEQ": "highest_modseq",
+        b"RECENT": "recent",
+    }
+    for key, value in zip(items[::2], items[1::2], strict=False):
+        field = names.get(key.upper()) if isinstance(key, bytes) else None
+        if field:
+            values[field] = _int(value, field)
+    return MailboxStatus(path=_mailbox_name(tokens[1], utf8), **values)
+
+
+def parse_select(
+    path: str,
+    untagged: Iterable[Response],
+    tagged: StatusResponse,
+    *,
+    utf8: bool = False,
+) -> SelectedMailbox:
+    """The untagged data a SELECT / EXAMINE produced plus its tagged OK (RFC 3501 §6.3.1)."""
+    values: dict[str, object] = {"read_only": bool(tagged.code and tagged.code.name == "READ-ONLY")}
+    vanished: list[int] = []
+    changed: list[FetchResult] = []
+    for response in untagged:
+        name, number = untagged_kind(response)
+        if name == "EXISTS" and number is not None:
+            values["exists"] = number
+        elif name == "RECENT" and number is not None:
+            values["recent"] = number
+        elif name == "FLAGS":
+            values["flags"] = parse_flags(response)
+        elif name == "VANISHED":
+            vanished.extend(parse_vanished(response)[0])
+        elif name == "FETCH":
+            changed.append(parse_fetch(response, utf8=utf8))
+        elif name == "OK":
+            code = parse_status_response(response.first_line).code
+            if code is None:
+                continue
+            if code.name == "PERMANENTFLAGS":
+                values["permanent_flags"] = parse_code_flags(code)
+            elif code.name in ("UIDVALIDITY", "UIDNEXT", "UNSEEN", "HIGHESTMODSEQ"):
+                field = {
+                    "UIDVALIDITY": "uid_validity",
+                    "UIDNEXT": "uid_next",
+                    "UNSEEN": "unseen",
+                    "HIGHESTMODSEQ": "highest_modseq",
+                }[code.name]
+                values[field] = _int(code.args.split()[0] if code.args else None, code.name)
+            elif code.name == "NOMODSEQ":
+                values["nomodseq"] = True
+    return SelectedMailbox(
+        path=path,
+        vanished=tuple(vanished),
+        changed=tuple(changed),
+        **values,  # type: ignore[arg-type]
+    )
+
+
+# --- SEARCH, ESEARCH, VANISHED ------------------------------------------------------------------
+
+
+def parse_search(response: Response) -> tuple[tuple[int, ...], int | None]:
+    """`* SEARCH 2 5 7 (MODSEQ 917)` (RFC 3501 §7.2.5, RFC 7162 §3.1.5): ids and the modseq."""
+    tokens = _tokens(response.data)
+    ids: list[int] = []
+    modseq: int | None = None
+    for token in tokens[1:]:
+        if isinstance(token, int):
+            ids.append(token)
+        elif isinstance(token, tuple) and len(token) == 2 and _is_word(token[0], "MODSEQ"):
+            modseq = _int(token[1], "MODSEQ")
+    return tuple(ids), modseq
+
+
+def parse_esearch(response: Response) -> ESearchResult:
+    """`* ESEARCH (TAG "A5") UID MIN 2 COUNT 3 ALL 2,10:11` (RFC 4731 §3.1, RFC 7162 §3.1.5)."""
+    tokens = list(_tokens(response.data)[1:])
+    values: dict[str, object] = {}
+    if tokens and isinstance(tokens[0], tuple):
+        corr = _tuple(tokens.pop(0))
+        if len(corr) == 2 and (_str(corr[0]) or "").upper() == "TAG":
+            values["tag"] = _str(corr[1])
+    if tokens and (_str(tokens[0]) or "").upper() == "UID":
+        values["uid"] = True
+        tokens.pop(0)
+    for key, value in zip(tokens[::2], tokens[1::2], strict=False):
+        name = (_str(key) or "").upper()
+        if name in ("MIN", "MAX", "COUNT", "MODSEQ"):
+            values[name.lower()] = _int(value, name)
+        elif name == "ALL":
+            values["all"] = parse_sequence_set(value if isinstance(value, bytes | int) else b"")
+    return ESearchResult(**values)  # type: ignore[arg-type]
+
+
+def parse_vanished(response: Response) -> tuple[tuple[int, ...], bool]:
+    """`* VANISHED (EARLIER) 41,43:116` (RFC 7162 §3.2.10): the UIDs and whether EARLIER."""
+    tokens = _tokens(response.data)[1:]
+    earlier = False
+    if tokens and isinstance(tokens[0], tuple):
+        earlier = any((_str(t) or "").upper() == "EARLIER" for t in tokens[0])
+        tokens = tokens[1:]
+    if not tokens or not isinstance(tokens[0], bytes | int):
+        raise ProtocolError("VANISHED without a UID set")
+    return parse_sequence_set(tokens[0]), earlier
