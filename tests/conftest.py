@@ -7,6 +7,8 @@ from collections.abc import Generator, Iterator
 import pytest
 
 from tests.servers.dovecot import Dovecot, DovecotError, ImapUser
+from tests.servers.smtp import SmtpServer
+from tests.servers.webhooks import WebhookReceiver
 
 # Where the Dovecot log stood when a test started, so a failure shows only its own lines.
 _LOG_OFFSET = pytest.StashKey[int]()
@@ -31,6 +33,35 @@ def dovecot() -> Iterator[Dovecot]:
 def imap_user(dovecot: Dovecot) -> ImapUser:
     """A fresh user with its own mailboxes, so no two tests ever see each other's mail."""
     return dovecot.add_user()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    """One recording SMTP server for the run; use :func:`smtp` in tests for a clean slate."""
+    server = SmtpServer()
+    try:
+        server.start()
+    except Exception as exc:
+        pytest.fail(f"could not start the SMTP server on {server.port}: {exc!r}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: SmtpServer) -> Iterator[SmtpServer]:
+    """The SMTP server with no messages and no scripted failures left by an earlier test."""
+    smtp_server.reset()
+    yield smtp_server
+    smtp_server.reset()
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A fresh webhook endpoint per test (its own port), answering 200 until told otherwise."""
+    with WebhookReceiver() as receiver:
+        yield receiver
 
 
 @pytest.hookimpl(wrapper=True)

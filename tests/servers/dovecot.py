@@ -303,10 +303,10 @@ class Dovecot:
                 last_error = exc
                 time.sleep(0.02)
         self._kill_group()
-        stderr = (self.root / "dovecot.stderr").read_text(errors="replace")
+        early_errors = (self.root / "dovecot.stderr").read_text(errors="replace")
         raise DovecotError(
             f"Dovecot did not start on {self.host}:{self.port} ({last_error!r})\n"
-            f"stderr:\n{stderr}\nlog ({self.log_path}):\n{self.log_tail()}"
+            f"stderr:\n{early_errors}\nlog ({self.log_path}):\n{self.log_tail()}"
         )
 
     def _read_greeting(self) -> None:
