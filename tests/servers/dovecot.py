@@ -204,7 +204,8 @@ class Dovecot:
 
     Before login (greeting / pre-auth CAPABILITY) it is the short list with STARTTLS
     (plain port only) and AUTH=PLAIN AUTH=LOGIN. UTF8=ACCEPT (RFC 6855) is *not* offered by
-    Dovecot 2.3 at all (it arrived in 2.4), so clients must keep modified UTF-7 folder names.
+    this Dovecot 2.3 under any setting, so clients see modified UTF-7 folder names
+    (``Archive/&ANw-n&AO8-c&APY-d&AOk-``) and must encode them themselves.
     """
 
     _counter = itertools.count(1)
