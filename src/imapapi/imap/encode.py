@@ -217,3 +217,18 @@ def check_parts(parts: Iterable[Part], field: str = "arguments") -> None:
     for part in parts:
         if isinstance(part, bytes):
             check_safe(field, part)
+
+
+# FETCH items (RFC 3501 §6.4.5): names, sections with header lists and partial ranges.
+_FETCH_ITEM = re.compile(r"[A-Za-z0-9.\-]+(?:\[[A-Za-z0-9.\- ()]*\](?:<\d+(?:\.\d+)?>)?)?")
+
+
+def fetch_items(items: Sequence[str], field: str = "items") -> bytes:
+    """`(UID FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])` from item names, each validated."""
+    if not items:
+        raise InvalidInputError(field, "must not be empty")
+    for item in items:
+        check_safe(field, item)
+        if not _FETCH_ITEM.fullmatch(item):
+            raise InvalidInputError(field, f"not a valid FETCH item: {item!r}")
+    return ("(" + " ".join(items) + ")").encode("ascii")

@@ -552,7 +552,12 @@ def parse_select(
             code = parse_status_response(response.first_line).code
             if code is None:
                 continue
-            if code.name == "PERMANENTFLAGS":
+            if code.name == "CLOSED":
+                # RFC 7162 §3.2.11: what came before belonged to the previous mailbox.
+                values = {"read_only": values["read_only"]}
+                vanished.clear()
+                changed.clear()
+            elif code.name == "PERMANENTFLAGS":
                 values["permanent_flags"] = parse_code_flags(code)
             elif code.name in ("UIDVALIDITY", "UIDNEXT", "UNSEEN", "HIGHESTMODSEQ"):
                 field = {

@@ -205,3 +205,12 @@ class CopyUid:
     uid_validity: int
     source_uids: tuple[int, ...]
     dest_uids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QresyncParams:
+    """What SELECT (QRESYNC (...)) sends (RFC 7162 §3.2.5): the last known state of a mailbox."""
+
+    uid_validity: int
+    modseq: int
+    known_uids: tuple[int, ...] = ()
