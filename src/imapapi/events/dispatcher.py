@@ -6,7 +6,9 @@ retried with backoff for `max_age` (≥ 24 h), then kept as a dead letter — ne
 How: the store hands out only the head (oldest pending event) of each account's queue, and the
 dispatcher keeps at most one delivery in flight per account, so an account's events go out one
 after another while up to `concurrency` accounts are served at once. A failure re-schedules
-only that account's head (`event_retry`), so it never holds up other accounts.
+only that account's head (`event_retry`), so it never holds up other accounts. A dead letter
+leaves the head of its queue (the store skips dead events), so the account's later events go
+out; a replayed one is re-queued at its old place, ahead of anything still pending.
 """
 
 from __future__ import annotations
@@ -211,7 +213,8 @@ class WebhookDispatcher:
     async def _fill(self, now: float, attempted: set[int] | None) -> None:
         """Start a delivery for each due head whose account has none in flight."""
         free = self._concurrency - len(self._inflight)
-        if self._stopping or free <= 0:
+        # stop() ends the background loop only; a drain pass is bounded and finishes its work.
+        if free <= 0 or (self._stopping and attempted is None):
             return
         target = WebhookTarget.from_settings(await self._store.get_settings())
         # Heads of accounts in flight (and, in a pass, already attempted ones) come back too;
