@@ -44,11 +44,10 @@ def setup_logging(level: str) -> None:
 async def _serve(settings: Settings) -> None:
     import uvicorn
 
-    from imapapi.accounts.session import AccountSession
     from imapapi.api.app import create_app
     from imapapi.service import Service
 
-    service = Service.create(settings, session_factory=AccountSession.factory(settings))
+    service = Service.create(settings)
     app = create_app(service, manage_lifespan=False)
     await service.start()
     try:

@@ -6,11 +6,14 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from imapapi.accounts.limits import LoginLimiter
 from imapapi.accounts.manager import AccountManager, SessionFactory
 from imapapi.accounts.registry import AccountRegistry
+from imapapi.accounts.session import AccountSession, SessionContext
 from imapapi.config import Settings
 from imapapi.credentials.crypto import SecretBox, load_key
 from imapapi.credentials.tokens import create_token
+from imapapi.events.dispatcher import WebhookDispatcher
 from imapapi.runtime import RuntimeSettings
 from imapapi.store.base import Store
 from imapapi.store.sqlite import SqliteStore
@@ -36,35 +39,50 @@ class Service:
     accounts: AccountManager
     started_at: float = field(default_factory=time.time)
 
+    dispatcher: WebhookDispatcher | None = None
+
     @classmethod
-    def create(
-        cls, settings: Settings, *, session_factory: SessionFactory | None = None
-    ) -> Service:
+    def create(cls, settings: Settings, *, sessions: bool = True) -> Service:
+        """Build a service; `sessions=False` (CLI tools, some tests) connects to no server."""
         store = open_store(settings)
         box = SecretBox(load_key(settings.secret, settings.key_path))
-        registry = AccountRegistry(store, box)
+        runtime = RuntimeSettings(store, box)
+        dispatcher = WebhookDispatcher(
+            store,
+            target=runtime.webhook_target,
+            timeout=settings.webhook_timeout,
+            max_age=settings.webhook_max_age,
+        )
+        factory: SessionFactory | None = None
+        if sessions:
+            context = SessionContext(
+                settings=settings,
+                store=store,
+                limiter=LoginLimiter(settings.max_concurrent_logins, settings.max_logins_per_host),
+                on_events=dispatcher.wake,
+            )
+            factory = AccountSession.factory(context)
         return cls(
             settings=settings,
             store=store,
             box=box,
-            runtime=RuntimeSettings(store, box),
-            accounts=AccountManager(registry, session_factory),
+            runtime=runtime,
+            accounts=AccountManager(AccountRegistry(store, box), factory),
+            dispatcher=dispatcher,
         )
-
-    @staticmethod
-    def default_session_factory(settings: Settings) -> SessionFactory | None:
-        """Real IMAP sessions for every account."""
-        from imapapi.accounts.session import AccountSession
-
-        return AccountSession.factory(settings)
 
     async def start(self) -> None:
         await self.store.open()
+        if self.dispatcher is not None:
+            self.dispatcher.start()
         await self.accounts.start()
         log.info("imapapi started (store %r)", self.store)
 
     async def stop(self) -> None:
         await self.accounts.stop()
+        if self.dispatcher is not None:
+            await self.dispatcher.stop(grace=2.0)
+            await self.dispatcher.aclose()
         await self.store.close()
         log.info("imapapi stopped")
 

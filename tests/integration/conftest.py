@@ -44,7 +44,7 @@ class Api:
 async def running_api(data_dir: Path, **overrides: Any) -> AsyncIterator[Api]:
     """Start a service on `data_dir` (its real account sessions included) and a client for it."""
     settings = make_settings(data_dir, **overrides)
-    service = Service.create(settings, session_factory=None)
+    service = Service.create(settings)
     app = create_app(service, manage_lifespan=False)
     await service.start()
     try:

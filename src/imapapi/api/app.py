@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from imapapi import __version__
 from imapapi.api import errors
 from imapapi.api.deps import require_token
-from imapapi.api.routes import accounts, settings
+from imapapi.api.routes import accounts, logs, mailboxes, settings, webhooks
 from imapapi.api.schemas.common import ErrorResponse
 from imapapi.service import Service
 
@@ -87,6 +87,9 @@ def create_app(service: Service, *, manage_lifespan: bool = True) -> FastAPI:
     errors.install(app)
     protected = [Depends(require_token)]
     app.include_router(accounts.router, dependencies=protected)
+    app.include_router(mailboxes.router, dependencies=protected)
     app.include_router(settings.router, dependencies=protected)
+    app.include_router(webhooks.router, dependencies=protected)
+    app.include_router(logs.router, dependencies=protected)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -9,8 +9,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from imapapi.accounts.manager import AccountManager
 from imapapi.accounts.model import AccountConfig
+from imapapi.accounts.session import AccountSession
 from imapapi.api.schemas.common import ACCOUNT_ID_PATTERN
 from imapapi.credentials.tokens import check_token
+from imapapi.errors import NotConnectedError
 from imapapi.service import Service
 from imapapi.store.base import Store
 
@@ -67,3 +69,14 @@ async def get_account(account: AccountIdPath, accounts: AccountsDep) -> AccountC
 
 
 AccountDep = Annotated[AccountConfig, Depends(get_account)]
+
+
+async def get_session(config: AccountDep, accounts: AccountsDep) -> AccountSession:
+    """The live session of the account in the path; 503 when it has none in this process."""
+    session = accounts.session(config.account)
+    if not isinstance(session, AccountSession):
+        raise NotConnectedError(f"account {config.account!r} has no IMAP session here")
+    return session
+
+
+SessionDep = Annotated[AccountSession, Depends(get_session)]

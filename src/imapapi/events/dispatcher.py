@@ -80,18 +80,22 @@ class WebhookDispatcher:
         poll_interval: float = 2.0,
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
+        target: Callable[[], Awaitable[WebhookTarget]] | None = None,
     ) -> None:
         """`session`: the service's shared ClientSession (not closed here); None = own one.
 
         `poll_interval`: the longest idle sleep, which bounds how late an event is picked up
         when nobody calls `wake()` (another process wrote it, or a retry scheduled before a
-        restart). `clock` (epoch seconds) and `rng` are injectable for tests.
+        restart). `clock` (epoch seconds) and `rng` are injectable for tests. `target` reads
+        the webhook target (the service passes one that decrypts the stored secret); by default
+        it is read from `store.get_settings()` as-is.
         """
         if max_age < MIN_MAX_AGE:
             raise ValueError(f"max_age must be at least {MIN_MAX_AGE:g} s")
         if concurrency < 1 or timeout <= 0 or poll_interval <= 0:
             raise ValueError("concurrency, timeout and poll_interval must be positive")
         self._store = store
+        self._target = target
         self._session = session
         self._own_session = session is None
         self._timeout = timeout
@@ -216,7 +220,10 @@ class WebhookDispatcher:
         # stop() ends the background loop only; a drain pass is bounded and finishes its work.
         if free <= 0 or (self._stopping and attempted is None):
             return
-        target = WebhookTarget.from_settings(await self._store.get_settings())
+        if self._target is not None:
+            target = await self._target()
+        else:
+            target = WebhookTarget.from_settings(await self._store.get_settings())
         # Heads of accounts in flight (and, in a pass, already attempted ones) come back too;
         # asking for that many more still yields up to `free` new ones.
         limit = self._concurrency + (len(attempted) if attempted else 0)

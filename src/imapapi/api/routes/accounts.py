@@ -17,6 +17,7 @@ from imapapi.api.schemas.accounts import (
     AccountDeleted,
     AccountList,
     AccountOut,
+    AccountReconnect,
     AccountSummary,
     AccountUpdate,
     AccountUpserted,
@@ -191,3 +192,14 @@ async def verify_account(body: VerifyIn, service: ServiceDep) -> VerifyOut:
             code=error.code if error else None,
         )
     return result
+
+
+@router.put(
+    "/account/{account}/reconnect",
+    summary="Reconnect the account now",
+    description="Drops the IMAP connection and opens a new one immediately, without waiting "
+    "for the reconnect backoff.",
+)
+async def reconnect_account(config: AccountDep, accounts: AccountsDep) -> AccountReconnect:
+    await accounts.reconnect(config.account)
+    return AccountReconnect(account=config.account)

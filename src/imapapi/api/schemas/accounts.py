@@ -201,6 +201,11 @@ class AccountDeleted(ApiModel):
     deleted: Literal[True] = True
 
 
+class AccountReconnect(ApiModel):
+    account: str
+    reconnect: Literal[True] = True
+
+
 class AccountList(ApiModel):
     accounts: list[AccountSummary]
     page: int = Field(description="Zero-based page number.")

@@ -1,0 +1,265 @@
+"""AccountSession: the live side of one account (DESIGN.md §5).
+
+A primary connection syncs and then waits for changes; it is reopened with exponential backoff
+and jitter whenever it fails (longer after authentication failures, so a wrong password does not
+hammer the server). API calls get a separate command connection, opened on demand and closed
+after it has been idle for a while, so a long download never delays change detection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from imapapi.accounts.connect import open_imap
+from imapapi.accounts.limits import LoginLimiter
+from imapapi.accounts.manager import AccountStatus, SessionLike
+from imapapi.accounts.model import AccountConfig, AccountState
+from imapapi.accounts.protocol_log import ProtocolLog
+from imapapi.accounts.syncer import AccountSyncer
+from imapapi.config import Settings
+from imapapi.errors import (
+    AuthenticationFailedError,
+    ImapApiError,
+    MailServerError,
+    NotConnectedError,
+    ServerTimeoutError,
+)
+from imapapi.events.model import EventName, make_event
+from imapapi.imap import ImapConnection
+from imapapi.store.base import NewEvent, Store
+
+log = logging.getLogger(__name__)
+
+CONNECT_BACKOFF = (1.0, 300.0)  # first and longest delay after a network failure
+AUTH_BACKOFF = (60.0, 3600.0)  # after the server refused the credentials
+
+
+def backoff_delay(attempt: int, first: float, cap: float, rng: Callable[[], float]) -> float:
+    """Exponential backoff with jitter: between half and all of min(cap, first * 2^attempt)."""
+    ceiling: float = min(cap, first * 2.0 ** min(attempt, 30))
+    return ceiling * (0.5 + rng() / 2)
+
+
+@dataclass
+class SessionContext:
+    """What every session of a process shares."""
+
+    settings: Settings
+    store: Store
+    limiter: LoginLimiter
+    on_events: Callable[[], None]  # wakes the webhook dispatcher after events were committed
+    rng: Callable[[], float] = random.random
+
+
+class AccountSession(SessionLike):
+    """Connections and sync loop of one account; see the module docstring."""
+
+    def __init__(self, config: AccountConfig, ctx: SessionContext) -> None:
+        self.config = config
+        self.ctx = ctx
+        self.log = ProtocolLog(ctx.settings.protocol_log_bytes)
+        self._state = AccountState.INIT
+        self._last_error: str | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._primary: ImapConnection | None = None
+        self._wakeup = asyncio.Event()
+        self._command: ImapConnection | None = None
+        self._command_lock = asyncio.Lock()
+        self._command_closer: asyncio.TimerHandle | None = None
+        self._connected_once = asyncio.Event()
+        self.syncer = AccountSyncer(
+            config,
+            ctx.store,
+            on_committed=ctx.on_events,
+            poll_interval=ctx.settings.status_poll_interval,
+            idle_restart=ctx.settings.idle_restart,
+        )
+
+    @classmethod
+    def factory(cls, ctx: SessionContext) -> Callable[[AccountConfig], AccountSession]:
+        return lambda config: cls(config, ctx)
+
+    def __repr__(self) -> str:
+        return f"<AccountSession {self.config.account} {self._state.value}>"
+
+    # --- state ------------------------------------------------------------------------------------
+    @property
+    def status(self) -> AccountStatus:
+        return AccountStatus(self._state, self._last_error)
+
+    @property
+    def account(self) -> str:
+        return self.config.account
+
+    def _set_state(self, state: AccountState, error: str | None = None) -> None:
+        """The one place the state changes; account events are emitted on transitions."""
+        previous = self._state
+        self._state = state
+        if error is not None or state is AccountState.CONNECTED:
+            self._last_error = error
+        if state is previous:
+            return
+        log.info(
+            "%s: %s -> %s%s",
+            self.account,
+            previous.value,
+            state.value,
+            f" ({error})" if error else "",
+        )
+        event = {
+            AccountState.CONNECTED: EventName.ACCOUNT_CONNECTED,
+            AccountState.AUTHENTICATION_ERROR: EventName.AUTHENTICATION_ERROR,
+            AccountState.CONNECT_ERROR: EventName.CONNECT_ERROR,
+        }.get(state)
+        if event is not None:
+            data = {"state": state.value}
+            if error:
+                data["error"] = error
+            self._spawn(self._emit(make_event(account=self.account, event=event, data=data)))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        task.add_done_callback(_log_failure)
+
+    async def _emit(self, event: NewEvent) -> None:
+        await self.ctx.store.add_events([event])
+        self.ctx.on_events()
+
+    # --- lifecycle --------------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"account:{self.account}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._close_command()
+        if self._state is not AccountState.INIT:
+            self._state = AccountState.DISCONNECTED
+
+    async def reconnect(self) -> None:
+        """Drop the primary connection and connect again now (no backoff wait)."""
+        self._wakeup.set()
+        if self._primary is not None:
+            await self._primary.close()
+
+    async def _sleep(self, seconds: float) -> None:
+        self._wakeup.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), seconds)
+
+    def _on_log(self, connection: str) -> Callable[[str, str], None]:
+        return lambda direction, line: self.log.append(connection, direction, line)
+
+    async def _open(self, connection: str, *, compress: bool = False) -> ImapConnection:
+        settings = self.ctx.settings
+        async with self.ctx.limiter.slot(self.config.imap.host):
+            return await open_imap(
+                self.config.imap,
+                timeout=settings.connect_timeout,
+                command_timeout=settings.imap_timeout,
+                name=f"{self.account}/{connection}",
+                on_log=self._on_log(connection),
+                compress=compress,
+            )
+
+    async def _run(self) -> None:
+        attempt = 0
+        while True:
+            self._set_state(AccountState.CONNECTING)
+            try:
+                conn = await self._open("primary")
+            except AuthenticationFailedError as exc:
+                self._set_state(AccountState.AUTHENTICATION_ERROR, exc.message)
+                await self._sleep(backoff_delay(attempt, *AUTH_BACKOFF, self.ctx.rng))
+                attempt += 1
+                continue
+            except ImapApiError as exc:
+                self._set_state(AccountState.CONNECT_ERROR, exc.message)
+                await self._sleep(backoff_delay(attempt, *CONNECT_BACKOFF, self.ctx.rng))
+                attempt += 1
+                continue
+            attempt = 0
+            self._primary = conn
+            self._set_state(AccountState.CONNECTED)
+            self._connected_once.set()
+            try:
+                await self.syncer.run(conn)
+            except (MailServerError, ImapApiError) as exc:
+                self._set_state(AccountState.CONNECT_ERROR, f"connection lost: {exc.message}")
+            finally:
+                self._primary = None
+                await conn.close()
+            await self._sleep(backoff_delay(0, *CONNECT_BACKOFF, self.ctx.rng))
+
+    # --- the command connection for API calls ---------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def command(self) -> AsyncIterator[ImapConnection]:
+        """A logged-in connection for one API call; 503 quickly when the account is not up."""
+        if self._state is not AccountState.CONNECTED:
+            reason = self._last_error or f"the account is {self._state.value}"
+            raise NotConnectedError(f"the IMAP connection is not available: {reason}")
+        timeout = self.ctx.settings.api_gateway_timeout
+        try:
+            await asyncio.wait_for(self._command_lock.acquire(), timeout)
+        except TimeoutError as exc:
+            raise ServerTimeoutError("the account's connection is busy; try again") from exc
+        try:
+            if self._command_closer is not None:
+                self._command_closer.cancel()
+                self._command_closer = None
+            conn = self._command
+            if conn is None or conn.state.value in ("logout", "notConnected"):
+                try:
+                    conn = await asyncio.wait_for(
+                        self._open("command", compress=True), self.ctx.settings.connect_timeout
+                    )
+                except TimeoutError as exc:
+                    raise ServerTimeoutError("the IMAP server did not answer in time") from exc
+                self._command = conn
+            try:
+                yield conn
+            except ImapApiError as exc:
+                if isinstance(exc, MailServerError) and not exc.code == "CommandFailed":
+                    await self._close_command()  # broken; the next call opens a fresh one
+                raise
+        finally:
+            if self._command is not None:
+                loop = asyncio.get_running_loop()
+                self._command_closer = loop.call_later(
+                    self.ctx.settings.command_idle_close,
+                    lambda: self._spawn(self._close_command()),
+                )
+            self._command_lock.release()
+
+    async def _close_command(self) -> None:
+        if self._command_closer is not None:
+            self._command_closer.cancel()
+            self._command_closer = None
+        conn, self._command = self._command, None
+        if conn is not None:
+            with contextlib.suppress(ImapApiError, TimeoutError):
+                await asyncio.wait_for(conn.logout(), 2.0)
+            await conn.close()
+
+    async def wait_connected(self, timeout: float) -> bool:
+        """For tests and start-up: True once the first connection succeeded."""
+        try:
+            await asyncio.wait_for(self._connected_once.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task failed", exc_info=task.exception())

@@ -1,0 +1,368 @@
+"""The sync engine's I/O: compare each folder on the server with its stored state, write the
+events and the new state together, and wait for the next change (DESIGN.md §5).
+
+The comparisons themselves are the pure functions of `sync/`; this module only talks to the
+IMAP connection and the store. Change detection: NOTIFY (RFC 5465) where offered, so every
+folder is watched on the one primary connection; otherwise IDLE on INBOX and STATUS polling of
+the other folders. CONDSTORE/QRESYNC (RFC 7162) make a resync of an unchanged folder cost one
+EXAMINE; without them the uid → flags maps are compared in full.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from imapapi.accounts.model import AccountConfig
+from imapapi.errors import NetworkError, ProtocolError
+from imapapi.imap import ImapConnection
+from imapapi.imap import unsolicited as u
+from imapapi.imap.types import FetchResult, MailboxInfo
+from imapapi.mail.summary import message_summary
+from imapapi.store.base import FolderState, NewEvent, Store
+from imapapi.sync import events as ev
+from imapapi.sync import flagmap
+from imapapi.sync.diff import FolderDiff, apply, diff_full, diff_partial, normalize_flags
+from imapapi.sync.mailboxes import assign_special_use, diff_listing
+
+log = logging.getLogger(__name__)
+
+FLAG_ITEMS = ("UID", "FLAGS")
+# Header fields beyond ENVELOPE that a messageNew payload carries (References for threading).
+SUMMARY_HEADERS = "BODY.PEEK[HEADER.FIELDS (REFERENCES)]"
+SUMMARY_ITEMS = (
+    "UID",
+    "FLAGS",
+    "INTERNALDATE",
+    "RFC822.SIZE",
+    "ENVELOPE",
+    "BODYSTRUCTURE",
+    SUMMARY_HEADERS,
+)
+# Every folder's changes on the primary connection: new and expunged messages, flag changes
+# (reported as STATUS with HIGHESTMODSEQ for non-selected mailboxes), created/deleted folders.
+NOTIFY_ALL = "(PERSONAL (MessageNew MessageExpunge FlagChange MailboxName))"
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True, slots=True)
+class Folder:
+    path: str
+    special_use: str | None
+    delimiter: str | None
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit(self.delimiter, 1)[-1] if self.delimiter else self.path
+
+
+@dataclass
+class SyncStats:
+    folders_synced: int = 0
+    events: int = 0
+    last_sync: float = 0.0
+
+
+class AccountSyncer:
+    """Syncs one account over its primary connection; `run()` returns only by raising."""
+
+    def __init__(
+        self,
+        account: AccountConfig,
+        store: Store,
+        *,
+        on_committed: Callable[[], None],
+        poll_interval: float,
+        idle_restart: float,
+        fetch_chunk: int = 500,
+    ) -> None:
+        self.account = account
+        self.store = store
+        self._on_committed = on_committed
+        self._poll_interval = poll_interval
+        self._idle_restart = idle_restart
+        self._chunk = fetch_chunk
+        self._folders: dict[str, Folder] = {}
+        self._first_sync = False  # True while indexing an account that was never synced
+        self.stats = SyncStats()
+
+    @property
+    def folders(self) -> dict[str, Folder]:
+        return self._folders
+
+    # --- the loop -----------------------------------------------------------------------------
+    async def run(self, conn: ImapConnection) -> None:
+        """Full sync, then wait for changes and sync what changed, until the connection fails."""
+        notify = conn.has_capability("NOTIFY")
+        await self.sync_listing(conn)
+        # Every folder after a (re)connect: changes made while we were away are found here.
+        await self._sync_paths(conn, set(self._folders))
+        self._first_sync = False
+        if notify:
+            await conn.notify_set(NOTIFY_ALL, status=False)
+        while True:
+            if not notify and conn.selected != "INBOX" and "INBOX" in self._folders:
+                await conn.examine("INBOX", condstore=conn.has_capability("CONDSTORE"))
+            dirty, relist = await self._wait(conn, notify)
+            if relist:
+                dirty |= await self.sync_listing(conn)
+            await self._sync_paths(conn, dirty)
+
+    async def _sync_paths(self, conn: ImapConnection, paths: set[str]) -> None:
+        if not paths:
+            return
+        stored = {f.path: f for f in await self.store.get_folders(self.account.account)}
+        # INBOX first: it is where the news usually is.
+        for path in sorted(paths, key=lambda p: (p.upper() != "INBOX", p)):
+            folder = self._folders.get(path)
+            if folder is not None:
+                await self.sync_folder(conn, folder, stored.get(path))
+        if conn.selected is not None and conn.has_capability("NOTIFY"):
+            # Without a selected mailbox every change arrives as STATUS (RFC 5465 §5.1), one
+            # uniform signal for all folders.
+            await conn.unselect()
+
+    async def _wait(self, conn: ImapConnection, notify: bool) -> tuple[set[str], bool]:
+        """Block until the server reports a change; returns (dirty paths, relist?)."""
+        dirty: set[str] = set()
+        relist = False
+        timeout = self._idle_restart if notify else min(self._idle_restart, self._poll_interval)
+        events: list[u.UnsolicitedEvent] = self._drain(conn)
+        if not events:
+            if conn.has_capability("IDLE"):
+                async with conn.idle():
+                    events = await self._next_events(conn, timeout)
+            else:
+                events = await self._next_events(conn, min(timeout, 30.0))
+                await conn.noop()
+            events += self._drain(conn)
+        for event in events:
+            if isinstance(event, u.ConnectionClosed | u.Bye):
+                raise NetworkError(
+                    f"connection closed by the server: {getattr(event, 'text', '')}"
+                    or "connection closed"
+                )
+            if isinstance(event, u.MailboxStatusUpdate):
+                dirty.add(event.status.path)
+            elif isinstance(event, u.MailboxListUpdate):
+                relist = True
+            elif isinstance(event, u.Exists | u.Expunge | u.Vanished | u.FetchUpdate):
+                if conn.selected is not None:
+                    dirty.add(conn.selected)
+        if not events and not notify:
+            dirty |= await self._poll_status(conn)
+            relist = True
+        return dirty, relist
+
+    @staticmethod
+    def _drain(conn: ImapConnection) -> list[u.UnsolicitedEvent]:
+        events = []
+        while not conn.events.empty():
+            events.append(conn.events.get_nowait())
+        return events
+
+    async def _next_events(self, conn: ImapConnection, timeout: float) -> list[u.UnsolicitedEvent]:
+        try:
+            first = await asyncio.wait_for(conn.events.get(), timeout)
+        except TimeoutError:
+            return []
+        return [first, *self._drain(conn)]
+
+    async def _poll_status(self, conn: ImapConnection) -> set[str]:
+        """STATUS every folder but the selected one; those that differ from the store are dirty."""
+        stored = {f.path: f for f in await self.store.get_folders(self.account.account)}
+        dirty = set()
+        for path in self._folders:
+            if path == conn.selected:
+                continue
+            status = await conn.status(path)
+            known = stored.get(path)
+            if (
+                known is None
+                or status.uid_validity != known.uid_validity
+                or status.uid_next != known.uid_next
+                or status.messages != known.messages
+                or (
+                    status.highest_modseq is not None
+                    and status.highest_modseq != known.highest_modseq
+                )
+            ):
+                dirty.add(path)
+        return dirty
+
+    # --- folder list --------------------------------------------------------------------------
+    async def sync_listing(self, conn: ImapConnection) -> set[str]:
+        """LIST the folders; forget removed ones (mailboxDeleted); returns the added paths."""
+        listed: list[MailboxInfo] = [m for m in await conn.list_mailboxes() if m.selectable]
+        uses = assign_special_use(listed)
+        self._folders = {m.path: Folder(m.path, uses.get(m.path), m.delimiter) for m in listed}
+        stored = {f.path: f for f in await self.store.get_folders(self.account.account)}
+        self._first_sync = self._first_sync or not stored
+        change = diff_listing(stored, self._folders)
+        if change.removed:
+            events = []
+            for path in change.removed:
+                state = stored[path]
+                ref = ev.FolderRef(
+                    self.account.account, path, state.special_use, state.index, state.uid_validity
+                )
+                events.append(ev.mailbox_deleted(ref))
+            await self._commit(events, [], list(change.removed))
+        return set(change.added)
+
+    # --- one folder ---------------------------------------------------------------------------
+    async def sync_folder(
+        self, conn: ImapConnection, folder: Folder, stored: FolderState | None
+    ) -> None:
+        started = time.monotonic()
+        condstore = conn.has_capability("CONDSTORE")
+        selected = await conn.examine(folder.path, condstore=condstore)
+        if selected.uid_validity is None:
+            raise ProtocolError(f"{folder.path}: the server sent no UIDVALIDITY")
+        account = self.account.account
+        events: list[NewEvent] = []
+        announce = not self._first_sync  # quietly index what was there before registration
+        index = await self.store.mailbox_index(account, folder.path, selected.uid_validity)
+        ref = ev.FolderRef(account, folder.path, folder.special_use, index, selected.uid_validity)
+        if stored is not None and stored.uid_validity != selected.uid_validity:
+            # RFC 3501 §2.3.1.1: every UID of the old folder is void. Ids of the old index now
+            # answer 404; the folder is re-indexed without a messageNew flood.
+            events.append(ev.mailbox_reset(ref, stored.uid_validity))
+            stored, announce = None, False
+        elif stored is None and announce:
+            events.append(ev.mailbox_new(ref, folder.name))
+
+        old = flagmap.decode(stored.messages_blob) if stored else {}
+        fetched: dict[int, frozenset[str]] = {}
+        modseqs: dict[int, int] = {}
+        usable_modseq = (
+            condstore
+            and not selected.nomodseq
+            and selected.highest_modseq is not None
+            and stored is not None
+            and stored.highest_modseq is not None
+        )
+        if (
+            usable_modseq
+            and stored is not None
+            and selected.highest_modseq == stored.highest_modseq
+            and selected.uid_next == stored.uid_next
+            and selected.exists == stored.messages
+        ):
+            diff = FolderDiff()
+        elif usable_modseq and stored is not None and stored.highest_modseq is not None:
+            qresync = "QRESYNC" in conn.enabled
+            stream = conn.uid_fetch(
+                "1:*", FLAG_ITEMS, changed_since=stored.highest_modseq, vanished=qresync
+            )
+            async for result in stream:
+                self._take(result, fetched, modseqs)
+            diff = diff_partial(old, fetched, stream.vanished)
+            if len(apply(old, diff, fetched)) != selected.exists:
+                # Without QRESYNC expunges are invisible to CHANGEDSINCE: ask which UIDs exist.
+                present = set(await conn.uid_search([b"ALL"])) if selected.exists else set()
+                diff = diff_partial(old, fetched, [uid for uid in old if uid not in present])
+        elif selected.exists:
+            async for result in conn.uid_fetch("1:*", FLAG_ITEMS):
+                self._take(result, fetched, modseqs)
+            diff = diff_full(old, fetched)
+        else:
+            diff = diff_full(old, {})
+
+        current = apply(old, diff, fetched)
+        for uid in diff.deleted:
+            events.append(ev.message_deleted(ref, uid))
+        for change in diff.changed:
+            events.append(
+                ev.message_updated(ref, change, modseqs.get(change.uid, selected.highest_modseq))
+            )
+        new_uids = list(diff.new)
+        if not announce:
+            new_uids = await self._notify_from_candidates(conn, new_uids)
+        if new_uids:
+            found = set()
+            async for result in conn.uid_fetch(new_uids, SUMMARY_ITEMS, chunk_size=self._chunk):
+                if result.uid is None or not self._wanted_new(result, announce):
+                    continue
+                found.add(result.uid)
+                events.append(
+                    ev.message_new(ref, message_summary(result, index=index, path=folder.path))
+                )
+            if announce:
+                for uid in set(new_uids) - found:  # expunged before we could fetch it
+                    current.pop(uid, None)
+
+        uid_next = selected.uid_next or (max(current) + 1 if current else 1)
+        state = FolderState(
+            account=account,
+            path=folder.path,
+            index=index,
+            uid_validity=selected.uid_validity,
+            uid_next=uid_next,
+            highest_modseq=selected.highest_modseq if condstore else None,
+            messages=len(current),
+            special_use=folder.special_use,
+            messages_blob=flagmap.encode(current),
+        )
+        await self._commit(events, [state], [])
+        self.stats.folders_synced += 1
+        log.debug(
+            "%s: synced %s (%d messages, %d events) in %.3fs",
+            account,
+            folder.path,
+            len(current),
+            len(events),
+            time.monotonic() - started,
+        )
+
+    @staticmethod
+    def _take(
+        result: FetchResult, fetched: dict[int, frozenset[str]], modseqs: dict[int, int]
+    ) -> None:
+        if result.uid is None:
+            return
+        fetched[result.uid] = normalize_flags(result.flags or ())
+        if result.modseq is not None:
+            modseqs[result.uid] = result.modseq
+
+    def _notify_after(self) -> datetime | None:
+        if not self.account.notify_from:
+            return None
+        try:
+            return datetime.fromisoformat(self.account.notify_from)
+        except ValueError:
+            return None
+
+    async def _notify_from_candidates(self, conn: ImapConnection, uids: list[int]) -> list[int]:
+        """On the first sync only mail after `notifyFrom` (if set) is announced."""
+        after = self._notify_after()
+        if after is None or not uids:
+            return []
+        # SEARCH SINCE has day granularity (RFC 3501 §6.4.4); INTERNALDATE refines below.
+        day = f"{after.day}-{_MONTHS[after.month - 1]}-{after.year}".encode()
+        matching = set(await conn.uid_search([b"SINCE", day]))
+        return [uid for uid in uids if uid in matching]
+
+    def _wanted_new(self, result: FetchResult, announce: bool) -> bool:
+        if announce:
+            return True
+        after = self._notify_after()
+        if after is None or not result.internal_date:
+            return False
+        try:
+            return datetime.fromisoformat(result.internal_date) >= after
+        except ValueError:
+            return False
+
+    async def _commit(
+        self, events: list[NewEvent], folders: list[FolderState], removed: list[str]
+    ) -> None:
+        await self.store.commit_sync(self.account.account, events, folders, removed)
+        self.stats.events += len(events)
+        self.stats.last_sync = time.time()
+        if events:
+            self._on_committed()

@@ -1,0 +1,68 @@
+"""/v1/account/{account}/mailboxes and /mailbox: list, create, rename, delete folders."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from imapapi.accounts import mailboxes
+from imapapi.api.deps import SessionDep
+from imapapi.api.schemas.mailboxes import (
+    MailboxCreate,
+    MailboxList,
+    MailboxOut,
+    MailboxPath,
+    MailboxRename,
+    MailboxResult,
+)
+
+router = APIRouter(prefix="/v1/account/{account}", tags=["Mailbox"])
+
+
+@router.get("/mailboxes", summary="List folders")
+async def list_mailboxes(
+    session: SessionDep,
+    counters: Annotated[
+        bool, Query(description="Add STATUS counters (one more round trip per folder).")
+    ] = False,
+) -> MailboxList:
+    entries = await mailboxes.list_mailboxes(session, counters=counters)
+    return MailboxList(
+        mailboxes=[
+            MailboxOut(
+                path=e.path,
+                name=e.name,
+                delimiter=e.delimiter,
+                parentPath=e.parent_path,
+                specialUse=e.special_use,
+                subscribed=e.subscribed,
+                listed=e.listed,
+                messages=e.messages,
+                uidNext=e.uid_next,
+                uidValidity=e.uid_validity,
+                unseen=e.unseen,
+            )
+            for e in entries
+        ]
+    )
+
+
+@router.post("/mailbox", summary="Create a folder (409 if it exists)")
+async def create_mailbox(body: MailboxCreate, session: SessionDep) -> MailboxResult:
+    await mailboxes.create_mailbox(session, body.path)
+    return MailboxResult(path=body.path, created=True)
+
+
+@router.put("/mailbox", summary="Rename a folder")
+async def rename_mailbox(body: MailboxRename, session: SessionDep) -> MailboxResult:
+    await mailboxes.rename_mailbox(session, body.path, body.newPath)
+    return MailboxResult(path=body.path, newPath=body.newPath, renamed=True)
+
+
+@router.delete("/mailbox", summary="Delete a folder (404 if it does not exist)")
+async def delete_mailbox(
+    session: SessionDep, path: Annotated[MailboxPath, Query(description="Folder to delete.")]
+) -> MailboxResult:
+    await mailboxes.delete_mailbox(session, path)
+    return MailboxResult(path=path, deleted=True)

@@ -1,0 +1,90 @@
+"""Pure builders of the sync engine's events (payload shapes of the seed README "Example").
+
+Ids of message and mailbox events are derived from what identifies the change (account, path,
+UIDVALIDITY, uid, kind), so writing the same change twice is a no-op in the outbox. A flag
+change is identified by the folder's MODSEQ when the server has CONDSTORE; without it a random
+id is used (the change and its event are committed together, so a crash cannot repeat it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from imapapi.events.model import EventName, derive_event_id, make_event
+from imapapi.mail.ids import encode_message_id
+from imapapi.store.base import NewEvent
+from imapapi.sync.diff import FlagChange
+
+
+@dataclass(frozen=True, slots=True)
+class FolderRef:
+    """The identity of a folder at one UIDVALIDITY, as events name it."""
+
+    account: str
+    path: str
+    special_use: str | None
+    index: int
+    uid_validity: int
+
+
+def _event(
+    folder: FolderRef, name: EventName, data: dict[str, Any], *id_parts: str | int
+) -> NewEvent:
+    event_id = (
+        derive_event_id(folder.account, folder.path, folder.uid_validity, name.value, *id_parts)
+        if id_parts
+        else None
+    )
+    return make_event(
+        account=folder.account,
+        event=name,
+        data=data,
+        path=folder.path,
+        special_use=folder.special_use,
+        event_id=event_id,
+    )
+
+
+def message_new(folder: FolderRef, summary: dict[str, Any]) -> NewEvent:
+    return _event(folder, EventName.MESSAGE_NEW, summary, int(summary["uid"]))
+
+
+def message_deleted(folder: FolderRef, uid: int) -> NewEvent:
+    data = {"id": encode_message_id(folder.index, uid), "uid": uid}
+    return _event(folder, EventName.MESSAGE_DELETED, data, uid)
+
+
+def message_updated(folder: FolderRef, change: FlagChange, modseq: int | None) -> NewEvent:
+    flags: dict[str, Any] = {"value": list(change.value)}
+    if change.added:
+        flags["added"] = list(change.added)
+    if change.deleted:
+        flags["deleted"] = list(change.deleted)
+    data = {
+        "id": encode_message_id(folder.index, change.uid),
+        "uid": change.uid,
+        "changes": {"flags": flags},
+    }
+    if modseq is None:
+        return _event(folder, EventName.MESSAGE_UPDATED, data)
+    return _event(folder, EventName.MESSAGE_UPDATED, data, change.uid, modseq)
+
+
+def mailbox_new(folder: FolderRef, name: str) -> NewEvent:
+    data = {"path": folder.path, "name": name, "specialUse": folder.special_use}
+    return _event(folder, EventName.MAILBOX_NEW, data, folder.path)
+
+
+def mailbox_deleted(folder: FolderRef) -> NewEvent:
+    data = {"path": folder.path, "specialUse": folder.special_use}
+    return _event(folder, EventName.MAILBOX_DELETED, data, folder.path)
+
+
+def mailbox_reset(folder: FolderRef, previous_uid_validity: int) -> NewEvent:
+    data = {
+        "path": folder.path,
+        "uidValidity": folder.uid_validity,
+        "prevUidValidity": previous_uid_validity,
+    }
+    return _event(folder, EventName.MAILBOX_RESET, data, previous_uid_validity)
