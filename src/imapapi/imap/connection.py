@@ -14,6 +14,7 @@ import contextlib
 import logging
 import re
 import socket
+import ssl
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Literal as TypingLiteral
 
@@ -126,13 +127,11 @@ class ImapConnection(MailboxCommands):
         if not self._capabilities:
             await self.capability()
 
-    async def starttls(self, context: object | None = None) -> None:
+    async def starttls(self, context: ssl.SSLContext | None = None) -> None:
         """Upgrade the connection to TLS (RFC 3501 §6.2.1) and re-read the capabilities."""
-        import ssl
-
         if not self.has_capability("STARTTLS"):
             raise CapabilityError("the server does not offer STARTTLS")
-        ssl_context = context if isinstance(context, ssl.SSLContext) else make_ssl_context()
+        ssl_context = context or make_ssl_context()
         await self._switch("STARTTLS", lambda t: t.start_tls(ssl_context, self.command_timeout))
         self._capabilities = frozenset()  # RFC 3501 §6.2.1: forget what was said in the clear
         await self.capability()
@@ -303,6 +302,7 @@ class ImapConnection(MailboxCommands):
         on_challenge: ChallengeHandler | None,
     ) -> None:
         self._check_usable(name)
+        known = self._capabilities
         async with self._lock:
             command = self._new_command(name, redact=True)
             async with self._deadline(name, None):
@@ -323,7 +323,7 @@ class ImapConnection(MailboxCommands):
                     await self._write(base64.b64encode(answer) + b"\r\n")
                 status = await command.done
         self._after_auth(name, status)
-        if not any(c.startswith("IMAP4") for c in self._capabilities) or status.code is None:
+        if self._capabilities is known:  # no CAPABILITY code came with the OK
             await self.capability()  # RFC 3501 §6.2: capabilities may change after login
 
     def _after_auth(self, name: str, status: StatusResponse) -> None:
