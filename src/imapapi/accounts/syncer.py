@@ -46,6 +46,8 @@ SUMMARY_ITEMS = (
 # Every folder's changes on the primary connection: new and expunged messages, flag changes
 # (reported as STATUS with HIGHESTMODSEQ for non-selected mailboxes), created/deleted folders.
 NOTIFY_ALL = "(PERSONAL (MessageNew MessageExpunge FlagChange MailboxName))"
+# The selected mailbox (while a folder is being synced) reports as EXISTS/EXPUNGE/FETCH.
+NOTIFY_SELECTED = "(SELECTED (MessageNew MessageExpunge FlagChange))"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -89,6 +91,9 @@ class AccountSyncer:
         self._folders: dict[str, Folder] = {}
         self._first_sync = False  # True while indexing an account that was never synced
         self.stats = SyncStats()
+        self.synced = asyncio.Event()  # set once every folder was synced after a connect
+        self._dirty: set[str] = set()
+        self._relist = False
 
     @property
     def folders(self) -> dict[str, Folder]:
@@ -96,21 +101,50 @@ class AccountSyncer:
 
     # --- the loop -----------------------------------------------------------------------------
     async def run(self, conn: ImapConnection) -> None:
-        """Full sync, then wait for changes and sync what changed, until the connection fails."""
+        """Full sync, then wait for changes and sync what changed, until the connection fails.
+
+        With NOTIFY the watch is set up before the first LIST, so nothing that happens during
+        the initial sync is missed: it arrives as events and makes its folder dirty again.
+        """
+        self.synced.clear()
+        self._dirty, self._relist = set(), False
         notify = conn.has_capability("NOTIFY")
+        if notify:
+            await conn.notify_set(NOTIFY_SELECTED, NOTIFY_ALL, status=False)
         await self.sync_listing(conn)
         # Every folder after a (re)connect: changes made while we were away are found here.
         await self._sync_paths(conn, set(self._folders))
         self._first_sync = False
-        if notify:
-            await conn.notify_set(NOTIFY_ALL, status=False)
+        self.synced.set()
         while True:
-            if not notify and conn.selected != "INBOX" and "INBOX" in self._folders:
-                await conn.examine("INBOX", condstore=conn.has_capability("CONDSTORE"))
-            dirty, relist = await self._wait(conn, notify)
-            if relist:
-                dirty |= await self.sync_listing(conn)
+            if not self._dirty and not self._relist:
+                if not notify and "INBOX" in self._folders:
+                    await self._select_inbox_for_idle(conn)
+                if not self._dirty:
+                    await self._wait(conn, notify)
+            if self._relist:
+                self._relist = False
+                self._dirty |= await self.sync_listing(conn)
+            dirty, self._dirty = self._dirty, set()
             await self._sync_paths(conn, dirty)
+
+    async def _select_inbox_for_idle(self, conn: ImapConnection) -> None:
+        """Without NOTIFY, IDLE watches the selected INBOX (RFC 2177); a change that slipped in
+        since INBOX was last synced shows in the EXAMINE answer and makes it dirty."""
+        if conn.selected == "INBOX":
+            return
+        selected = await conn.examine("INBOX", condstore=conn.has_capability("CONDSTORE"))
+        stored = {f.path: f for f in await self.store.get_folders(self.account.account)}
+        known = stored.get("INBOX")
+        if known is None or (
+            selected.uid_validity,
+            selected.uid_next,
+            selected.exists,
+            selected.highest_modseq
+            if selected.highest_modseq is not None
+            else known.highest_modseq,
+        ) != (known.uid_validity, known.uid_next, known.messages, known.highest_modseq):
+            self._dirty.add("INBOX")
 
     async def _sync_paths(self, conn: ImapConnection, paths: set[str]) -> None:
         if not paths:
@@ -121,56 +155,58 @@ class AccountSyncer:
             folder = self._folders.get(path)
             if folder is not None:
                 await self.sync_folder(conn, folder, stored.get(path))
+                self._take_events(conn)
         if conn.selected is not None and conn.has_capability("NOTIFY"):
             # Without a selected mailbox every change arrives as STATUS (RFC 5465 §5.1), one
             # uniform signal for all folders.
             await conn.unselect()
+            self._take_events(conn)
 
-    async def _wait(self, conn: ImapConnection, notify: bool) -> tuple[set[str], bool]:
-        """Block until the server reports a change; returns (dirty paths, relist?)."""
-        dirty: set[str] = set()
-        relist = False
-        timeout = self._idle_restart if notify else min(self._idle_restart, self._poll_interval)
-        events: list[u.UnsolicitedEvent] = self._drain(conn)
-        if not events:
-            if conn.has_capability("IDLE"):
-                async with conn.idle():
-                    events = await self._next_events(conn, timeout)
-            else:
-                events = await self._next_events(conn, min(timeout, 30.0))
-                await conn.noop()
-            events += self._drain(conn)
-        for event in events:
+    def _take_events(self, conn: ImapConnection) -> int:
+        """Drain the connection's unsolicited responses into dirty folders / a relist.
+
+        EXISTS, EXPUNGE, VANISHED and FETCH name no mailbox: they belong to the one selected
+        while they arrived, which is why this runs after every command sequence on a folder.
+        """
+        taken = 0
+        while not conn.events.empty():
+            event = conn.events.get_nowait()
+            taken += 1
             if isinstance(event, u.ConnectionClosed | u.Bye):
-                raise NetworkError(
-                    f"connection closed by the server: {getattr(event, 'text', '')}"
-                    or "connection closed"
-                )
+                reason = event.text if isinstance(event, u.Bye) else event.reason
+                raise NetworkError(f"connection closed by the server: {reason}")
             if isinstance(event, u.MailboxStatusUpdate):
-                dirty.add(event.status.path)
+                self._dirty.add(event.status.path)
             elif isinstance(event, u.MailboxListUpdate):
-                relist = True
+                self._relist = True
             elif isinstance(event, u.Exists | u.Expunge | u.Vanished | u.FetchUpdate):
                 if conn.selected is not None:
-                    dirty.add(conn.selected)
-        if not events and not notify:
-            dirty |= await self._poll_status(conn)
-            relist = True
-        return dirty, relist
+                    self._dirty.add(conn.selected)
+        return taken
+
+    async def _wait(self, conn: ImapConnection, notify: bool) -> None:
+        """Block until the server reports a change (or a poll is due without NOTIFY)."""
+        timeout = self._idle_restart if notify else min(self._idle_restart, self._poll_interval)
+        if conn.has_capability("IDLE"):
+            async with conn.idle():
+                arrived = await self._next_event(conn, timeout)
+        else:
+            arrived = await self._next_event(conn, min(timeout, 30.0))
+            await conn.noop()
+        self._take_events(conn)
+        if not arrived and not notify:
+            self._dirty |= await self._poll_status(conn)
+            self._relist = True
 
     @staticmethod
-    def _drain(conn: ImapConnection) -> list[u.UnsolicitedEvent]:
-        events = []
-        while not conn.events.empty():
-            events.append(conn.events.get_nowait())
-        return events
-
-    async def _next_events(self, conn: ImapConnection, timeout: float) -> list[u.UnsolicitedEvent]:
+    async def _next_event(conn: ImapConnection, timeout: float) -> bool:
+        """Wait for the first unsolicited response (left in the queue); False on timeout."""
         try:
             first = await asyncio.wait_for(conn.events.get(), timeout)
         except TimeoutError:
-            return []
-        return [first, *self._drain(conn)]
+            return False
+        conn.events.put_nowait(first)  # the queue is ours alone; order is kept for 1 item
+        return True
 
     async def _poll_status(self, conn: ImapConnection) -> set[str]:
         """STATUS every folder but the selected one; those that differ from the store are dirty."""

@@ -1,0 +1,188 @@
+"""Account sessions against the real Dovecot: states, reconnects, folders, logs, 503s."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.conftest import Api
+from tests.integration.sync.helpers import account_body, register, wait_state
+from tests.servers.dovecot import Dovecot, ImapUser
+from tests.servers.smtp import SmtpServer
+from tests.servers.webhooks import WebhookReceiver
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def own_dovecot() -> Iterator[Dovecot]:
+    """A Dovecot of this test's own, free to be stopped and restarted."""
+    server = Dovecot()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+async def test_connects_and_reports_special_use_folders(
+    api: Api, dovecot: Dovecot, imap_user: ImapUser
+) -> None:
+    account = await register(api, dovecot, imap_user)
+    body = (await api.client.get(f"/v1/account/{account}/mailboxes?counters=true")).json()
+    uses = {m["path"]: m["specialUse"] for m in body["mailboxes"]}
+    assert uses["INBOX"] == "\\Inbox"
+    assert uses["Sent"] == "\\Sent"
+    assert uses["Trash"] == "\\Trash"
+    assert uses["Junk"] == "\\Junk"
+    assert uses["Drafts"] == "\\Drafts"
+    inbox = next(m for m in body["mailboxes"] if m["path"] == "INBOX")
+    assert inbox["messages"] == 0
+    assert inbox["uidValidity"] > 0
+    listing = (await api.client.get("/v1/accounts?state=connected")).json()
+    assert [a["account"] for a in listing["accounts"]] == [account]
+
+
+async def test_folder_create_rename_delete_with_non_ascii_names(
+    api: Api, dovecot: Dovecot, imap_user: ImapUser
+) -> None:
+    account = await register(api, dovecot, imap_user)
+    url = f"/v1/account/{account}/mailbox"
+    created = await api.client.post(url, json={"path": "Projekte/Übersicht 日本"})
+    assert created.status_code == 200, created.text
+    again = await api.client.post(url, json={"path": "Projekte/Übersicht 日本"})
+    assert again.status_code == 409
+
+    folders = (await api.client.get(f"/v1/account/{account}/mailboxes")).json()["mailboxes"]
+    entry = next(m for m in folders if m["path"] == "Projekte/Übersicht 日本")
+    assert entry["name"] == "Übersicht 日本"
+    assert entry["parentPath"] == "Projekte"
+    assert entry["delimiter"] == "/"
+
+    renamed = await api.client.put(
+        url, json={"path": "Projekte/Übersicht 日本", "newPath": "Projekte/Ärchiv"}
+    )
+    assert renamed.status_code == 200, renamed.text
+    paths = {
+        m["path"]
+        for m in (await api.client.get(f"/v1/account/{account}/mailboxes")).json()["mailboxes"]
+    }
+    assert "Projekte/Ärchiv" in paths and "Projekte/Übersicht 日本" not in paths
+
+    deleted = await api.client.delete(url, params={"path": "Projekte/Ärchiv"})
+    assert deleted.status_code == 200
+    missing = await api.client.delete(url, params={"path": "Projekte/Ärchiv"})
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("name", ["Evil\r\nA1 DELETE INBOX", "Evil\nx", "Evil\x00x"])
+async def test_crlf_in_a_folder_name_is_refused_before_the_wire(
+    api: Api, dovecot: Dovecot, imap_user: ImapUser, name: str
+) -> None:
+    account = await register(api, dovecot, imap_user)
+    response = await api.client.post(f"/v1/account/{account}/mailbox", json={"path": name})
+    assert response.status_code == 400
+    assert response.json()["details"][0]["field"] == "path"
+    log = (await api.client.get(f"/v1/logs/{account}")).text
+    assert "Evil" not in log
+    assert "DELETE" not in log
+
+
+async def test_wrong_password_is_authentication_error_without_hammering(
+    api: Api, dovecot: Dovecot, imap_user: ImapUser, webhook_receiver: WebhookReceiver
+) -> None:
+    await api.client.post("/v1/settings", json={"webhooks": webhook_receiver.url})
+    body = account_body(dovecot, imap_user)
+    body["imap"]["auth"]["pass"] = "wrong-password"
+    assert (await api.client.post("/v1/account", json=body)).status_code == 200
+    details = await wait_state(api, imap_user.name, "authenticationError")
+    assert details["lastError"]
+    [hook] = await webhook_receiver.wait_for(lambda r: r.event == "authenticationError")
+    assert hook.json["account"] == imap_user.name
+    await asyncio.sleep(1.5)  # a retrying client would have tried again by now
+    log = (await api.client.get(f"/v1/logs/{imap_user.name}")).text
+    assert log.count(" LOGIN ") == 1, log
+    assert "wrong-password" not in log
+
+
+async def test_api_call_on_a_down_account_is_a_quick_503(api: Api) -> None:
+    body = {
+        "account": "down",
+        "imap": {"host": "127.0.0.1", "port": 9, "auth": {"user": "u", "pass": "p"}},
+    }
+    await api.client.post("/v1/account", json=body)
+    await wait_state(api, "down", "connectError")
+    started = time.monotonic()
+    response = await api.client.get("/v1/account/down/mailboxes")
+    assert time.monotonic() - started < 2
+    assert response.status_code == 503
+    assert response.json()["code"] == "NotConnected"
+
+
+async def test_reconnects_after_the_server_restarts(
+    api: Api, own_dovecot: Dovecot, webhook_receiver: WebhookReceiver
+) -> None:
+    user = own_dovecot.add_user()
+    account = await register(api, own_dovecot, user, webhook_receiver)
+    own_dovecot.stop()
+    await wait_state(api, account, "connectError")
+    own_dovecot.start()
+    await wait_state(api, account, "connected", timeout=20)
+    names = [r.event for r in webhook_receiver.received if r.account == account]
+    assert names[:3] == ["accountConnected", "connectError", "accountConnected"], names
+
+
+async def test_reconnect_route_and_update_reconnect(
+    api: Api, dovecot: Dovecot, imap_user: ImapUser
+) -> None:
+    account = await register(api, dovecot, imap_user)
+    response = await api.client.put(f"/v1/account/{account}/reconnect")
+    assert response.status_code == 200
+    await wait_state(api, account, "connected")
+    changed = await api.client.put(f"/v1/account/{account}", json={"imap": {"port": 9}})
+    assert changed.status_code == 200
+    await wait_state(api, account, "connectError")
+
+
+async def test_protocol_log_redacts_the_password(
+    api: Api, dovecot: Dovecot, imap_user: ImapUser
+) -> None:
+    account = await register(api, dovecot, imap_user)
+    response = await api.client.get(f"/v1/logs/{account}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert " LOGIN " in response.text
+    assert imap_user.password not in response.text
+
+
+async def test_verify_account_reports_each_protocol(
+    api: Api, dovecot: Dovecot, imap_user: ImapUser, smtp: SmtpServer
+) -> None:
+    smtp.add_user("sender", "smtp-pass")
+    imap = account_body(dovecot, imap_user)["imap"]
+    good_smtp = smtp.settings("sender", "smtp-pass") | {"starttls": "never"}
+    ok = await api.client.post("/v1/verifyAccount", json={"imap": imap, "smtp": good_smtp})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["imap"]["success"] is True
+    assert ok.json()["smtp"]["success"] is True
+
+    bad_imap = imap | {"auth": {"user": imap_user.name, "pass": "nope"}}
+    bad_smtp = good_smtp | {"auth": {"user": "sender", "pass": "nope"}}
+    bad = (
+        await api.client.post("/v1/verifyAccount", json={"imap": bad_imap, "smtp": bad_smtp})
+    ).json()
+    assert bad["imap"]["success"] is False
+    assert bad["imap"]["code"] == "AuthenticationFailed"
+    assert bad["smtp"]["success"] is False
+    assert bad["smtp"]["code"] == "AuthenticationFailed"
+    assert (await api.client.get("/v1/accounts")).json()["total"] == 0  # nothing stored
+
+
+async def test_delete_closes_the_session(api: Api, dovecot: Dovecot, imap_user: ImapUser) -> None:
+    account = await register(api, dovecot, imap_user)
+    assert (await api.client.delete(f"/v1/account/{account}")).status_code == 200
+    assert api.service.accounts.session(account) is None
+    assert await api.service.store.get_folders(account) == []
