@@ -49,7 +49,7 @@ EventCallback = Callable[[UnsolicitedEvent], None]
 LogHook = Callable[[str, str], None]  # (direction "C" client→server / "S" server→client, line)
 
 # How long one burst of parsing may hold the event loop before yielding (DESIGN.md §6).
-_SLICE_SECONDS = 0.02
+_SLICE_SECONDS = 0.01
 # RFC 7888 §4: LITERAL- allows non-synchronizing literals up to 4096 octets.
 _LITERAL_MINUS_MAX = 4096
 
@@ -183,12 +183,14 @@ class ConnectionCore:
     async def _read_loop(self) -> None:
         assert self._transport is not None
         error: ImapApiError | None = None
+        # `started` is when the loop last had a chance to run other tasks: a read that finds
+        # data already buffered does not suspend, so it must not reset the clock.
+        started = time.monotonic()
         try:
             while True:
                 data = await self._transport.read()
                 if not data:
                     raise NetworkError("connection closed by the server")
-                started = time.monotonic()
                 responses = self._reader.feed(data)
                 for index, response in enumerate(responses):
                     self._log_response(response)
@@ -199,6 +201,7 @@ class ConnectionCore:
                             raise ProtocolError("server sent data after STARTTLS/COMPRESS OK")
                         await self._resume.wait()
                         self._resume.clear()
+                        started = time.monotonic()
                     elif time.monotonic() - started > _SLICE_SECONDS:
                         await asyncio.sleep(0)
                         started = time.monotonic()

@@ -14,7 +14,7 @@ import ssl
 import zlib
 from collections.abc import Iterator
 
-from imapapi.errors import NetworkError, ProtocolError, ServerTimeoutError
+from imapapi.errors import InvalidInputError, NetworkError, ProtocolError, ServerTimeoutError
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,10 @@ def map_exceptions(what: str) -> Iterator[None]:
 
 def make_ssl_context(*, verify: bool = True, ca_file: str | None = None) -> ssl.SSLContext:
     """A client TLS context: certificate and host name verified unless `verify` is False."""
-    context = ssl.create_default_context(cafile=ca_file)
+    try:
+        context = ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise InvalidInputError("ca_file", f"cannot load CA certificates: {exc}") from exc
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE

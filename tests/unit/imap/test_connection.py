@@ -598,3 +598,34 @@ async def test_data_after_compress_ok_is_refused(harness: Harness) -> None:
         await task
         await conn.noop()
     server.writer.close()
+
+
+@pytest.mark.parametrize(
+    ("caps", "method", "sent"),
+    [
+        (b"IMAP4rev1", "list_mailboxes", b'A1 LIST "" "*"'),
+        (
+            b"IMAP4rev1 LIST-EXTENDED SPECIAL-USE",
+            "list_mailboxes",
+            b'A1 LIST "" "*" RETURN (SUBSCRIBED SPECIAL-USE)',
+        ),
+        (b"IMAP4rev1", "list_subscribed", b'A1 LSUB "" "*"'),
+        (b"IMAP4rev1 LIST-EXTENDED", "list_subscribed", b'A1 LIST (SUBSCRIBED) "" "*"'),
+    ],
+    ids=["plain_list", "list_extended_special_use", "lsub_fallback", "list_subscribed_extended"],
+)
+async def test_list_variants(harness: Harness, caps: bytes, method: str, sent: bytes) -> None:
+    conn, server, _ = await harness.pair(b"* OK [CAPABILITY " + caps + b"] hi\r\n")
+    task = asyncio.create_task(getattr(conn, method)())
+    await server.expect(sent)
+    kind = b"LSUB" if b"LSUB" in sent else b"LIST"
+    await server.send(b"* " + kind + b' (\\Sent) "/" "Sent"\r\nA1 OK\r\n')
+    assert await task == [MailboxInfo("Sent", "/", ("\\Sent",))]
+    assert _drain(conn) == []
+
+
+def test_bad_ca_file_is_invalid_input() -> None:
+    from imapapi.imap.transport import make_ssl_context
+
+    with pytest.raises(InvalidInputError):
+        make_ssl_context(ca_file="/nonexistent/ca.pem")
