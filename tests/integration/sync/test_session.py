@@ -92,8 +92,9 @@ async def test_crlf_in_a_folder_name_is_refused_before_the_wire(
 
 
 async def test_wrong_password_is_authentication_error_without_hammering(
-    api: Api, dovecot: Dovecot, imap_user: ImapUser, webhook_receiver: WebhookReceiver
+    api: Api, own_dovecot: Dovecot, webhook_receiver: WebhookReceiver
 ) -> None:
+    dovecot, imap_user = own_dovecot, own_dovecot.add_user()
     await api.client.post("/v1/settings", json={"webhooks": webhook_receiver.url})
     body = account_body(dovecot, imap_user)
     body["imap"]["auth"]["pass"] = "wrong-password"
@@ -159,8 +160,9 @@ async def test_protocol_log_redacts_the_password(
 
 
 async def test_verify_account_reports_each_protocol(
-    api: Api, dovecot: Dovecot, imap_user: ImapUser, smtp: SmtpServer
+    api: Api, own_dovecot: Dovecot, smtp: SmtpServer
 ) -> None:
+    dovecot, imap_user = own_dovecot, own_dovecot.add_user()
     smtp.add_user("sender", "smtp-pass")
     imap = account_body(dovecot, imap_user)["imap"]
     good_smtp = smtp.settings("sender", "smtp-pass") | {"starttls": "never"}
