@@ -90,6 +90,10 @@ class AccountSyncer:
         self._chunk = fetch_chunk
         self._folders: dict[str, Folder] = {}
         self._first_sync = False  # True while indexing an account that was never synced
+        # During the first sync nothing is committed until every folder is indexed: a crash
+        # half-way must leave the account "never synced", or the folders not yet indexed would
+        # look new on the next start and flood the receiver with messageNew for old mail.
+        self._held: tuple[list[NewEvent], list[FolderState]] = ([], [])
         self.stats = SyncStats()
         self.synced = asyncio.Event()  # set once every folder was synced after a connect
         self._dirty: set[str] = set()
@@ -108,13 +112,17 @@ class AccountSyncer:
         """
         self.synced.clear()
         self._dirty, self._relist = set(), False
+        self._held = ([], [])
         notify = conn.has_capability("NOTIFY")
         if notify:
             await conn.notify_set(NOTIFY_SELECTED, NOTIFY_ALL, status=False)
         await self.sync_listing(conn)
         # Every folder after a (re)connect: changes made while we were away are found here.
         await self._sync_paths(conn, set(self._folders))
-        self._first_sync = False
+        if self._first_sync:
+            self._first_sync = False
+            held, self._held = self._held, ([], [])
+            await self._commit(*held, [])
         self.synced.set()
         while True:
             if not self._dirty and not self._relist:
@@ -150,6 +158,7 @@ class AccountSyncer:
         if not paths:
             return
         stored = {f.path: f for f in await self.store.get_folders(self.account.account)}
+        stored.update({f.path: f for f in self._held[1]})
         # INBOX first: it is where the news usually is.
         for path in sorted(paths, key=lambda p: (p.upper() != "INBOX", p)):
             folder = self._folders.get(path)
@@ -397,6 +406,10 @@ class AccountSyncer:
     async def _commit(
         self, events: list[NewEvent], folders: list[FolderState], removed: list[str]
     ) -> None:
+        if self._first_sync:
+            self._held[0].extend(events)
+            self._held[1].extend(folders)
+            return
         await self.store.commit_sync(self.account.account, events, folders, removed)
         self.stats.events += len(events)
         self.stats.last_sync = time.time()
