@@ -6,11 +6,16 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import signal
 import sys
 import time
+import tomllib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from imapapi import __version__
 from imapapi.config import CONFIG_ENV, Settings, load_settings
@@ -19,18 +24,39 @@ from imapapi.errors import ImapApiError
 log = logging.getLogger("imapapi")
 
 
+class ConfigError(Exception):
+    """The settings cannot be used; the message is one line for the terminal."""
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     if getattr(args, "config", None):
-        import os
-
         os.environ[CONFIG_ENV] = str(args.config)
-    return load_settings(
-        host=getattr(args, "host", None),
-        port=getattr(args, "port", None),
-        data_dir=getattr(args, "data_dir", None),
-        insecure=True if getattr(args, "insecure", False) else None,
-        log_level=getattr(args, "log_level", None),
-    )
+    path = os.environ.get(CONFIG_ENV)
+    if path and not Path(path).is_file():
+        # pydantic-settings ignores a missing TOML file; a typo must not pass unnoticed.
+        raise ConfigError(f"configuration file {path} does not exist")
+    try:
+        return load_settings(
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            data_dir=getattr(args, "data_dir", None),
+            insecure=True if getattr(args, "insecure", False) else None,
+            log_level=getattr(args, "log_level", None),
+        )
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"configuration file {path}: {exc}") from exc
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    """`port (IMAPAPI_PORT): Input should be less than or equal to 65535; …` on one line."""
+    problems = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error.get("loc", ())) or "settings"
+        reason = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        problems.append(f"{name} (IMAPAPI_{name.upper()}): {reason}")
+    return "invalid configuration: " + "; ".join(problems)
 
 
 def setup_logging(level: str) -> None:
@@ -46,6 +72,23 @@ async def _serve(settings: Settings) -> None:
 
     from imapapi.api.app import create_app
     from imapapi.service import Service
+
+    # SIGTERM/SIGINT are a request to shut down cleanly: stop serving, then stop the service
+    # (sessions log out, the dispatcher settles, the store closes) and exit 0. uvicorn listens
+    # for them only while it serves, and afterwards re-raises what it caught into the handler
+    # it found installed: with the default one, SIGTERM would kill the process before
+    # `service.stop()` runs. This handler makes that re-raise harmless, and also covers a
+    # signal that arrives before uvicorn took over (during `service.start()`).
+    stop_requested: list[int] = []
+    server: uvicorn.Server | None = None
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop_requested.append(signum)
+        if server is not None:
+            server.should_exit = True
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, request_stop)
 
     service = Service.create(settings)
     app = create_app(service, manage_lifespan=False)
@@ -71,7 +114,9 @@ async def _serve(settings: Settings) -> None:
             lifespan="on",
             server_header=False,
         )
-        await uvicorn.Server(config).serve()
+        server = uvicorn.Server(config)
+        if not stop_requested:
+            await server.serve()
     finally:
         await service.stop()
 
@@ -194,6 +239,10 @@ def main(argv: list[str] | None = None) -> int:
         result: int = args.func(args)
     except ImapApiError as exc:
         print(f"imapapi: {exc.message}", file=sys.stderr)
+        return 2
+    except (ConfigError, NotImplementedError) as exc:
+        # NotImplementedError: a configured feature that does not exist yet (IMAPAPI_REDIS_URL).
+        print(f"imapapi: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
