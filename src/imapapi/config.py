@@ -60,7 +60,9 @@ class Settings(BaseSettings):
     )
     webhook_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a webhook reply.")
     webhook_max_age: float = Field(
-        48 * 3600.0, ge=24 * 3600.0, description="Seconds to keep retrying an event before dead-lettering."
+        48 * 3600.0,
+        ge=24 * 3600.0,
+        description="Seconds to keep retrying an event before dead-lettering.",
     )
 
     @field_validator("log_level")
