@@ -1,0 +1,258 @@
+"""The `imapapi` command as a user runs it: first start, tokens, accounts, configuration errors,
+shutdown, and secrets kept out of the database file and the log."""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import ServiceFactory
+from tests.e2e.helpers import (
+    dovecot_account,
+    first_start_token,
+    printed_tokens,
+    register,
+    wait_state,
+)
+from tests.servers.dovecot import Dovecot
+from tests.servers.ports import LOOPBACK, free_port
+from tests.servers.service import base_env, run_cli
+
+
+def _no_traceback(text: str) -> None:
+    assert "Traceback" not in text, text
+    assert " ERROR " not in text, text
+
+
+def test_first_start_prints_one_token_and_only_the_first_time(
+    service_factory: ServiceFactory,
+) -> None:
+    service = service_factory()
+    service.start()
+    token = first_start_token(service.stderr)
+    with service.client(token) as client:
+        assert client.get("/v1/accounts").status_code == 200
+    with service.client() as anonymous:
+        response = anonymous.get("/v1/accounts")
+        assert response.status_code == 401
+        assert response.json()["statusCode"] == 401
+    with service.client("0" * 64) as stranger:
+        assert stranger.get("/v1/accounts").status_code == 401
+
+    assert service.stop() == 0
+    service.start()
+    assert printed_tokens(service.stderr) == [], service.stderr
+    assert "token" not in service.stderr.lower(), service.stderr
+    with service.client(token) as client:
+        assert client.get("/v1/accounts").status_code == 200  # the first token still works
+    assert service.stop() == 0
+
+
+def test_token_create_list_revoke(service_factory: ServiceFactory) -> None:
+    service = service_factory()
+    service.start()
+
+    created = service.cli("token", "create", "--description", "crm backend")
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", token), created.stdout  # stdout is the token alone
+    with service.client(token) as client:
+        assert client.get("/v1/accounts").status_code == 200
+
+    listed = service.cli("token", "list")
+    assert listed.returncode == 0, listed.stderr
+    ours = [line.split("\t") for line in listed.stdout.splitlines() if "crm backend" in line]
+    assert len(ours) == 1, listed.stdout
+    token_id, state = ours[0][0], ours[0][1]
+    assert state == "active"
+    assert token_id in created.stderr  # `token create` names the id it made
+    assert token not in listed.stdout
+
+    revoked = service.cli("token", "revoke", token_id)
+    assert revoked.returncode == 0, revoked.stderr
+    with service.client(token) as client:
+        response = client.get("/v1/accounts")
+        assert response.status_code == 403
+        assert response.json()["code"]
+    listed = service.cli("token", "list")
+    assert [line.split("\t")[1] for line in listed.stdout.splitlines() if token_id in line] == [
+        "revoked"
+    ]
+
+    again = service.cli("token", "revoke", "no-such-id")
+    assert again.returncode != 0
+    assert "no-such-id" in again.stderr
+    assert service.stop() == 0
+
+
+def test_account_list_shows_a_registered_account(service_factory: ServiceFactory) -> None:
+    service = service_factory()
+    service.start()
+    token = first_start_token(service.stderr)
+    closed_port = free_port()  # nothing listens: the account stays in connectError, offline
+    body = {
+        "account": "e2e-listed",
+        "name": "Listed Account",
+        "imap": {
+            "host": LOOPBACK,
+            "port": closed_port,
+            "starttls": "never",
+            "auth": {"user": "someone", "pass": "listed-secret-pass"},
+        },
+    }
+    with service.client(token) as client:
+        register(client, body)
+
+    listed = service.cli("account", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "e2e-listed" in listed.stdout
+    assert "Listed Account" in listed.stdout
+    assert f"{LOOPBACK}:{closed_port}" in listed.stdout
+    assert "listed-secret-pass" not in listed.stdout + listed.stderr
+    assert service.stop() == 0
+
+
+def test_insecure_mode_serves_without_a_token(service_factory: ServiceFactory) -> None:
+    service = service_factory(args=["--insecure"])
+    service.start()
+    assert printed_tokens(service.stderr) == []  # nothing to print: no token is needed
+    assert "insecure" in service.stderr.lower()  # but it says so
+    with service.client() as anonymous:
+        assert anonymous.get("/v1/accounts").status_code == 200
+    assert service.stop() == 0
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"IMAPAPI_PORT": "70000"}, "IMAPAPI_PORT"),
+        ({"IMAPAPI_PORT": "three thousand"}, "IMAPAPI_PORT"),
+        ({"IMAPAPI_LOG_LEVEL": "LOUD"}, "IMAPAPI_LOG_LEVEL"),
+        ({"IMAPAPI_CONFIG": "/nonexistent/imapapi.toml"}, "/nonexistent/imapapi.toml"),
+    ],
+    ids=["port-out-of-range", "port-not-a-number", "unknown-log-level", "missing-config-file"],
+)
+def test_bad_configuration_is_one_clear_line(
+    tmp_path: Path, env: dict[str, str], named: str
+) -> None:
+    result = run_cli(
+        "serve", env=base_env({"IMAPAPI_DATA_DIR": str(tmp_path / "data"), **env}), timeout=30
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert named in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_toml_file_is_one_clear_line(tmp_path: Path) -> None:
+    config = tmp_path / "imapapi.toml"
+    config.write_text("port = 3000\n[unclosed\n")
+    result = run_cli(
+        "token",
+        "list",
+        env=base_env({"IMAPAPI_DATA_DIR": str(tmp_path / "d"), "IMAPAPI_CONFIG": str(config)}),
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(config) in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_sigterm_shuts_down_cleanly_with_a_connected_account(
+    service_factory: ServiceFactory, dovecot: Dovecot
+) -> None:
+    user = dovecot.add_user()
+    service = service_factory()
+    service.start()
+    token = first_start_token(service.stderr)
+    with service.client(token) as client:
+        register(client, dovecot_account(dovecot, user))
+        wait_state(client, user.name, "connected")
+        # An API call opens the command connection too, so both are open at shutdown.
+        assert client.get(f"/v1/account/{user.name}/mailboxes").status_code == 200
+
+    assert service.stop() == 0
+    _no_traceback(service.stderr)
+    assert "imapapi stopped" in service.stderr  # service.stop() ran to its end
+
+
+def _data_files(data_dir: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(data_dir.iterdir()) if p.is_file())
+
+
+def test_database_never_holds_passwords_or_tokens_in_clear(
+    service_factory: ServiceFactory, dovecot: Dovecot
+) -> None:
+    password = f"db-pass-{uuid.uuid4().hex}"
+    smtp_password = f"db-smtp-{uuid.uuid4().hex}"
+    service_secret = f"db-secret-{uuid.uuid4().hex}"
+    user = dovecot.add_user(password=password)
+    service = service_factory()
+    service.start()
+    first = first_start_token(service.stderr)
+    created = service.cli("token", "create").stdout.strip()
+    body = dovecot_account(dovecot, user)
+    body["smtp"] = {
+        "host": LOOPBACK,
+        "port": free_port(),
+        "auth": {"user": user.name, "pass": smtp_password},
+    }
+    with service.client(created) as client:
+        register(client, body)
+        wait_state(client, user.name, "connected")
+        assert (
+            client.post("/v1/settings", json={"serviceSecret": service_secret}).status_code == 200
+        )
+        shown = client.get(f"/v1/account/{user.name}").text + client.get("/v1/settings").text
+    for secret in (password, smtp_password, service_secret):
+        assert secret not in shown
+
+    secrets = [password, smtp_password, service_secret, first, created]
+    while_running = _data_files(service.data_dir)  # the WAL holds the latest writes
+    assert service.stop() == 0
+    after_stop = _data_files(service.data_dir)
+    assert (service.data_dir / "imapapi.db").exists()
+    for secret in secrets:
+        assert secret.encode() not in while_running, "clear secret in the data dir (running)"
+        assert secret.encode() not in after_stop, "clear secret in the data dir (stopped)"
+
+
+def test_debug_log_never_shows_the_password_or_the_token(
+    service_factory: ServiceFactory, dovecot: Dovecot
+) -> None:
+    password = f"log-pass-{uuid.uuid4().hex}"
+    user = dovecot.add_user(password=password)
+    service = service_factory(env={"IMAPAPI_LOG_LEVEL": "DEBUG"})
+    service.start()
+    first = first_start_token(service.stderr)
+    token = service.cli("token", "create").stdout.strip()
+    with service.client(token) as client:
+        register(client, dovecot_account(dovecot, user))
+        wait_state(client, user.name, "connected")
+        dovecot.deliver(user, b"Subject: logged\r\nFrom: a@example.test\r\n\r\nbody\r\n")
+        assert client.get(f"/v1/account/{user.name}/mailboxes?counters=true").status_code == 200
+        imap = dovecot_account(dovecot, user)["imap"]
+        verified = client.post("/v1/verifyAccount", json={"imap": imap})
+        assert verified.status_code == 200 and verified.json()["imap"]["success"], verified.text
+        wrong = dict(imap, auth={"user": user.name, "pass": password + "-wrong"})
+        assert client.post("/v1/verifyAccount", json={"imap": wrong}).status_code == 200
+        protocol_log = client.get(f"/v1/logs/{user.name}").text
+    assert service.stop() == 0
+    log = service.stderr
+    assert " DEBUG " in log  # the level took effect, so the IMAP-level modules had their say
+    assert "LOGIN" in log or "AUTHENTICATE" in log or "authenticated" in log.lower()
+
+    sasl = [
+        base64.b64encode(f"\0{user.name}\0{password}".encode()).decode(),
+        base64.b64encode(f"{user.name}\0{user.name}\0{password}".encode()).decode(),
+    ]
+    for secret in (password, *sasl):
+        assert secret not in log, "account password in the service log"
+        assert secret not in protocol_log, "account password in /v1/logs"
+    assert token not in log, "API token in the service log"
+    assert log.count(first) == 1, "first-start token logged beyond its one banner"
