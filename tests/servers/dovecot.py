@@ -214,7 +214,16 @@ class Dovecot:
 
     _counter = itertools.count(1)
 
-    def __init__(self, directory: Path | None = None, *, host: str = LOOPBACK) -> None:
+    def __init__(
+        self,
+        directory: Path | None = None,
+        *,
+        host: str = LOOPBACK,
+        capabilities: Sequence[str] | None = None,
+    ) -> None:
+        """`capabilities`: announce exactly these after login (Dovecot's `imap_capability`),
+        to test clients against a server without NOTIFY, CONDSTORE and the like."""
+        self._capabilities = capabilities
         self._own_dir = directory is None
         self.root = (
             Path(tempfile.mkdtemp(prefix="imapapi-dovecot-")) if directory is None else directory
@@ -259,6 +268,11 @@ class Dovecot:
                 key_file=tls.key_file,
                 users_dir=self.users_dir,
                 special_use=_special_use_config(),
+            )
+            + (
+                f"imap_capability = {' '.join(self._capabilities)}\n"
+                if self._capabilities is not None
+                else ""
             )
         )
         # mkdtemp makes the dir 0700 root: the unprivileged processes must reach the mail

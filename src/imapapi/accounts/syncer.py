@@ -48,6 +48,8 @@ SUMMARY_ITEMS = (
 NOTIFY_ALL = "(PERSONAL (MessageNew MessageExpunge FlagChange MailboxName))"
 # The selected mailbox (while a folder is being synced) reports as EXISTS/EXPUNGE/FETCH.
 NOTIFY_SELECTED = "(SELECTED (MessageNew MessageExpunge FlagChange))"
+# Without NOTIFY and CONDSTORE, every Nth STATUS poll also compares all folders' flags.
+FULL_RESCAN_POLLS = 10
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -98,6 +100,7 @@ class AccountSyncer:
         self.synced = asyncio.Event()  # set once every folder was synced after a connect
         self._dirty: set[str] = set()
         self._relist = False
+        self._polls = 0
 
     @property
     def folders(self) -> dict[str, Folder]:
@@ -206,6 +209,11 @@ class AccountSyncer:
         if not arrived and not notify:
             self._dirty |= await self._poll_status(conn)
             self._relist = True
+            self._polls += 1
+            if not conn.has_capability("CONDSTORE") and self._polls % FULL_RESCAN_POLLS == 0:
+                # STATUS cannot see flag changes without HIGHESTMODSEQ (RFC 7162 §3.1.2):
+                # compare every folder's flags now and then instead.
+                self._dirty |= set(self._folders)
 
     @staticmethod
     async def _next_event(conn: ImapConnection, timeout: float) -> bool:
