@@ -27,7 +27,7 @@ from imapapi.api.schemas.accounts import (
     VerifyOut,
     VerifyResult,
 )
-from imapapi.errors import InvalidInputError
+from imapapi.errors import ImapApiError, InvalidInputError
 
 router = APIRouter(prefix="/v1", tags=["Account"])
 
@@ -175,23 +175,19 @@ async def delete_account(account: AccountIdPath, accounts: AccountsDep) -> Accou
     description="Logs in to each given server and reports success or the server's error.",
 )
 async def verify_account(body: VerifyIn, service: ServiceDep) -> VerifyOut:
-    result = VerifyOut()
     timeout = service.settings.connect_timeout + service.settings.imap_timeout
+    result = VerifyOut()
     if body.imap is not None:
-        error = await verify_imap(body.imap.to_config(), timeout=timeout)
-        result.imap = VerifyResult(
-            success=error is None,
-            error=error.message if error else None,
-            code=error.code if error else None,
-        )
+        result.imap = _verified(await verify_imap(body.imap.to_config(), timeout=timeout))
     if body.smtp is not None:
-        error = await verify_smtp(body.smtp.to_config(), timeout=timeout)
-        result.smtp = VerifyResult(
-            success=error is None,
-            error=error.message if error else None,
-            code=error.code if error else None,
-        )
+        result.smtp = _verified(await verify_smtp(body.smtp.to_config(), timeout=timeout))
     return result
+
+
+def _verified(error: ImapApiError | None) -> VerifyResult:
+    if error is None:
+        return VerifyResult(success=True)
+    return VerifyResult(success=False, error=error.message, code=error.code)
 
 
 @router.put(
