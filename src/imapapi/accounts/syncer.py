@@ -32,6 +32,11 @@ from imapapi.sync.mailboxes import assign_special_use, diff_listing
 log = logging.getLogger(__name__)
 
 FLAG_ITEMS = ("UID", "FLAGS")
+GMAIL_ITEMS = ("X-GM-LABELS",)
+GMAIL_SUMMARY_ITEMS = ("X-GM-LABELS", "X-GM-MSGID", "X-GM-THRID")
+# Gmail shows one message under every label; imapapi syncs only these (DESIGN.md §5), so each
+# message is reported once, with its labels.
+GMAIL_FOLDERS = ("\\All", "\\Junk", "\\Trash")
 # Header fields beyond ENVELOPE that a messageNew payload carries (References for threading).
 SUMMARY_HEADERS = "BODY.PEEK[HEADER.FIELDS (REFERENCES)]"
 SUMMARY_ITEMS = (
@@ -101,6 +106,8 @@ class AccountSyncer:
         self._dirty: set[str] = set()
         self._relist = False
         self._polls = 0
+        self._gmail = False  # X-GM-EXT-1 with an \All folder: labels instead of folders
+        self._watched = "INBOX"  # the folder IDLE watches without NOTIFY
 
     @property
     def folders(self) -> dict[str, Folder]:
@@ -116,6 +123,7 @@ class AccountSyncer:
         self.synced.clear()
         self._dirty, self._relist = set(), False
         self._held = ([], [])
+        self._gmail = conn.has_capability("X-GM-EXT-1")
         notify = conn.has_capability("NOTIFY")
         if notify:
             await conn.notify_set(NOTIFY_SELECTED, NOTIFY_ALL, status=False)
@@ -129,8 +137,8 @@ class AccountSyncer:
         self.synced.set()
         while True:
             if not self._dirty and not self._relist:
-                if not notify and "INBOX" in self._folders:
-                    await self._select_inbox_for_idle(conn)
+                if not notify and self._watched in self._folders:
+                    await self._select_watched_for_idle(conn)
                 if not self._dirty:
                     await self._wait(conn, notify)
             if self._relist:
@@ -139,14 +147,15 @@ class AccountSyncer:
             dirty, self._dirty = self._dirty, set()
             await self._sync_paths(conn, dirty)
 
-    async def _select_inbox_for_idle(self, conn: ImapConnection) -> None:
-        """Without NOTIFY, IDLE watches the selected INBOX (RFC 2177); a change that slipped in
-        since INBOX was last synced shows in the EXAMINE answer and makes it dirty."""
-        if conn.selected == "INBOX":
+    async def _select_watched_for_idle(self, conn: ImapConnection) -> None:
+        """Without NOTIFY, IDLE watches the selected INBOX (All Mail on Gmail; RFC 2177); a
+        change that slipped in since it was last synced shows in the EXAMINE answer."""
+        path = self._watched
+        if conn.selected == path:
             return
-        selected = await conn.examine("INBOX", condstore=conn.has_capability("CONDSTORE"))
+        selected = await conn.examine(path, condstore=conn.has_capability("CONDSTORE"))
         stored = {f.path: f for f in await self.store.get_folders(self.account.account)}
-        known = stored.get("INBOX")
+        known = stored.get(path)
         if known is None or (
             selected.uid_validity,
             selected.uid_next,
@@ -155,7 +164,7 @@ class AccountSyncer:
             if selected.highest_modseq is not None
             else known.highest_modseq,
         ) != (known.uid_validity, known.uid_next, known.messages, known.highest_modseq):
-            self._dirty.add("INBOX")
+            self._dirty.add(path)
 
     async def _sync_paths(self, conn: ImapConnection, paths: set[str]) -> None:
         if not paths:
@@ -247,11 +256,19 @@ class AccountSyncer:
                 dirty.add(path)
         return dirty
 
+    @property
+    def _flag_items(self) -> tuple[str, ...]:
+        return FLAG_ITEMS + GMAIL_ITEMS if self._gmail else FLAG_ITEMS
+
     # --- folder list --------------------------------------------------------------------------
     async def sync_listing(self, conn: ImapConnection) -> set[str]:
         """LIST the folders; forget removed ones (mailboxDeleted); returns the added paths."""
         listed: list[MailboxInfo] = [m for m in await conn.list_mailboxes() if m.selectable]
         uses = assign_special_use(listed)
+        self._watched = "INBOX"
+        if self._gmail and "\\All" in uses.values():
+            listed = [m for m in listed if uses.get(m.path) in GMAIL_FOLDERS]
+            self._watched = next(p for p, use in uses.items() if use == "\\All")
         self._folders = {m.path: Folder(m.path, uses.get(m.path), m.delimiter) for m in listed}
         stored = {f.path: f for f in await self.store.get_folders(self.account.account)}
         self._first_sync = self._first_sync or not stored
@@ -310,7 +327,7 @@ class AccountSyncer:
         elif usable_modseq and stored is not None and stored.highest_modseq is not None:
             qresync = "QRESYNC" in conn.enabled
             stream = conn.uid_fetch(
-                "1:*", FLAG_ITEMS, changed_since=stored.highest_modseq, vanished=qresync
+                "1:*", self._flag_items, changed_since=stored.highest_modseq, vanished=qresync
             )
             async for result in stream:
                 self._take(result, fetched, modseqs)
@@ -320,7 +337,7 @@ class AccountSyncer:
                 present = set(await conn.uid_search([b"ALL"])) if selected.exists else set()
                 diff = diff_partial(old, fetched, [uid for uid in old if uid not in present])
         elif selected.exists:
-            async for result in conn.uid_fetch("1:*", FLAG_ITEMS):
+            async for result in conn.uid_fetch("1:*", self._flag_items):
                 self._take(result, fetched, modseqs)
             diff = diff_full(old, fetched)
         else:
@@ -338,7 +355,8 @@ class AccountSyncer:
             new_uids = await self._notify_from_candidates(conn, new_uids)
         if new_uids:
             found = set()
-            async for result in conn.uid_fetch(new_uids, SUMMARY_ITEMS, chunk_size=self._chunk):
+            items = SUMMARY_ITEMS + GMAIL_SUMMARY_ITEMS if self._gmail else SUMMARY_ITEMS
+            async for result in conn.uid_fetch(new_uids, items, chunk_size=self._chunk):
                 if result.uid is None or not self._wanted_new(result, announce):
                     continue
                 found.add(result.uid)
@@ -378,7 +396,7 @@ class AccountSyncer:
     ) -> None:
         if result.uid is None:
             return
-        fetched[result.uid] = normalize_flags(result.flags or ())
+        fetched[result.uid] = normalize_flags(result.flags or (), result.gmail_labels or ())
         if result.modseq is not None:
             modseqs[result.uid] = result.modseq
 

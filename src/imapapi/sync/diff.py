@@ -10,10 +10,26 @@ from imapapi.sync.flagmap import FlagSet
 # \Recent is session-specific (RFC 3501 §2.3.2): it changes with every connection and is no
 # change of the message, so it is never reported or stored.
 IGNORED_FLAGS = frozenset({"\\Recent"})
+# Gmail labels (X-GM-LABELS) share the stored set with flags, marked by a prefix no IMAP flag
+# can contain (flags are atoms: no control characters, RFC 3501 §9).
+LABEL_PREFIX = "\x00"
 
 
-def normalize_flags(flags: Iterable[str]) -> FlagSet:
-    return frozenset(f for f in flags if f not in IGNORED_FLAGS)
+def normalize_flags(flags: Iterable[str], labels: Iterable[str] = ()) -> FlagSet:
+    return frozenset(f for f in flags if f not in IGNORED_FLAGS) | {
+        LABEL_PREFIX + label for label in labels
+    }
+
+
+def split_labels(values: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(flags, labels) of a stored set, each sorted."""
+    flags, labels = [], []
+    for value in values:
+        if value.startswith(LABEL_PREFIX):
+            labels.append(value[len(LABEL_PREFIX) :])
+        else:
+            flags.append(value)
+    return sorted(flags), sorted(labels)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from typing import Any
 from imapapi.events.model import EventName, derive_event_id, make_event
 from imapapi.mail.ids import encode_message_id
 from imapapi.store.base import NewEvent
-from imapapi.sync.diff import FlagChange
+from imapapi.sync.diff import FlagChange, split_labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +56,24 @@ def message_deleted(folder: FolderRef, uid: int) -> NewEvent:
 
 
 def message_updated(folder: FolderRef, change: FlagChange, modseq: int | None) -> NewEvent:
-    flags: dict[str, Any] = {"value": list(change.value)}
-    if change.added:
-        flags["added"] = list(change.added)
-    if change.deleted:
-        flags["deleted"] = list(change.deleted)
+    """`changes.flags` and, on Gmail, `changes.labels`: each `{added, deleted, value}`."""
+    changes: dict[str, Any] = {}
+    added, deleted, value = (
+        split_labels(part) for part in (change.added, change.deleted, change.value)
+    )
+    for key, index in (("flags", 0), ("labels", 1)):
+        if not (added[index] or deleted[index]):
+            continue
+        entry: dict[str, Any] = {"value": value[index]}
+        if added[index]:
+            entry["added"] = added[index]
+        if deleted[index]:
+            entry["deleted"] = deleted[index]
+        changes[key] = entry
     data = {
         "id": encode_message_id(folder.index, change.uid),
         "uid": change.uid,
-        "changes": {"flags": flags},
+        "changes": changes,
     }
     if modseq is None:
         return _event(folder, EventName.MESSAGE_UPDATED, data)
