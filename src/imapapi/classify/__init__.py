@@ -1,1 +1,149 @@
+"""Tell a person's reply from an auto-reply, a bounce, list mail or other machine mail.
 
+Pure functions (no I/O): the sync engine hands over the headers it fetched, and for bounce
+candidates (``needs_body``) the raw message, and gets a ``Classification`` back.
+
+Precedence, first match wins (every signal seen is still listed in ``reasons``):
+
+1. ``bounce`` — a delivery report or a legacy bounce (see ``classify.bounce``). First because
+   MTAs stamp bounces with auto-reply and bulk marks too (Postfix adds
+   ``Auto-Submitted: auto-replied``), and the report is what the application needs.
+   A DSN whose recipients were all delivered/relayed/expanded is ``automated``, not a bounce.
+2. ``autoReply`` — ``Auto-Submitted: auto-replied`` (RFC 3834 §5.1), X-Autoreply /
+   X-Autorespond / X-Autoresponder, ``Precedence: auto_reply``, X-MS-Exchange-Inbox-Rules-Loop;
+   or another non-"no" Auto-Submitted value when the message shows it answers one (an
+   auto-reply subject or an In-Reply-To field: Exchange labels its out-of-office replies
+   "auto-generated"); or, with no header saying otherwise, an auto-reply subject prefix.
+   "Saying otherwise" is ``Auto-Submitted: no`` or a List-* field (a newsletter titled
+   "Out of office: …" is list mail). ``X-Auto-Response-Suppress`` alone never decides (see
+   ``classify.autoreply``).
+3. ``list`` — List-Id (RFC 2919), List-Unsubscribe / List-Post (RFC 2369), Precedence
+   bulk/list/junk.
+4. ``automated`` — other non-"no" Auto-Submitted values (RFC 3834 §5.1 "auto-generated": not a
+   response to a message), no-reply senders, read receipts and feedback reports, a null
+   Return-Path (RFC 5321 §4.5.5: only machine mail uses it).
+5. ``human`` — none of the above.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from imapapi.classify import automated, autoreply, bounce, lists
+from imapapi.classify.fields import content_type as parse_content_type
+from imapapi.classify.fields import first, lowercase_keys
+from imapapi.classify.model import (
+    BounceRecipient,
+    BounceReport,
+    Classification,
+    ClassificationType,
+)
+from imapapi.mail.headers import parse_header_block
+
+__all__ = [
+    "BounceRecipient",
+    "BounceReport",
+    "Classification",
+    "ClassificationType",
+    "classify",
+    "needs_body",
+]
+
+
+def classify(
+    headers: Mapping[str, Sequence[str]],
+    *,
+    subject: str | None = None,
+    from_address: str | None = None,
+    content_type: str | None = None,
+    raw_message: bytes | None = None,
+) -> Classification:
+    """Classify one message.
+
+    `headers` is what ``mail.headers.parse_header_block`` returns (lowercase name → decoded
+    values); when it is empty, the header block of `raw_message` is used. `subject`,
+    `from_address` and `content_type` override the header values (the sync engine has them from
+    ENVELOPE and BODYSTRUCTURE). `raw_message`, when given for a bounce, fills
+    ``Classification.bounce``; without it a bounce is still recognized from its headers and
+    ``bounce`` stays None.
+    """
+    h = lowercase_keys(headers)
+    if not h and raw_message:
+        h = parse_header_block(raw_message)
+    subj = subject if subject is not None else first(h, "subject")
+    from_value = from_address if from_address is not None else first(h, "from")
+    ctype, report_type = parse_content_type(
+        content_type if content_type is not None else first(h, "content-type")
+    )
+    if ctype != "multipart/report":
+        report_type = None
+
+    evidence = bounce.evidence(h, subj, from_value, report_type)
+    submitted = autoreply.auto_submitted(h)
+    reply_headers = autoreply.header_reasons(h)
+    subject_hit = autoreply.subject_reason(subj)
+    list_headers = lists.list_header_reasons(h)
+    precedence = lists.precedence_reasons(h)
+    machine = automated.report_reasons(ctype, report_type) + automated.sender_reasons(from_value)
+    generated = submitted not in (None, autoreply.NOT_AUTOMATIC, autoreply.AUTO_REPLIED)
+    answers = generated and first(h, "in-reply-to") is not None
+
+    reasons = [*evidence.reasons]
+    if submitted is not None:
+        reasons.append(f"auto-submitted:{submitted}")
+    reasons += reply_headers
+    if subject_hit is not None:
+        reasons.append(subject_hit)
+    if answers:
+        reasons.append("in-reply-to")
+    reasons += list_headers + precedence + machine + autoreply.weak_reasons(h)
+
+    replied_mark = submitted == autoreply.AUTO_REPLIED or bool(reply_headers)
+    reading = None
+    if raw_message is not None and (evidence.decisive or evidence.candidate):
+        reading = bounce.read(raw_message, h, subj)
+    is_bounce = evidence.decisive or (
+        reading is not None and reading.found and not replied_mark and subject_hit is None
+    )
+    if is_bounce and reading is not None and reading.success_only:
+        reasons.append("dsn:success")
+        is_bounce = False
+
+    kind: ClassificationType
+    if is_bounce:
+        kind = "bounce"
+    elif (
+        replied_mark
+        or (generated and (subject_hit is not None or answers))
+        or (subject_hit is not None and submitted != autoreply.NOT_AUTOMATIC and not list_headers)
+    ):
+        kind = "autoReply"
+    elif list_headers or precedence:
+        kind = "list"
+    elif generated or machine or "return-path:null" in reasons or "dsn:success" in reasons:
+        kind = "automated"
+    else:
+        kind = "human"
+    report = reading.report if kind == "bounce" and reading is not None else None
+    return Classification(kind, tuple(dict.fromkeys(reasons)), report)
+
+
+def needs_body(
+    headers: Mapping[str, Sequence[str]],
+    *,
+    subject: str | None = None,
+    from_address: str | None = None,
+    content_type: str | None = None,
+) -> bool:
+    """True when ``classify`` would read `raw_message` (a bounce or bounce candidate): the sync
+    engine fetches the body only for these."""
+    h = lowercase_keys(headers)
+    subj = subject if subject is not None else first(h, "subject")
+    from_value = from_address if from_address is not None else first(h, "from")
+    ctype, report_type = parse_content_type(
+        content_type if content_type is not None else first(h, "content-type")
+    )
+    evidence = bounce.evidence(
+        h, subj, from_value, report_type if ctype == "multipart/report" else None
+    )
+    return evidence.decisive or evidence.candidate

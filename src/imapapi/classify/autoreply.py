@@ -1,0 +1,114 @@
+"""Auto-reply signals: RFC 3834 Auto-Submitted, vendor headers, localized subject prefixes.
+
+Decisions (see also ``classify.classify`` for how the signals combine):
+
+* ``Auto-Submitted`` (RFC 3834 §5) is read as its keyword before any ";" parameters,
+  case-insensitively. "auto-replied" makes an auto-reply. "no" says a person sent the message
+  and turns the subject heuristic off. Every other value ("auto-generated", RFC 5436's
+  "auto-notified", extensions) means machine mail that RFC 3834 §5.1 says is *not* a response
+  to a message, so it classifies as ``automated`` — unless the message itself shows it answers
+  one (see ``classify``), which is how Exchange marks its out-of-office replies.
+
+* ``X-Auto-Response-Suppress`` alone is *not* an auto-reply: it is recorded as a weak reason and
+  nothing more. The header is a request about replies *to* the message that carries it
+  ([MS-OXOMSG] §2.2.1.77 PidTagAutoResponseSuppress: "whether a client or server application
+  can forego sending automated replies in response to this message"), not a statement that
+  the message is automatic. Senders set it on mail that people write too: the reply-tracking
+  seed tells applications to add it to every message they send, Symfony's mailer docs and
+  Zulip (PR #22134) add it to outgoing mail, so a human replying through such a tool carries
+  it. Exchange's own auto-replies set it (value "All") but always together with a stronger
+  mark (Auto-Submitted, X-MS-Exchange-Inbox-Rules-Loop, an "Automatic reply:" subject), so
+  ignoring it alone costs no recall and avoids misreading human replies.
+"""
+
+from __future__ import annotations
+
+import re
+
+from imapapi.classify.fields import Headers, first, keyword, nfc
+
+# RFC 3834 §5 auto-submitted keywords.
+AUTO_REPLIED = "auto-replied"
+NOT_AUTOMATIC = "no"
+
+# Vendor headers whose presence marks an auto-reply (unless their value denies it).
+_VENDOR_HEADERS = ("x-autoreply", "x-autorespond", "x-autoresponder")
+_DENIALS = frozenset({"no", "false", "0", "off"})
+
+# Localized prefixes used by Exchange/Outlook, Gmail, Zimbra, Dovecot/Sieve vacation and others.
+# Anchored at the start ("Re: out of office plans" is a person) and followed by ":" (ASCII or
+# full-width) or the end of the subject. An "[External]"-style gateway tag may come first.
+_PHRASES = (
+    r"automatic\s+reply",
+    r"auto[\s-]*reply",
+    r"auto[\s-]*response",
+    r"auto",
+    r"out\s+of\s+(?:the\s+)?office(?:\s+(?:auto[\s-]*)?reply)?",
+    r"vacation\s+(?:auto[\s-]*)?reply",
+    r"abwesenheitsnotiz",
+    r"automatische\s+antwort",
+    r"réponse\s+automatique",
+    r"risposta\s+automatica",
+    r"respuesta\s+automática",
+    r"resposta\s+automática",
+    r"autosvar",
+    r"automatisk\s+svar",
+    r"automatisch\s+antwoord",
+    r"automaattinen\s+vastaus",
+    r"automatyczna\s+odpowiedź",
+    r"automatická\s+odpověď",
+    r"automatikus\s+válasz",
+    "otomatik\\s+yan\u0131t",  # Turkish, dotless i
+    r"αυτόματη\s+απάντηση",
+    r"автоматический\s+ответ",
+    r"自动回复",
+    r"自動回覆",
+    r"自動応答",
+    r"자동\s*회신",
+)
+_SUBJECT = re.compile(
+    r"^\s*(?:\[[^\]\n]{1,40}\]\s*)?(?P<phrase>" + "|".join(_PHRASES) + r")\s*(?:[:\uff1a]|$)",
+    re.IGNORECASE,
+)
+
+
+def auto_submitted(headers: Headers) -> str | None:
+    """The Auto-Submitted keyword (lowercase, parameters dropped), or None when absent."""
+    value = first(headers, "auto-submitted")
+    return keyword(value) if value is not None else None
+
+
+def header_reasons(headers: Headers) -> list[str]:
+    """Headers other than Auto-Submitted that mark the message as an automatic reply."""
+    reasons: list[str] = []
+    for name in _VENDOR_HEADERS:
+        for value in headers.get(name, ()):
+            if keyword(value) not in _DENIALS:
+                reasons.append(name)
+                break
+    for value in headers.get("precedence", ()):
+        # Not in RFC 3834, which discourages Precedence; some responders still send it.
+        if keyword(value) == "auto_reply":
+            reasons.append("precedence:auto_reply")
+            break
+    if "x-ms-exchange-inbox-rules-loop" in headers:
+        # Exchange stamps messages its mailbox rules (out-of-office, auto-reply rules) create.
+        reasons.append("x-ms-exchange-inbox-rules-loop")
+    return reasons
+
+
+def weak_reasons(headers: Headers) -> list[str]:
+    """Signals recorded but never decisive on their own (see the module docstring)."""
+    if "x-auto-response-suppress" in headers:
+        return ["x-auto-response-suppress (weak)"]
+    return []
+
+
+def subject_reason(subject: str | None) -> str | None:
+    """A reason naming the auto-reply subject prefix, or None."""
+    if not subject:
+        return None
+    match = _SUBJECT.match(nfc(subject))
+    if match is None:
+        return None
+    return "subject:" + " ".join(match.group("phrase").lower().split())

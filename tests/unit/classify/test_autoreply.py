@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import pytest
+
+from imapapi.classify import classify
+from imapapi.classify.autoreply import auto_submitted, subject_reason
+from imapapi.classify.fields import keyword
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("auto-replied", "auto-replied", id="plain"),
+        pytest.param("Auto-Replied", "auto-replied", id="mixed-case"),
+        pytest.param("auto-replied; owner-email=a@b.example", "auto-replied", id="parameter"),
+        pytest.param("auto-replied (vacation)", "auto-replied", id="comment"),
+        pytest.param(" (x (nested)) auto-generated ", "auto-generated", id="nested-comment"),
+        pytest.param("no", "no", id="no"),
+        pytest.param("", "", id="empty"),
+    ],
+)
+def test_keyword(value: str, expected: str) -> None:
+    assert keyword(value) == expected
+
+
+def test_auto_submitted_absent_and_blank() -> None:
+    assert auto_submitted({}) is None
+    assert auto_submitted({"auto-submitted": ["  "]}) is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        pytest.param({"auto-submitted": ["auto-replied"]}, "autoReply", id="auto-replied"),
+        pytest.param({"auto-submitted": ["auto-generated"]}, "automated", id="auto-generated"),
+        pytest.param(
+            {"auto-submitted": ["auto-generated"], "in-reply-to": ["<a@b>"]},
+            "autoReply",
+            id="auto-generated-answering",
+        ),
+        pytest.param({"auto-submitted": ["no"]}, "human", id="no"),
+        pytest.param({"x-autoreply": ["yes"]}, "autoReply", id="x-autoreply"),
+        pytest.param({"x-autoreply": ["no"]}, "human", id="x-autoreply-no"),
+        pytest.param({"x-autorespond": [""]}, "autoReply", id="x-autorespond-empty"),
+        pytest.param({"precedence": ["auto_reply"]}, "autoReply", id="precedence"),
+        pytest.param({"x-auto-response-suppress": ["All"]}, "human", id="suppress-alone"),
+        pytest.param(
+            {"x-ms-exchange-inbox-rules-loop": ["a@b.example"]}, "autoReply", id="rules-loop"
+        ),
+    ],
+)
+def test_header_signals(headers: dict[str, list[str]], expected: str) -> None:
+    assert classify(headers).type == expected
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Automatic reply: Proposal",
+        "AUTOMATIC REPLY: Proposal",
+        "Auto: Proposal",
+        "Autoreply: Proposal",
+        "Auto-Reply: Proposal",
+        "Auto Response: Proposal",
+        "Out of Office: Proposal",
+        "Out of the office",
+        "Out of Office AutoReply: Proposal",
+        "Vacation reply: Proposal",
+        "[EXT] Automatic reply: Proposal",
+        "Abwesenheitsnotiz: Angebot",
+        "Automatische Antwort: Angebot",
+        "Réponse automatique : Proposition",
+        "Risposta automatica: Proposta",
+        "Respuesta automática: Propuesta",
+        "Resposta automática: Proposta",
+        "Autosvar: Förslag",
+        "Automatisk svar: Forslag",
+        "Automatisch antwoord: Voorstel",
+        "Automaattinen vastaus: Ehdotus",
+        "Automatyczna odpowiedź: Oferta",
+        "Automatická odpověď: Nabídka",
+        "Automatikus válasz: Ajánlat",
+        "Otomatik yan\u0131t: Teklif",
+        "Αυτόματη απάντηση: Πρόταση",
+        "Автоматический ответ: Предложение",
+        "自动回复: 提案",
+        "自動回覆: 提案",
+        "自動応答: 提案",
+        "자동 회신: 제안",
+        "Re\u0301ponse automatique : decomposed accent",
+    ],
+)
+def test_auto_reply_subjects(subject: str) -> None:
+    assert subject_reason(subject) is not None
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Re: out of office plans",
+        "RE: Automatic reply: Proposal",
+        "Fwd: Out of Office: Proposal",
+        "Out of office plans for December",
+        "Automatically generated report attached",
+        "Autonomous cars: pricing",
+        "Auto insurance quote",
+        "Automatic replies are annoying, right?",
+        "",
+    ],
+)
+def test_subjects_of_people(subject: str) -> None:
+    assert subject_reason(subject) is None
