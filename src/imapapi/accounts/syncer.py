@@ -16,12 +16,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from imapapi.accounts.model import AccountConfig
+from imapapi.classify import HEADER_FIELDS, classify, needs_body
 from imapapi.errors import NetworkError, ProtocolError
 from imapapi.imap import ImapConnection
 from imapapi.imap import unsolicited as u
 from imapapi.imap.types import FetchResult, MailboxInfo
+from imapapi.mail.headers import parse_header_block
 from imapapi.mail.summary import message_summary
 from imapapi.store.base import FolderState, NewEvent, Store
 from imapapi.sync import events as ev
@@ -37,8 +40,11 @@ GMAIL_SUMMARY_ITEMS = ("X-GM-LABELS", "X-GM-MSGID", "X-GM-THRID")
 # Gmail shows one message under every label; imapapi syncs only these (DESIGN.md §5), so each
 # message is reported once, with its labels.
 GMAIL_FOLDERS = ("\\All", "\\Junk", "\\Trash")
-# Header fields beyond ENVELOPE that a messageNew payload carries (References for threading).
-SUMMARY_HEADERS = "BODY.PEEK[HEADER.FIELDS (REFERENCES)]"
+# Header fields beyond ENVELOPE that a messageNew payload needs: References for threading and
+# what the reply classification reads (auto-reply, list and bounce marks).
+SUMMARY_HEADERS = f"BODY.PEEK[HEADER.FIELDS ({' '.join(HEADER_FIELDS)})]"
+# Bounces are parsed from their body; the delivery report sits near the top (RFC 3464 §2).
+BOUNCE_BYTES = 256 * 1024
 SUMMARY_ITEMS = (
     "UID",
     "FLAGS",
@@ -360,9 +366,9 @@ class AccountSyncer:
                 if result.uid is None or not self._wanted_new(result, announce):
                     continue
                 found.add(result.uid)
-                events.append(
-                    ev.message_new(ref, message_summary(result, index=index, path=folder.path))
-                )
+                summary = message_summary(result, index=index, path=folder.path)
+                await self._classify(conn, result, summary)
+                events.append(ev.message_new(ref, summary))
             if announce:
                 for uid in set(new_uids) - found:  # expunged before we could fetch it
                     current.pop(uid, None)
@@ -399,6 +405,31 @@ class AccountSyncer:
         fetched[result.uid] = normalize_flags(result.flags or (), result.gmail_labels or ())
         if result.modseq is not None:
             modseqs[result.uid] = result.modseq
+
+    async def _classify(
+        self, conn: ImapConnection, result: FetchResult, summary: dict[str, Any]
+    ) -> None:
+        """Add `classification`, `isAutoReply` and `isBounce` to a messageNew summary; a bounce
+        candidate costs one more fetch of the start of its body."""
+        headers: dict[str, list[str]] = {}
+        for name, raw in result.sections.items():
+            if "HEADER" in name:
+                headers.update(parse_header_block(raw))
+        sender = summary.get("from")
+        hints: dict[str, Any] = {
+            "subject": summary.get("subject"),
+            "from_address": sender.get("address") if isinstance(sender, dict) else None,
+            "content_type": result.body_structure.content_type if result.body_structure else None,
+        }
+        raw_message = None
+        if needs_body(headers, **hints) and result.uid is not None:
+            section = f"BODY.PEEK[]<0.{BOUNCE_BYTES}>"
+            async for body in conn.uid_fetch([result.uid], [section]):
+                raw_message = next(iter(body.sections.values()), None)
+        verdict = classify(headers, raw_message=raw_message, **hints)
+        summary["classification"] = verdict.as_json()
+        summary["isAutoReply"] = verdict.type == "autoReply"
+        summary["isBounce"] = verdict.type == "bounce"
 
     def _notify_after(self) -> datetime | None:
         if not self.account.notify_from:

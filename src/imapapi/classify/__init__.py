@@ -40,7 +40,29 @@ from imapapi.classify.model import (
 )
 from imapapi.mail.headers import parse_header_block
 
+# The header fields `classify` reads beyond ENVELOPE/BODYSTRUCTURE; the sync engine fetches them
+# with every new message (BODY.PEEK[HEADER.FIELDS (...)], RFC 3501 §6.4.5) in the same round trip.
+HEADER_FIELDS = (
+    "REFERENCES",
+    "IN-REPLY-TO",
+    "RETURN-PATH",
+    "AUTO-SUBMITTED",
+    "X-AUTOREPLY",
+    "X-AUTORESPOND",
+    "X-AUTORESPONDER",
+    "PRECEDENCE",
+    "X-AUTO-RESPONSE-SUPPRESS",
+    "LIST-ID",
+    "LIST-UNSUBSCRIBE",
+    "LIST-POST",
+    "X-FAILED-RECIPIENTS",
+    "X-MS-EXCHANGE-MESSAGE-IS-NDR",
+    "X-MS-EXCHANGE-INBOX-RULES-LOOP",
+    "X-ACTUAL-RECIPIENT",
+)
+
 __all__ = [
+    "HEADER_FIELDS",
     "BounceRecipient",
     "BounceReport",
     "Classification",
