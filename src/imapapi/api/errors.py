@@ -7,12 +7,14 @@ logged once here, with their traceback, and answered with a 500 that carries no 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from imapapi import errors
 
@@ -63,10 +65,18 @@ def error_body(status: int, code: str, message: str, details: Any = None) -> dic
     return {"error": message, "code": code, "statusCode": status, "details": details}
 
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    all_headers = dict(headers or {})
+    if status == 401:
+        all_headers.setdefault("WWW-Authenticate", "Bearer")
     return JSONResponse(
-        error_body(status, code, message, details), status_code=status, headers=headers
+        error_body(status, code, message, details), status_code=status, headers=all_headers
     )
 
 
@@ -102,7 +112,24 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, "HttpError")
     message = exc.detail if isinstance(exc.detail, str) else code
-    return error_response(exc.status_code, code, message)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # RFC 9110 §15.5.6: a 405 lists every method of the path in `Allow`. Starlette fills it
+        # from the one route (FastAPI: one per method) that matched first, so collect them all.
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return error_response(exc.status_code, code, message, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        route_methods = getattr(route, "methods", None)
+        if match != Match.NONE and route_methods:
+            methods.update(route_methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
