@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 
@@ -87,6 +88,57 @@ class Page:
 
     items: list[Any] = field(default_factory=list)
     total: int = 0
+
+
+class SubmissionState(StrEnum):
+    """Where a queued message stands. QUEUED and SENDING are pending; the rest are final."""
+
+    QUEUED = "queued"  # waiting for its send time or its next attempt
+    SENDING = "sending"  # claimed by a worker until `next_attempt` (a lease)
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+PENDING_STATES = (SubmissionState.QUEUED, SubmissionState.SENDING)
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A message in the submission queue (issue 6).
+
+    `raw` is the composed message encrypted by the caller (never stored in clear) and is None
+    once the submission is final. `reference` says what to flag on the original after sending:
+    `{"path", "uidValidity", "uid", "action"}`. `idempotency_key` is unique per account among
+    submissions created since the window the caller gives to `add_submission`.
+    """
+
+    queue_id: str
+    account: str
+    message_id: str
+    envelope_from: str
+    envelope_to: tuple[str, ...]
+    created: float
+    send_at: float
+    raw: str | None = None
+    idempotency_key: str | None = None
+    state: SubmissionState = SubmissionState.QUEUED
+    next_attempt: float = 0.0
+    attempts: int = 0
+    last_response: str | None = None
+    smtp_code: int | None = None
+    reference: dict[str, Any] | None = None
+    updated: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SentRecord:
+    """One sent Message-ID, for reply tracking (a reply's In-Reply-To is looked up here)."""
+
+    account: str
+    message_id: str
+    queue_id: str
+    sent_at: float
 
 
 class Store(Protocol):
@@ -174,4 +226,72 @@ class Store(Protocol):
 
     async def outbox_stats(self, now: float) -> dict[str, float]:
         """{"pending": n, "dead": n, "oldestAge": seconds} for metrics and the UI."""
+        ...
+
+    # --- submission queue and sent index ---------------------------------------------------
+    async def add_submission(
+        self, submission: Submission, idempotency_since: float
+    ) -> tuple[Submission, bool]:
+        """Queue `submission`, or return the one queued earlier with the same idempotency key
+        (created at or after `idempotency_since`) and False. Atomic: two concurrent calls
+        with one key queue one message."""
+        ...
+
+    async def find_submission_by_key(
+        self, account: str, idempotency_key: str, since: float
+    ) -> Submission | None: ...
+
+    async def get_submission(self, queue_id: str) -> Submission | None: ...
+
+    async def list_submissions(
+        self, account: str | None, states: Sequence[SubmissionState], offset: int, limit: int
+    ) -> Page:
+        """Submissions in the given states (all accounts when `account` is None), oldest
+        first; `raw` is left out (None) of the listed items."""
+        ...
+
+    async def claim_submissions(self, now: float, lease: float, limit: int) -> list[Submission]:
+        """Take up to `limit` due submissions: QUEUED with `next_attempt <= now`, or SENDING
+        whose lease ran out (its worker died). They become SENDING until `now + lease`."""
+        ...
+
+    async def submission_retry(
+        self,
+        queue_id: str,
+        attempts: int,
+        next_attempt: float,
+        response: str,
+        smtp_code: int | None,
+        now: float,
+    ) -> None:
+        """Back to QUEUED after a temporary failure, due again at `next_attempt`."""
+        ...
+
+    async def finish_submission(
+        self,
+        queue_id: str,
+        state: SubmissionState,
+        *,
+        attempts: int,
+        response: str | None,
+        smtp_code: int | None,
+        now: float,
+        events: list[NewEvent],
+        sent: SentRecord | None = None,
+    ) -> None:
+        """Final state, the raw message dropped, the webhook events and the sent-index entry
+        written in the same transaction."""
+        ...
+
+    async def cancel_submission(self, queue_id: str, now: float) -> Submission | None:
+        """Cancel a QUEUED submission (raw dropped); returns the submission as it is now
+        (unchanged when it was not QUEUED), None when unknown."""
+        ...
+
+    async def purge_submissions(self, before: float) -> int:
+        """Forget final submissions last updated before `before`; returns how many."""
+        ...
+
+    async def get_sent(self, account: str, message_id: str) -> SentRecord | None:
+        """The sent-index entry of a Message-ID (`<id>` form) sent from `account`."""
         ...
