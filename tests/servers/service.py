@@ -64,7 +64,12 @@ class ServiceProcess:
         args: Sequence[str] = (),
         host: str = LOOPBACK,
         port: int | None = None,
+        command: Sequence[str] | None = None,
+        cwd: Path | None = None,
     ) -> None:
+        """`command` replaces `imapapi serve` (e.g. a clone's `scripts/serve`), run in `cwd`."""
+        self.command = list(command) if command else [*imapapi_command(), "serve"]
+        self.cwd = cwd
         self.data_dir = data_dir
         self.log_dir = log_dir
         self.host = host
@@ -138,8 +143,9 @@ class ServiceProcess:
             self._log(self.starts, "stderr").open("wb") as err,
         ):
             self._process = subprocess.Popen(
-                [*imapapi_command(), "serve", *self.args],
+                [*self.command, *self.args],
                 env=self.full_env(),
+                cwd=self.cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
