@@ -107,6 +107,13 @@ class AuthenticationFailedError(MailServerError):
     code = "AuthenticationFailed"
 
 
+class AuthServerError(AuthenticationFailedError):
+    """The OAuth2 auth server gave no usable credentials (unreachable, timeout, non-200, bad
+    JSON, missing fields). Usually transient, so sessions retry sooner than after a refusal."""
+
+    code = "AuthServerError"
+
+
 class ProtocolError(MailServerError):
     """The server said something we could not understand (garbled or unexpected response)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import ssl
 from collections.abc import AsyncIterator, Iterator
@@ -10,8 +11,11 @@ from contextlib import asynccontextmanager, contextmanager
 import aiosmtplib
 
 from imapapi.accounts.model import ServerConfig, StartTls
+from imapapi.credentials.authserver import Credentials, CredentialSource, login_with_refresh
 from imapapi.errors import (
     AuthenticationFailedError,
+    AuthServerError,
+    CapabilityError,
     NetworkError,
     SendError,
     ServerTimeoutError,
@@ -53,9 +57,20 @@ def _start_tls(server: ServerConfig) -> bool | None:
 
 @asynccontextmanager
 async def smtp_session(
-    server: ServerConfig, *, timeout: float, password: str | None = None
+    server: ServerConfig,
+    *,
+    timeout: float,
+    password: str | None = None,
+    credentials: CredentialSource | None = None,
 ) -> AsyncIterator[aiosmtplib.SMTP]:
-    """A connected and (when credentials are known) logged-in SMTP client."""
+    """A connected and (when credentials are known) logged-in SMTP client.
+
+    For `server.use_auth_server`, `credentials` (e.g. `AccountSession.credential_source("smtp")`)
+    gives a password or an access token (AUTH XOAUTH2, else OAUTHBEARER); a refused token is
+    refreshed and tried once more.
+    """
+    if server.use_auth_server and credentials is None:
+        raise AuthServerError("credentials come from the auth server, which was not asked here")
     client = aiosmtplib.SMTP(
         hostname=server.host,
         port=server.port,
@@ -67,6 +82,11 @@ async def smtp_session(
     with map_smtp_errors():
         await client.connect()
     try:
+        if server.use_auth_server:
+            assert credentials is not None
+            await login_with_refresh(credentials, lambda found: _login(client, found))
+            yield client
+            return
         user = server.auth.user if server.auth else None
         secret = (
             password if password is not None else (server.auth.password if server.auth else None)
@@ -80,3 +100,37 @@ async def smtp_session(
             await client.quit()
         except (aiosmtplib.SMTPException, OSError, TimeoutError):
             client.close()
+
+
+async def _login(client: aiosmtplib.SMTP, credentials: Credentials) -> None:
+    with map_smtp_errors():
+        if credentials.access_token is None:
+            await client.login(credentials.user, credentials.password or "")
+            return
+        if client.is_ehlo_or_helo_needed:
+            await client.ehlo()
+        methods = client.server_auth_methods
+        if "xoauth2" in methods:
+            # aiosmtplib answers the JSON error challenge with an empty line, as Google's
+            # XOAUTH2 doc asks, and raises on the final 535.
+            await client.auth_xoauth2(credentials.user, credentials.access_token)
+        elif "oauthbearer" in methods:
+            await _auth_oauthbearer(client, credentials.user, credentials.access_token)
+        else:
+            raise CapabilityError("the SMTP server offers neither AUTH XOAUTH2 nor OAUTHBEARER")
+
+
+async def _auth_oauthbearer(client: aiosmtplib.SMTP, user: str, token: str) -> None:
+    """AUTH OAUTHBEARER (RFC 7628 §3.1) with the initial response (RFC 4954 §4)."""
+    gs2 = "n,a=" + user.replace("=", "=3D").replace(",", "=2C") + ","
+    payload = (
+        f"{gs2}\x01host={client.hostname}\x01port={client.port}\x01auth=Bearer {token}\x01\x01"
+    )
+    response = await client.execute_command(
+        b"AUTH", b"OAUTHBEARER", base64.b64encode(payload.encode())
+    )
+    if response.code == 334:
+        # RFC 7628 §3.2.3: an error challenge is answered with a single %x01 (base64 "AQ==").
+        response = await client.execute_command(b"AQ==")
+    if response.code != 235:
+        raise aiosmtplib.SMTPAuthenticationError(response.code, response.message)
