@@ -1,4 +1,5 @@
-"""Command line: `imapapi serve`, `imapapi token create|list|revoke`, `imapapi account list`."""
+"""Command line: `imapapi serve`, `token create|list|revoke`, `password set|clear`,
+`account list`."""
 
 from __future__ import annotations
 
@@ -60,11 +61,10 @@ def _describe(exc: ValidationError) -> str:
 
 
 def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    """JSON lines on stderr, credentials masked (see logs.py)."""
+    from imapapi.logs import configure
+
+    configure(level)
 
 
 async def _serve(settings: Settings) -> None:
@@ -113,6 +113,7 @@ async def _serve(settings: Settings) -> None:
             log_level=settings.log_level.lower(),
             lifespan="on",
             server_header=False,
+            log_config=None,  # uvicorn's loggers go through our JSON handler (setup_logging)
         )
         server = uvicorn.Server(config)
         if not stop_requested:
@@ -143,7 +144,8 @@ def _cmd_token_create(args: argparse.Namespace) -> int:
     from imapapi.credentials.tokens import create_token
 
     async def action(store: Any) -> int:
-        record, token = await create_token(store, args.description or "")
+        scopes = tuple(dict.fromkeys(args.scope or ["api"]))
+        record, token = await create_token(store, args.description or "", scopes)
         print(token)
         print(f"token id {record.id} created; the token is shown only now", file=sys.stderr)
         return 0
@@ -169,6 +171,49 @@ def _cmd_token_revoke(args: argparse.Namespace) -> int:
             return 0
         print(f"no active token with id {args.id}", file=sys.stderr)
         return 1
+
+    return asyncio.run(_with_store(_settings(args), action))
+
+
+def _read_new_password() -> str:
+    """From the terminal (asked twice, not echoed) or, when piped, the first line of stdin."""
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("New admin password: ")
+        if getpass.getpass("Repeat it: ") != first:
+            raise ConfigError("the two passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _cmd_password_set(args: argparse.Namespace) -> int:
+    from imapapi.ui.password import PASSWORD_SETTING, hash_password
+    from imapapi.ui.session import KEY_SETTING
+
+    settings = _settings(args)
+    try:
+        hashed = hash_password(_read_new_password())
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+    async def action(store: Any) -> int:
+        # Dropping the session key signs every web session out: the old password's are void.
+        await store.update_settings({PASSWORD_SETTING: hashed, KEY_SETTING: None})
+        print("admin password set; web sessions signed out", file=sys.stderr)
+        return 0
+
+    return asyncio.run(_with_store(settings, action))
+
+
+def _cmd_password_clear(args: argparse.Namespace) -> int:
+    from imapapi.ui.password import PASSWORD_SETTING
+    from imapapi.ui.session import KEY_SETTING
+
+    async def action(store: Any) -> int:
+        await store.update_settings({PASSWORD_SETTING: None, KEY_SETTING: None})
+        print("admin password removed; sign in to the web pages with an API token", file=sys.stderr)
+        return 0
 
     return asyncio.run(_with_store(_settings(args), action))
 
@@ -216,6 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create = token.add_parser("create", parents=[common], help="create a token and print it")
     create.add_argument("--description", help="what the token is for")
+    create.add_argument(
+        "--scope",
+        action="append",
+        choices=["api", "metrics"],
+        help="what the token may use: api (/v1 and the web pages, the default) or metrics "
+        "(only /metrics); repeat for both",
+    )
     create.set_defaults(func=_cmd_token_create)
     token.add_parser("list", parents=[common], help="list tokens").set_defaults(
         func=_cmd_token_list
@@ -223,6 +275,15 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token.add_parser("revoke", parents=[common], help="revoke a token by id")
     revoke.add_argument("id")
     revoke.set_defaults(func=_cmd_token_revoke)
+
+    password = sub.add_parser("password", help="the admin password of the web pages")
+    password_sub = password.add_subparsers(dest="password_command", required=True)
+    password_sub.add_parser(
+        "set", parents=[common], help="set it (asked on the terminal, or one line on stdin)"
+    ).set_defaults(func=_cmd_password_set)
+    password_sub.add_parser("clear", parents=[common], help="remove it").set_defaults(
+        func=_cmd_password_clear
+    )
 
     account = sub.add_parser("account", help="inspect accounts").add_subparsers(
         dest="account_command", required=True

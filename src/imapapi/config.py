@@ -37,6 +37,10 @@ class Settings(BaseSettings):
         False, description="Serve /v1 without API tokens. Only for local development."
     )
     redis_url: str | None = Field(None, description="Redis URL for the distributed store.")
+    metrics_allow_localhost: bool = Field(
+        False,
+        description="Serve /metrics without a token to clients on the loopback interface.",
+    )
 
     # Connection tuning.
     max_concurrent_logins: int = Field(64, ge=1, description="Logins in flight at once, overall.")

@@ -11,10 +11,10 @@ from imapapi.accounts.manager import AccountManager, SessionFactory
 from imapapi.accounts.registry import AccountRegistry
 from imapapi.accounts.session import AccountSession, SessionContext
 from imapapi.config import Settings
-from imapapi.credentials.authserver import AuthServerClient
 from imapapi.credentials.crypto import SecretBox, load_key
 from imapapi.credentials.tokens import create_token
-from imapapi.events.dispatcher import WebhookDispatcher
+from imapapi.events.dispatcher import DeliveryOutcome, WebhookDispatcher
+from imapapi.metrics import Metrics, RecentEvent
 from imapapi.runtime import RuntimeSettings
 from imapapi.store.base import Store
 from imapapi.store.sqlite import SqliteStore
@@ -39,9 +39,9 @@ class Service:
     runtime: RuntimeSettings
     accounts: AccountManager
     started_at: float = field(default_factory=time.time)
+    metrics: Metrics = field(default_factory=Metrics)
 
     dispatcher: WebhookDispatcher | None = None
-    auth_server: AuthServerClient | None = None  # credentials of `useAuthServer` accounts
 
     @classmethod
     def create(cls, settings: Settings, *, sessions: bool = True) -> Service:
@@ -49,17 +49,14 @@ class Service:
         store = open_store(settings)
         box = SecretBox(load_key(settings.secret, settings.key_path))
         runtime = RuntimeSettings(store, box)
+        metrics = Metrics()
         dispatcher = WebhookDispatcher(
             store,
             target=runtime.webhook_target,
             timeout=settings.webhook_timeout,
             max_age=settings.webhook_max_age,
+            on_outcome=lambda outcome: _observe_delivery(metrics, outcome),
         )
-
-        async def service_secret() -> str | None:
-            return (await runtime.webhook_target()).secret
-
-        auth_server = AuthServerClient(runtime.auth_server, service_secret)
         factory: SessionFactory | None = None
         if sessions:
             context = SessionContext(
@@ -67,7 +64,8 @@ class Service:
                 store=store,
                 limiter=LoginLimiter(settings.max_concurrent_logins, settings.max_logins_per_host),
                 on_events=dispatcher.wake,
-                auth_server=auth_server,
+                on_imap_command=metrics.observe_imap_command,
+                on_reconnect=metrics.observe_reconnect,
             )
             factory = AccountSession.factory(context)
         return cls(
@@ -77,7 +75,7 @@ class Service:
             runtime=runtime,
             accounts=AccountManager(AccountRegistry(store, box), factory),
             dispatcher=dispatcher,
-            auth_server=auth_server,
+            metrics=metrics,
         )
 
     async def start(self) -> None:
@@ -92,8 +90,6 @@ class Service:
         if self.dispatcher is not None:
             await self.dispatcher.stop(grace=2.0)
             await self.dispatcher.aclose()
-        if self.auth_server is not None:
-            await self.auth_server.aclose()
         await self.store.close()
         log.info("imapapi stopped")
 
@@ -103,3 +99,20 @@ class Service:
             return None
         _, token = await create_token(self.store, "created at first start")
         return token
+
+
+def _observe_delivery(metrics: Metrics, outcome: DeliveryOutcome) -> None:
+    event = outcome.event
+    path = event.payload.get("path")
+    metrics.observe_delivery(
+        event.account,
+        RecentEvent(
+            at=time.time(),
+            event=str(event.payload.get("event", "")),
+            event_id=event.event_id,
+            path=path if isinstance(path, str) else None,
+            result=outcome.result,
+            latency=outcome.latency,
+            error=outcome.error,
+        ),
+    )

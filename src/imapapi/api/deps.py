@@ -43,12 +43,23 @@ AccountsDep = Annotated[AccountManager, Depends(get_accounts)]
 
 
 async def require_token(
+    request: Request,
     service: ServiceDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
-    """Every /v1 route requires a bearer token unless the service runs in insecure mode."""
+    """Every /v1 route requires a bearer token unless the service runs in insecure mode.
+
+    A signed-in web page session also admits reads (GET/HEAD only, so a cookie can never be
+    used to change anything): the account page links to `GET /v1/logs/{account}`.
+    """
     if service.settings.insecure:
         return
+    if credentials is None and request.method in ("GET", "HEAD"):
+        from imapapi.ui import session as ui_session  # the pages import this module
+
+        found = await ui_session.read(request, service)
+        if found is not None and found.signed_in:
+            return
     await check_token(service.store, credentials.credentials if credentials else None)
 
 

@@ -51,6 +51,16 @@ class DispatcherStats:
     last_latency: float | None = None  # seconds of the last HTTP request, success or not
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """What happened to one event in one attempt, for the `on_outcome` hook (metrics, UI)."""
+
+    event: QueuedEvent
+    result: str  # "delivered", "failed" (will be retried), "dead", "skipped"
+    latency: float | None = None  # seconds of the HTTP request; None when none was made
+    error: str | None = None
+
+
 class WebhookDispatcher:
     """Posts outbox events to the configured webhook URL.
 
@@ -81,6 +91,7 @@ class WebhookDispatcher:
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
         target: Callable[[], Awaitable[WebhookTarget]] | None = None,
+        on_outcome: Callable[[DeliveryOutcome], None] | None = None,
     ) -> None:
         """`session`: the service's shared ClientSession (not closed here); None = own one.
 
@@ -88,7 +99,8 @@ class WebhookDispatcher:
         when nobody calls `wake()` (another process wrote it, or a retry scheduled before a
         restart). `clock` (epoch seconds) and `rng` are injectable for tests. `target` reads
         the webhook target (the service passes one that decrypts the stored secret); by default
-        it is read from `store.get_settings()` as-is.
+        it is read from `store.get_settings()` as-is. `on_outcome` is told the result of
+        every attempt once it is recorded in the store.
         """
         if max_age < MIN_MAX_AGE:
             raise ValueError(f"max_age must be at least {MIN_MAX_AGE:g} s")
@@ -96,6 +108,7 @@ class WebhookDispatcher:
             raise ValueError("concurrency, timeout and poll_interval must be positive")
         self._store = store
         self._target = target
+        self._on_outcome = on_outcome
         self._session = session
         self._own_session = session is None
         self._timeout = timeout
@@ -118,6 +131,11 @@ class WebhookDispatcher:
     def __repr__(self) -> str:
         state = "running" if self._task else "idle"
         return f"<WebhookDispatcher {state} in_flight={len(self._inflight)}>"
+
+    @property
+    def running(self) -> bool:
+        """The background task started by `start()` is alive (for /health/ready)."""
+        return self._task is not None and not self._task.done()
 
     @property
     def in_flight(self) -> int:
@@ -276,6 +294,7 @@ class WebhookDispatcher:
         if not target.wants(name):
             await _settle(self._store.event_delivered(event.seq))
             self.stats.skipped += 1
+            self._report(DeliveryOutcome(event, "skipped"))
             log.debug(
                 "webhook skipped account=%s event_id=%s event=%s (%s)",
                 event.account,
@@ -284,19 +303,35 @@ class WebhookDispatcher:
                 "no webhook URL" if target.url is None else "filtered by webhookEvents",
             )
             return
+        started = time.perf_counter()
         try:
             await self._deliver(event, target)
         except Retry as retry:
-            await self._failed(event, retry)
+            dead = await self._failed(event, retry)
+            latency = time.perf_counter() - started
+            self._report(
+                DeliveryOutcome(event, "dead" if dead else "failed", latency, retry.reason)
+            )
         except Exception as exc:
             # A bug on our side, not the receiver's: keep the event and back off like any
             # failure, so it ends as a visible dead letter rather than a hot loop.
             log.exception("webhook account=%s event_id=%s: internal error", *_ids(event))
             defer = backoff_delay(event.attempts + 1, rng=self._rng)
-            await self._failed(event, Retry(f"internal error: {type(exc).__name__}", defer=defer))
+            reason = f"internal error: {type(exc).__name__}"
+            dead = await self._failed(event, Retry(reason, defer=defer))
+            self._report(DeliveryOutcome(event, "dead" if dead else "failed", None, reason))
         else:
             await _settle(self._store.event_delivered(event.seq))
             self.stats.delivered += 1
+            self._report(DeliveryOutcome(event, "delivered", time.perf_counter() - started))
+
+    def _report(self, outcome: DeliveryOutcome) -> None:
+        if self._on_outcome is None:
+            return
+        try:
+            self._on_outcome(outcome)
+        except Exception:  # metrics must never turn a delivery into a failure
+            log.exception("webhook outcome hook failed")
 
     async def _deliver(self, event: QueuedEvent, target: WebhookTarget) -> None:
         """POST one event; return on 2xx, raise `Retry` on anything else."""
@@ -353,7 +388,8 @@ class WebhookDispatcher:
             delay = max(delay, min(retry_after, BACKOFF_CAP))
         return delay
 
-    async def _failed(self, event: QueuedEvent, retry: Retry) -> None:
+    async def _failed(self, event: QueuedEvent, retry: Retry) -> bool:
+        """Record a failed attempt; True when the event became a dead letter."""
         attempts = event.attempts + 1
         now = self._clock()
         self.stats.failed_attempts += 1
@@ -367,7 +403,7 @@ class WebhookDispatcher:
                 attempts,
                 retry.reason,
             )
-            return
+            return True
         next_attempt = now + retry.defer
         await _settle(self._store.event_retry(event.seq, attempts, next_attempt, retry.reason))
         heapq.heappush(self._retry_at, next_attempt)
@@ -378,6 +414,7 @@ class WebhookDispatcher:
             retry.reason,
             retry.defer,
         )
+        return False
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or (self._own_session and self._session.closed):

@@ -29,7 +29,7 @@ from imapapi.errors import (
 )
 from imapapi.imap import encode, parse
 from imapapi.imap.commands import DEFAULT_CHUNK, FetchStream, MailboxCommands
-from imapapi.imap.core import EventCallback, LogHook, _Command
+from imapapi.imap.core import CommandHook, EventCallback, LogHook, _Command
 from imapapi.imap.encode import Part
 from imapapi.imap.transport import Transport, make_ssl_context
 from imapapi.imap.types import ConnectionState, StatusResponse
@@ -58,9 +58,14 @@ class ImapConnection(MailboxCommands):
         on_event: EventCallback | None = None,
         on_log: LogHook | None = None,
         command_timeout: float = 60.0,
+        on_command: CommandHook | None = None,
     ) -> None:
         super().__init__(
-            name=name or host, on_event=on_event, on_log=on_log, command_timeout=command_timeout
+            name=name or host,
+            on_event=on_event,
+            on_log=on_log,
+            command_timeout=command_timeout,
+            on_command=on_command,
         )
         self.host = host
         self._idle: _Command | None = None
@@ -83,6 +88,7 @@ class ImapConnection(MailboxCommands):
         on_log: LogHook | None = None,
         name: str | None = None,
         sock: socket.socket | None = None,
+        on_command: CommandHook | None = None,
     ) -> ImapConnection:
         """Connect, read the greeting and (for `security="starttls"`) upgrade to TLS.
 
@@ -92,7 +98,12 @@ class ImapConnection(MailboxCommands):
         `sock` wraps an already connected socket (tests use a socketpair).
         """
         conn = cls(
-            host, name=name, on_event=on_event, on_log=on_log, command_timeout=command_timeout
+            host,
+            name=name,
+            on_event=on_event,
+            on_log=on_log,
+            command_timeout=command_timeout,
+            on_command=on_command,
         )
         context = make_ssl_context(verify=tls_verify, ca_file=ca_file)
         port = port or (993 if security == "tls" else 143)

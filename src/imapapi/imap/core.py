@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 
 EventCallback = Callable[[UnsolicitedEvent], None]
 LogHook = Callable[[str, str], None]  # (direction "C" client→server / "S" server→client, line)
+# (command name, outcome "OK"/"NO"/"BAD"/"error", seconds): for metrics, which imap/ knows
+# nothing about; the owner of the connection decides what to do with it.
+CommandHook = Callable[[str, str, float], None]
 
 # How long one burst of parsing may hold the event loop before yielding (DESIGN.md §6).
 _SLICE_SECONDS = 0.01
@@ -80,11 +83,15 @@ class ConnectionCore:
         on_event: EventCallback | None = None,
         on_log: LogHook | None = None,
         command_timeout: float = 60.0,
+        on_command: CommandHook | None = None,
     ) -> None:
         self.name = name
         self.events: asyncio.Queue[UnsolicitedEvent] = asyncio.Queue()
         self._on_event = on_event
         self._on_log = on_log
+        # Public so an owner can attach it after `connect()` returned (commands sent before
+        # that, during login, are then not reported).
+        self.on_command = on_command
         self.command_timeout = command_timeout
         self._state = ConnectionState.NOT_CONNECTED
         self._transport: Transport | None = None
@@ -493,10 +500,24 @@ class ConnectionCore:
         async with self._lock:
             self._check_usable(name)
             command = self._new_command(name, collect=collect, claim_uid=claim_uid)
-            async with self._deadline(name, timeout):
-                await self._send(command, [name.encode("ascii"), *_lead(parts)], name)
-                status = await command.done
+            started = time.perf_counter()
+            outcome = "error"  # no tagged response: timeout, connection lost
+            try:
+                async with self._deadline(name, timeout):
+                    await self._send(command, [name.encode("ascii"), *_lead(parts)], name)
+                    status = await command.done
+                outcome = status.status
+            finally:
+                self._report_command(name, outcome, time.perf_counter() - started)
         return (self._raise_for(command, status) if check else status), command
+
+    def _report_command(self, name: str, outcome: str, seconds: float) -> None:
+        if self.on_command is None:
+            return
+        try:
+            self.on_command(name, outcome, seconds)
+        except Exception:  # a broken hook must not break the connection
+            log.exception("%s: command hook failed", self.name)
 
     @contextlib.asynccontextmanager
     async def _deadline(self, name: str, timeout: float | None):  # type: ignore[no-untyped-def]
@@ -534,4 +555,4 @@ _UNTAGGED: dict[str, Callable[[ConnectionCore, Response, int | None], None]] = {
     for attr in dir(ConnectionCore)
     if attr.startswith("_on_")
 }
-__all__ = ["ConnectionCore", "EventCallback", "Literal", "LogHook"]
+__all__ = ["CommandHook", "ConnectionCore", "EventCallback", "Literal", "LogHook"]

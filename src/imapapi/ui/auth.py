@@ -1,0 +1,86 @@
+"""Sign-in and sign-out of the web pages (see `session.py` for the cookie)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from imapapi.credentials.tokens import hash_token
+from imapapi.service import Service
+from imapapi.ui import session as sessions
+from imapapi.ui.password import PASSWORD_SETTING, verify_password
+from imapapi.ui.render import AnyPage, redirect, render, safe_next
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(include_in_schema=False)
+
+
+async def _authenticate(service: Service, credential: str) -> str | None:
+    """The session subject for an admin password or an API token, or None."""
+    if not credential:
+        return None
+    record = await service.store.get_token_by_hash(hash_token(credential))
+    if record is not None:
+        usable = record.revoked is None and ("api" in record.scopes or "*" in record.scopes)
+        return f"{sessions.TOKEN_PREFIX}{record.id}" if usable else None
+    stored = (await service.store.get_settings()).get(PASSWORD_SETTING)
+    # scrypt takes ~0.2 s of CPU: off the event loop, or every connection would stall.
+    if isinstance(stored, str) and await asyncio.to_thread(verify_password, credential, stored):
+        return sessions.ADMIN
+    return None
+
+
+async def _password_set(service: Service) -> bool:
+    return isinstance((await service.store.get_settings()).get(PASSWORD_SETTING), str)
+
+
+@router.get("/login")
+async def login_form(page: AnyPage, next: str = Query("/", max_length=2048)) -> Response:
+    if page.session.signed_in:
+        return redirect(safe_next(next))
+    return render(
+        page,
+        "login.html",
+        title="Sign in",
+        next=safe_next(next),
+        error=None,
+        password_set=await _password_set(page.service),
+    )
+
+
+@router.post("/login")
+async def login(page: AnyPage) -> Response:
+    form = await page.form()
+    target = safe_next(form.get("next"))
+    subject = await _authenticate(page.service, form.get("credential"))
+    if subject is None:
+        log.warning(
+            "web sign-in refused from %s", page.request.client.host if page.request.client else "?"
+        )
+        return render(
+            page,
+            "login.html",
+            status_code=401,
+            title="Sign in",
+            next=target,
+            error="Wrong password or token.",
+            password_set=await _password_set(page.service),
+        )
+    session = sessions.UiSession.new(subject)
+    key = await sessions.signing_key(page.service)
+    response = redirect(target)
+    sessions.set_cookie(response, page.request, sessions.encode(session, key))
+    log.info("web sign-in as %s", subject)
+    return response
+
+
+@router.post("/logout")
+async def logout(page: AnyPage) -> Response:
+    await page.form()  # the CSRF check: another site must not sign the operator out either
+    response = redirect("/login")
+    sessions.clear_cookie(response, page.request)
+    return response
