@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         16384, ge=0, description="Bytes of IMAP conversation kept per account (ring buffer)."
     )
     webhook_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a webhook reply.")
+    max_message_size: int = Field(
+        25 * 1024 * 1024,
+        ge=1024,
+        description="Largest message /submit accepts, in bytes as composed (attachments "
+        "base64-encoded); larger requests get 413.",
+    )
     webhook_max_age: float = Field(
         48 * 3600.0,
         ge=24 * 3600.0,
