@@ -11,6 +11,7 @@ from imapapi.accounts.manager import AccountManager, SessionFactory
 from imapapi.accounts.registry import AccountRegistry
 from imapapi.accounts.session import AccountSession, SessionContext
 from imapapi.config import Settings
+from imapapi.credentials.authserver import AuthServerClient
 from imapapi.credentials.crypto import SecretBox, load_key
 from imapapi.credentials.tokens import create_token
 from imapapi.events.dispatcher import DeliveryOutcome, WebhookDispatcher
@@ -42,6 +43,7 @@ class Service:
     metrics: Metrics = field(default_factory=Metrics)
 
     dispatcher: WebhookDispatcher | None = None
+    auth_server: AuthServerClient | None = None  # credentials of `useAuthServer` accounts
 
     @classmethod
     def create(cls, settings: Settings, *, sessions: bool = True) -> Service:
@@ -57,6 +59,11 @@ class Service:
             max_age=settings.webhook_max_age,
             on_outcome=lambda outcome: _observe_delivery(metrics, outcome),
         )
+
+        async def service_secret() -> str | None:
+            return (await runtime.webhook_target()).secret
+
+        auth_server = AuthServerClient(runtime.auth_server, service_secret)
         factory: SessionFactory | None = None
         if sessions:
             context = SessionContext(
@@ -64,6 +71,7 @@ class Service:
                 store=store,
                 limiter=LoginLimiter(settings.max_concurrent_logins, settings.max_logins_per_host),
                 on_events=dispatcher.wake,
+                auth_server=auth_server,
                 on_imap_command=metrics.observe_imap_command,
                 on_reconnect=metrics.observe_reconnect,
             )
@@ -75,6 +83,7 @@ class Service:
             runtime=runtime,
             accounts=AccountManager(AccountRegistry(store, box), factory),
             dispatcher=dispatcher,
+            auth_server=auth_server,
             metrics=metrics,
         )
 
@@ -90,6 +99,8 @@ class Service:
         if self.dispatcher is not None:
             await self.dispatcher.stop(grace=2.0)
             await self.dispatcher.aclose()
+        if self.auth_server is not None:
+            await self.auth_server.aclose()
         await self.store.close()
         log.info("imapapi stopped")
 

@@ -23,8 +23,10 @@ from imapapi.accounts.model import AccountConfig, AccountState
 from imapapi.accounts.protocol_log import ProtocolLog
 from imapapi.accounts.syncer import AccountSyncer
 from imapapi.config import Settings
+from imapapi.credentials.authserver import AuthServerClient, AuthServerSource, Proto
 from imapapi.errors import (
     AuthenticationFailedError,
+    AuthServerError,
     ImapApiError,
     MailServerError,
     NotConnectedError,
@@ -39,6 +41,8 @@ log = logging.getLogger(__name__)
 
 CONNECT_BACKOFF = (1.0, 300.0)  # first and longest delay after a network failure
 AUTH_BACKOFF = (60.0, 3600.0)  # after the server refused the credentials
+# An auth-server outage is usually short and retrying costs the mail server nothing.
+AUTH_SERVER_BACKOFF = (1.0, 120.0)
 
 
 def backoff_delay(attempt: int, first: float, cap: float, rng: Callable[[], float]) -> float:
@@ -56,6 +60,7 @@ class SessionContext:
     limiter: LoginLimiter
     on_events: Callable[[], None]  # wakes the webhook dispatcher after events were committed
     rng: Callable[[], float] = random.random
+    auth_server: AuthServerClient | None = None  # credentials of `useAuthServer` accounts
     # Metric hooks (the service passes its Metrics' methods; accounts/ does not import them).
     on_imap_command: CommandHook | None = None  # every IMAP command after login
     on_reconnect: Callable[[], None] | None = None  # primary connection opened again
@@ -169,6 +174,13 @@ class AccountSession(SessionLike):
     def _on_log(self, connection: str) -> Callable[[str, str], None]:
         return lambda direction, line: self.log.append(connection, direction, line)
 
+    def credential_source(self, proto: Proto) -> AuthServerSource | None:
+        """Where `proto` logins of this account get credentials (None: stored password)."""
+        server = self.config.imap if proto == "imap" else self.config.smtp
+        if server is None or not server.use_auth_server or self.ctx.auth_server is None:
+            return None
+        return self.ctx.auth_server.source(self.account, proto)
+
     async def _open(self, connection: str, *, compress: bool = False) -> ImapConnection:
         settings = self.ctx.settings
         async with self.ctx.limiter.slot(self.config.imap.host):
@@ -178,6 +190,7 @@ class AccountSession(SessionLike):
                 command_timeout=settings.imap_timeout,
                 name=f"{self.account}/{connection}",
                 on_log=self._on_log(connection),
+                credentials=self.credential_source("imap"),
                 compress=compress,
             )
         conn.on_command = self.ctx.on_imap_command
@@ -193,6 +206,11 @@ class AccountSession(SessionLike):
             self._set_state(AccountState.CONNECTING)
             try:
                 conn = await self._open("primary")
+            except AuthServerError as exc:
+                self._set_state(AccountState.AUTHENTICATION_ERROR, exc.message)
+                await self._sleep(backoff_delay(attempt, *AUTH_SERVER_BACKOFF, self.ctx.rng))
+                attempt += 1
+                continue
             except AuthenticationFailedError as exc:
                 self._set_state(AccountState.AUTHENTICATION_ERROR, exc.message)
                 await self._sleep(backoff_delay(attempt, *AUTH_BACKOFF, self.ctx.rng))
