@@ -10,6 +10,7 @@ from imapapi.accounts.limits import LoginLimiter
 from imapapi.accounts.manager import AccountManager, SessionFactory
 from imapapi.accounts.registry import AccountRegistry
 from imapapi.accounts.session import AccountSession, SessionContext
+from imapapi.accounts.submission_worker import SubmissionWorker
 from imapapi.config import Settings
 from imapapi.credentials.authserver import AuthServerClient
 from imapapi.credentials.crypto import SecretBox, load_key
@@ -43,6 +44,7 @@ class Service:
     metrics: Metrics = field(default_factory=Metrics)
 
     dispatcher: WebhookDispatcher | None = None
+    submissions: SubmissionWorker | None = None  # sends what /submit queued
     auth_server: AuthServerClient | None = None  # credentials of `useAuthServer` accounts
 
     @classmethod
@@ -76,12 +78,24 @@ class Service:
                 on_reconnect=metrics.observe_reconnect,
             )
             factory = AccountSession.factory(context)
+        accounts = AccountManager(AccountRegistry(store, box), factory)
+        submissions = None
+        if sessions:
+            submissions = SubmissionWorker(
+                store,
+                box,
+                accounts,
+                smtp_timeout=settings.imap_timeout,
+                connect_timeout=settings.connect_timeout,
+                on_events=dispatcher.wake,
+            )
         return cls(
             settings=settings,
             store=store,
             box=box,
             runtime=runtime,
-            accounts=AccountManager(AccountRegistry(store, box), factory),
+            accounts=accounts,
+            submissions=submissions,
             dispatcher=dispatcher,
             auth_server=auth_server,
             metrics=metrics,
@@ -92,9 +106,13 @@ class Service:
         if self.dispatcher is not None:
             self.dispatcher.start()
         await self.accounts.start()
+        if self.submissions is not None:
+            self.submissions.start()
         log.info("imapapi started (store %r)", self.store)
 
     async def stop(self) -> None:
+        if self.submissions is not None:
+            await self.submissions.stop()
         await self.accounts.stop()
         if self.dispatcher is not None:
             await self.dispatcher.stop(grace=2.0)

@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from imapapi import __version__, ui
 from imapapi.api import errors
 from imapapi.api.deps import require_token
-from imapapi.api.routes import accounts, logs, mailboxes, settings, webhooks
+from imapapi.api.routes import accounts, logs, mailboxes, outbox, settings, submit, webhooks
 from imapapi.api.routes.health import router as health_router
 from imapapi.api.routes.metrics import router as metrics_router
 from imapapi.api.schemas.common import ErrorResponse
@@ -94,6 +94,8 @@ def create_app(service: Service, *, manage_lifespan: bool = True) -> FastAPI:
     app.include_router(settings.router, dependencies=protected)
     app.include_router(webhooks.router, dependencies=protected)
     app.include_router(logs.router, dependencies=protected)
+    app.include_router(submit.router, dependencies=protected)
+    app.include_router(outbox.router, dependencies=protected)
     app.include_router(health_router)  # no token: probes and load balancers
     app.include_router(metrics_router)  # its own access rule (metrics scope, localhost)
     ui.install(app)  # web pages: signed-in session cookie, CSRF on every form

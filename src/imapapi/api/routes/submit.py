@@ -1,0 +1,97 @@
+"""POST /v1/account/{account}/submit: queue a message for sending (seed README "Send an email")."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, Header
+
+from imapapi.accounts.submission import Reference, SubmitRequest, Submitter
+from imapapi.api.deps import AccountDep, ServiceDep
+from imapapi.api.schemas.submit import AddressIn, SubmitIn, SubmitOut
+from imapapi.errors import PayloadTooLargeError
+from imapapi.events.model import format_date
+from imapapi.mail.compose import Attachment
+from imapapi.mail.references import Mailbox
+from imapapi.service import Service
+
+router = APIRouter(prefix="/v1/account/{account}", tags=["Submit"])
+
+
+def submitter(service: Service) -> Submitter:
+    worker = service.submissions
+    return Submitter(
+        service.store,
+        service.box,
+        service.accounts,
+        max_message_size=service.settings.max_message_size,
+        wake=worker.wake if worker is not None else lambda: None,
+    )
+
+
+def _mailboxes(values: list[AddressIn] | None) -> tuple[Mailbox, ...] | None:
+    if values is None:
+        return None
+    return tuple(Mailbox(address=v.address, name=v.name or "") for v in values)
+
+
+def _request(body: SubmitIn) -> SubmitRequest:
+    sender = body.from_
+    return SubmitRequest(
+        sender=Mailbox(address=sender.address, name=sender.name or "") if sender else None,
+        to=_mailboxes(body.to),
+        cc=_mailboxes(body.cc),
+        bcc=_mailboxes(body.bcc) or (),
+        reply_to=_mailboxes(body.replyTo) or (),
+        subject=body.subject,
+        text=body.text,
+        html=body.html,
+        attachments=tuple(
+            Attachment(
+                content=a.decoded(),
+                filename=a.filename,
+                content_type=a.contentType,
+                disposition=a.contentDisposition,
+                cid=a.cid,
+            )
+            for a in body.attachments
+        ),
+        headers=tuple(body.headers.items()),
+        message_id=body.messageId,
+        reference=(
+            Reference(body.reference.message, body.reference.action, body.reference.inline)
+            if body.reference
+            else None
+        ),
+        idempotency_key=body.idempotencyKey,
+        send_at=body.sendAt.timestamp() if body.sendAt else None,
+    )
+
+
+@router.post(
+    "/submit",
+    summary="Send a message (queued; reply/forward with `reference`)",
+    responses={413: {"description": "The message is over `max_message_size`."}},
+)
+async def submit(
+    body: SubmitIn,
+    config: AccountDep,
+    service: ServiceDep,
+    content_length: Annotated[int | None, Header(include_in_schema=False)] = None,
+) -> SubmitOut:
+    _check_length(content_length, service.settings.max_message_size)
+    result = await submitter(service).submit(config.account, _request(body))
+    return SubmitOut(
+        messageId=result.message_id, queueId=result.queue_id, sendAt=format_date(result.send_at)
+    )
+
+
+def _check_length(content_length: int | None, limit: int) -> None:
+    # Base64 makes attachments 4/3 larger in the JSON body than in the message; anything far
+    # over that cannot compose under the limit, so it is refused before more work is done.
+    if content_length is not None and content_length > math.ceil(limit * 4 / 3) + 1024 * 1024:
+        raise PayloadTooLargeError(
+            f"the request is {content_length} bytes; messages are limited to {limit} bytes",
+            details=[{"field": "message", "reason": "too large"}],
+        )
