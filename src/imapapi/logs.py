@@ -14,6 +14,7 @@ import logging
 import re
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 # Record attributes copied into the JSON object when a caller sets them through `extra=`.
@@ -21,9 +22,17 @@ EXTRA_FIELDS = ("account", "duration", "event_id", "status", "route", "method")
 
 MASK = "***"
 
+
+def _mask_value(match: re.Match[str]) -> str:
+    # Keep the quotes of a quoted value, so a JSON or repr text stays readable and valid.
+    key, value = match.group(1), match.group(2)
+    quote = value[0] if value[:1] in ("'", '"') else ""
+    return f"{key}{quote}{MASK}{quote}"
+
+
 # (pattern, replacement) applied in order. Deliberately broad: masking a harmless value in a
 # log line costs little, leaking a password costs a lot.
-_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+_RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     # `Authorization: Bearer <token>` and bare `Bearer <token>`.
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{6,}"), r"\1" + MASK),
     # JSON / Python-repr values of secret-looking keys: "pass": "x", 'password': 'x'.
@@ -32,10 +41,10 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
             r"""(?ix)
             (["']?(?:pass|passwd|password|secret|serviceSecret|accessToken|token|apiKey)["']?
              \s*[:=]\s*)
-            (?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;&}\])]+)
+            ("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;&}\])]+)
             """
         ),
-        r"\1" + MASK,
+        _mask_value,
     ),
     # Our API tokens are 32 random bytes in hex (credentials/tokens.py).
     (re.compile(r"\b[0-9a-f]{64}\b"), MASK),

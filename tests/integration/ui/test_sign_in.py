@@ -137,7 +137,11 @@ async def test_next_only_leads_to_a_local_page(api: Api) -> None:
         assert 'value="/"' in form.text
         answer = await client.post(
             "/login",
-            data={"csrf": csrf_of(form.text), "credential": api.token, "next": "https://evil.example"},
+            data={
+                "csrf": csrf_of(form.text),
+                "credential": api.token,
+                "next": "https://evil.example",
+            },
         )
         assert answer.headers["location"] == "/"
         form = await client.get("/login?next=/settings")  # signed in now: straight there
