@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import email
 import email.policy
+import json
 import re
 import threading
 import time
@@ -23,6 +25,9 @@ STAGES = ("mail", "rcpt", "data")
 REPLY = re.compile(r"^[45]\d\d [ -~]*$")
 AUTH_REQUIRED = "530 5.7.0 Authentication required"
 OK = "250 2.0.0 OK"
+OAUTH_MECHANISMS = ("XOAUTH2", "OAUTHBEARER")
+# The error challenge Gmail sends for a refused token (Google's XOAUTH2 doc; RFC 7628 §3.2.2).
+OAUTH_ERROR = {"status": "401", "schemes": "bearer", "scope": "https://mail.google.com/"}
 
 
 @dataclass(frozen=True)
@@ -60,14 +65,27 @@ class SmtpServer:
 
     :meth:`fail_next` makes the next N transactions get a given reply at MAIL, RCPT or DATA,
     so retry and bounce paths can be tested against a real protocol exchange.
+
+    OAuth2: ``oauth`` names the mechanisms offered (XOAUTH2 by default, OAUTHBEARER on
+    request); they accept the access tokens given to :meth:`add_token` and answer any other
+    with the JSON error challenge, then 535, as Gmail does.
     """
 
-    def __init__(self, *, host: str = LOOPBACK, require_auth: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = LOOPBACK,
+        require_auth: bool = True,
+        oauth: tuple[str, ...] = ("XOAUTH2",),
+    ) -> None:
         self.host = host
         self.port = free_port(host)
         self.require_auth = require_auth
+        self.oauth = oauth
         self.messages: list[ReceivedMessage] = []
+        self.oauth_attempts: list[tuple[str, str]] = []  # (mechanism, user), refused ones too
         self._users: dict[str, str] = {}
+        self._tokens: dict[str, str] = {}
         self._scripts: deque[_Script] = deque()
         self._changed = threading.Condition()
         self._controller: Controller | None = None
@@ -86,6 +104,7 @@ class SmtpServer:
             # auth_required=True, which would warn (and warnings are errors in this suite).
             auth_require_tls=False,
             auth_required=False,
+            auth_exclude_mechanism=[m for m in OAUTH_MECHANISMS if m not in self.oauth],
         )
         controller.start()
         self._controller = controller
@@ -107,6 +126,11 @@ class SmtpServer:
     def add_user(self, user: str, password: str) -> None:
         with self._changed:
             self._users[user] = password
+
+    def add_token(self, user: str, token: str) -> None:
+        """Accept ``token`` for ``user`` over XOAUTH2/OAUTHBEARER (replacing an older one)."""
+        with self._changed:
+            self._tokens[user] = token
 
     def fail_next(self, reply: str, times: int = 1, stage: str = "data") -> None:
         """Answer the next ``times`` transactions with ``reply`` at ``stage``.
@@ -183,6 +207,11 @@ class SmtpServer:
             success=known is not None and known == password, handled=False, auth_data=user
         )
 
+    def _check_token(self, mechanism: str, user: str, token: str) -> bool:
+        with self._changed:
+            self.oauth_attempts.append((mechanism, user))
+            return bool(token) and self._tokens.get(user) == token
+
     def _take_script(self) -> _Script | None:
         with self._changed:
             if not self._scripts:
@@ -211,6 +240,52 @@ class _Handler:
     def _failure_at(self, envelope: Envelope, stage: str) -> str | None:
         script = self._failures.get(envelope)
         return script.reply if script is not None and script.stage == stage else None
+
+    # aiosmtpd collects ``auth_<MECHANISM>`` methods of the handler as extra AUTH mechanisms.
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        """Google's XOAUTH2: base64("user=" U ^A "auth=Bearer " T ^A ^A)."""
+        blob = await _initial_response(server, args)
+        if blob is None:
+            return AuthResult(success=False, handled=True)
+        fields = dict(
+            part.split("=", 1)
+            for part in blob.decode("utf-8", "replace").split("\x01")
+            if "=" in part
+        )
+        user = fields.get("user", "")
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        return await self._oauth_result(server, "XOAUTH2", user, token, answer_is_empty=True)
+
+    async def auth_OAUTHBEARER(self, server: SMTP, args: list[str]) -> AuthResult:
+        """RFC 7628 §3.1: gs2-header ("n,a=U,") ^A key=value pairs ^A ^A."""
+        blob = await _initial_response(server, args)
+        if blob is None:
+            return AuthResult(success=False, handled=True)
+        gs2, _, rest = blob.decode("utf-8", "replace").partition("\x01")
+        user = ""
+        for item in gs2.split(","):
+            if item.startswith("a="):
+                user = item[2:].replace("=2C", ",").replace("=3D", "=")
+        fields = dict(part.split("=", 1) for part in rest.split("\x01") if "=" in part)
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        return await self._oauth_result(server, "OAUTHBEARER", user, token, answer_is_empty=False)
+
+    async def _oauth_result(
+        self, server: SMTP, mechanism: str, user: str, token: str, *, answer_is_empty: bool
+    ) -> AuthResult:
+        if self._server._check_token(mechanism, user, token):
+            return AuthResult(success=True, auth_data=user)
+        # The client must answer the error challenge (empty line for XOAUTH2, %x01 for
+        # OAUTHBEARER, RFC 7628 §3.2.3) before the final 535.
+        answer = await server.challenge_auth(json.dumps(OAUTH_ERROR))
+        if not isinstance(answer, bytes):
+            return AuthResult(success=False, handled=True)  # aiosmtpd already replied 501
+        expected = b"" if answer_is_empty else b"\x01"
+        if answer != expected:
+            await server.push("501 5.5.2 Unexpected answer to the error challenge")
+            return AuthResult(success=False, handled=True)
+        return AuthResult(success=False, handled=False)
 
     async def handle_MAIL(
         self,
@@ -259,3 +334,15 @@ class _Handler:
             )
         )
         return "250 2.0.0 Message accepted for delivery"
+
+
+async def _initial_response(server: SMTP, args: list[str]) -> bytes | None:
+    """The SASL initial response (RFC 4954 §4), from the AUTH line or asked for; None: failed."""
+    if len(args) > 1:
+        try:
+            return base64.b64decode(args[1], validate=True)
+        except ValueError:
+            await server.push("501 5.5.2 Can't decode base64")
+            return None
+    blob = await server.challenge_auth("")
+    return blob if isinstance(blob, bytes) else None
