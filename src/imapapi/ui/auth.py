@@ -61,10 +61,11 @@ async def login(page: AnyPage) -> Response:
         log.warning(
             "web sign-in refused from %s", page.request.client.host if page.request.client else "?"
         )
+        # 200, the form again with a message, as sign-in pages answer: a 401 would need a
+        # WWW-Authenticate challenge the browser cannot answer, and logs a console error.
         return render(
             page,
             "login.html",
-            status_code=401,
             title="Sign in",
             next=target,
             error="Wrong password or token.",
