@@ -103,6 +103,11 @@ class SubmissionWorker:
     def wake(self) -> None:
         self._wakeup.set()
 
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The queue's clock: submissions are timed with it too, so tests move one clock."""
+        return self._clock
+
     # --- drain mode and loop --------------------------------------------------------------------
     async def run_once(self) -> int:
         """Attempt every submission due now; returns how many attempts were made."""

@@ -237,6 +237,14 @@ def compose(draft: Draft, *, date: datetime) -> Composed:
     if not recipients:
         raise InvalidInputError("to", "at least one recipient (to, cc or bcc) is needed")
     custom = [validate_header(name, value) for name, value in draft.headers]
+    for field, mailboxes in (
+        ("from", (draft.sender,)),
+        ("to", draft.to),
+        ("cc", draft.cc),
+        ("bcc", draft.bcc),
+        ("replyTo", draft.reply_to),
+    ):
+        _check_mailboxes(field, mailboxes)
 
     message = EmailMessage(policy=POLICY)
     message["Date"] = format_datetime(date)
@@ -272,6 +280,21 @@ def compose(draft: Draft, *, date: datetime) -> Composed:
         envelope_from=draft.sender.address,
         envelope_to=tuple(m.address for m in recipients),
     )
+
+
+def _check_mailboxes(field: str, mailboxes: Iterable[Mailbox]) -> None:
+    # Callers validate with validate_address; this guards the invariants the header writer
+    # relies on: ASCII addr-specs (no SMTPUTF8) and nothing that could end a header line.
+    for i, mailbox in enumerate(mailboxes):
+        where = f"{field}.{i}" if field != "from" else field
+        if (
+            not mailbox.address.isascii()
+            or _CONTROL.search(mailbox.address)
+            or ("@" not in mailbox.address)
+        ):
+            raise InvalidInputError(f"{where}.address", "must be a validated ASCII address")
+        if _CONTROL.search(mailbox.name):
+            raise InvalidInputError(f"{where}.name", "must not contain control characters")
 
 
 def _addresses(mailboxes: Iterable[Mailbox]) -> str:
@@ -349,7 +372,7 @@ def _multipart(subtype: str, parts: Sequence[MIMEPart]) -> MIMEPart:
 
 
 def _file(attachment: Attachment, index: int) -> MIMEPart:
-    field = f"attachments[{index}]"
+    field = f"attachments.{index}"
     filename = attachment.filename
     if filename is not None and _CONTROL.search(filename):
         raise InvalidInputError(f"{field}.filename", "must not contain control characters")

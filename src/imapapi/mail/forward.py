@@ -32,8 +32,8 @@ class InlineForward:
 
 def attached(raw: bytes, original: OriginalHeaders) -> ForwardedMessage:
     """The original as a message/rfc822 attachment named after its subject."""
-    name = _UNSAFE_FILENAME.sub(" ", base_subject(original.subject)).strip()[:100].strip()
-    return ForwardedMessage(raw=raw, filename=f"{name or 'forwarded message'}.eml")
+    name = " ".join(_UNSAFE_FILENAME.sub(" ", base_subject(original.subject)).split())[:100]
+    return ForwardedMessage(raw=raw, filename=f"{name.strip() or 'forwarded message'}.eml")
 
 
 def _people(mailboxes: tuple[Mailbox, ...]) -> str:

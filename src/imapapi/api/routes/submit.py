@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Header
@@ -27,6 +28,7 @@ def submitter(service: Service) -> Submitter:
         service.accounts,
         max_message_size=service.settings.max_message_size,
         wake=worker.wake if worker is not None else lambda: None,
+        clock=worker.clock if worker is not None else time.time,
     )
 
 
