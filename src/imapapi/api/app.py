@@ -12,7 +12,16 @@ from fastapi.openapi.utils import get_openapi
 from imapapi import __version__, ui
 from imapapi.api import errors
 from imapapi.api.deps import require_token
-from imapapi.api.routes import accounts, logs, mailboxes, outbox, settings, submit, webhooks
+from imapapi.api.routes import (
+    accounts,
+    logs,
+    mailboxes,
+    messages,
+    outbox,
+    settings,
+    submit,
+    webhooks,
+)
 from imapapi.api.routes.health import router as health_router
 from imapapi.api.routes.metrics import router as metrics_router
 from imapapi.api.schemas.common import ErrorResponse
@@ -91,6 +100,7 @@ def create_app(service: Service, *, manage_lifespan: bool = True) -> FastAPI:
     protected = [Depends(require_token)]
     app.include_router(accounts.router, dependencies=protected)
     app.include_router(mailboxes.router, dependencies=protected)
+    app.include_router(messages.router, dependencies=protected)
     app.include_router(settings.router, dependencies=protected)
     app.include_router(webhooks.router, dependencies=protected)
     app.include_router(logs.router, dependencies=protected)

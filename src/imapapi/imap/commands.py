@@ -191,7 +191,11 @@ class MailboxCommands(ConnectionCore):
         await self._run("RENAME", [self._mailbox(path), self._mailbox(new_path, "new_path")])
 
     async def delete(self, path: str) -> None:
-        """DELETE (RFC 3501 §6.3.4)."""
+        """DELETE (RFC 3501 §6.3.4); leaves the mailbox first if it is the selected one."""
+        if self.selected == path and self._state is ConnectionState.SELECTED:
+            # Dovecot drops a session whose selected mailbox is deleted ("Selected mailbox was
+            # deleted, have to disconnect"), even when this session deleted it.
+            await self.unselect()
         await self._run("DELETE", [self._mailbox(path)])
 
     async def subscribe(self, path: str) -> None:

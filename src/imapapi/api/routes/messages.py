@@ -1,0 +1,273 @@
+"""/v1/account/{account}/messages, /message, /text, /attachment, /search (issue 5).
+
+Answers are the dicts the accounts layer builds, sent as they are (absent values omitted, the
+seed README's shapes); the response models only document them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from imapapi.accounts import message_read, message_write, messages
+from imapapi.accounts.message_read import Download, TextType
+from imapapi.accounts.search import SearchTerms
+from imapapi.api.deps import SessionDep
+from imapapi.api.schemas.mailboxes import MailboxPath
+from imapapi.api.schemas.messages import (
+    MAX_PAGE_SIZE,
+    MAX_TEXT_BYTES,
+    MAX_UPLOAD_BYTES,
+    DeletedOut,
+    FlagsOut,
+    MessageDetails,
+    MessageList,
+    MessageMove,
+    MessageUpdate,
+    MessageUpload,
+    MovedOut,
+    SearchIn,
+    SearchQuery,
+    TextOut,
+    UploadOut,
+)
+from imapapi.errors import InvalidInputError, PayloadTooLargeError
+from imapapi.mail.content import content_disposition
+
+router = APIRouter(prefix="/v1/account/{account}", tags=["Message"])
+
+_ID = r"^[A-Za-z0-9_-]{1,200}$"
+MessageId = Annotated[
+    str, Path(pattern=_ID, description="Message id from a listing.", examples=["AAAAAQAAAeE"])
+]
+FolderQuery = Annotated[MailboxPath, Query(description="Folder path.", examples=["INBOX"])]
+PageQuery = Annotated[int, Query(ge=0, le=10_000_000, description="Zero-based page number.")]
+PageSizeQuery = Annotated[
+    int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Messages per page (1 to {MAX_PAGE_SIZE}).")
+]
+MaxBytesQuery = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=MAX_TEXT_BYTES,
+        description="Encoded octets to fetch of each text part at most; `hasMore` tells when "
+        "a part was cut.",
+    ),
+]
+
+
+def _stream(download: Download, *, disposition: str | None) -> StreamingResponse:
+    headers = {"X-Content-Type-Options": "nosniff"}
+    if disposition is not None:
+        headers["Content-Disposition"] = disposition
+    return StreamingResponse(download.chunks, media_type=download.content_type, headers=headers)
+
+
+@router.get(
+    "/messages",
+    summary="List messages in a folder, newest first",
+    description="Zero-based pages of the newest messages first, built from ENVELOPE and "
+    "BODYSTRUCTURE (no body is downloaded). A page past the end has no messages; an unknown "
+    "folder answers 404.",
+    response_model=MessageList,
+)
+async def list_messages(
+    session: SessionDep,
+    path: FolderQuery,
+    page: PageQuery = 0,
+    pageSize: PageSizeQuery = 20,
+) -> JSONResponse:
+    result = await messages.list_messages(session, path, page=page, page_size=pageSize)
+    return JSONResponse(
+        {
+            "page": result.page,
+            "pages": result.pages,
+            "total": result.total,
+            "messages": result.messages,
+        }
+    )
+
+
+@router.post(
+    "/search",
+    summary="Search a folder, newest first",
+    description="Terms are ANDed and compiled to IMAP SEARCH (values quoted or sent as "
+    "literals, never pasted into the command). Paged like the listing.",
+    response_model=MessageList,
+)
+async def search_messages(
+    body: SearchIn,
+    session: SessionDep,
+    path: FolderQuery,
+    page: PageQuery = 0,
+    pageSize: PageSizeQuery = 20,
+) -> JSONResponse:
+    terms = _terms(body.search)
+    result = await messages.search_messages(session, path, terms, page=page, page_size=pageSize)
+    return JSONResponse(
+        {
+            "page": result.page,
+            "pages": result.pages,
+            "total": result.total,
+            "messages": result.messages,
+        }
+    )
+
+
+def _day(value: _dt.date | _dt.datetime | None) -> _dt.date | None:
+    return value.date() if isinstance(value, _dt.datetime) else value
+
+
+def _terms(query: SearchQuery) -> SearchTerms:
+    return SearchTerms(
+        from_=query.from_,
+        to=query.to,
+        cc=query.cc,
+        bcc=query.bcc,
+        subject=query.subject,
+        body=query.body,
+        text=query.text,
+        header=dict(query.header),
+        since=_day(query.since),
+        before=_day(query.before),
+        seen=query.seen,
+        unseen=query.unseen,
+        flagged=query.flagged,
+        answered=query.answered,
+        larger=query.larger,
+        smaller=query.smaller,
+        uid=None if query.uid is None else str(query.uid),
+        message_id=query.messageId,
+    )
+
+
+@router.get(
+    "/message/{id}",
+    summary="Message details with headers and decoded text",
+    description="The listing object plus `headers` and the text/plain and text/html bodies "
+    "decoded to UTF-8 from any charset and transfer encoding, each cut at `maxBytes` "
+    "(`text.hasMore`). A stale id (message gone, folder reset) answers 404.",
+    response_model=MessageDetails,
+)
+async def get_message(
+    session: SessionDep, id: MessageId, maxBytes: MaxBytesQuery = messages.DEFAULT_TEXT_BYTES
+) -> JSONResponse:
+    return JSONResponse(await messages.get_message(session, id, max_bytes=maxBytes))
+
+
+@router.get(
+    "/message/{id}/source",
+    summary="Download the raw message (RFC 822), streamed",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"message/rfc822": {"schema": {"type": "string"}}}}},
+)
+async def get_source(session: SessionDep, id: MessageId) -> StreamingResponse:
+    download = await message_read.download_source(session, id)
+    return _stream(download, disposition=None)
+
+
+@router.get(
+    "/text/{textId}",
+    summary="Download message text, optionally only part of it",
+    description="Fetches only the named text parts, only the first `maxBytes` encoded octets "
+    "of each (a partial IMAP FETCH): the rest is never downloaded.",
+    response_model=TextOut,
+)
+async def get_text(
+    session: SessionDep,
+    textId: Annotated[str, Path(pattern=_ID, description="`text.id` of a message.")],
+    maxBytes: MaxBytesQuery = messages.DEFAULT_TEXT_BYTES,
+    textType: Annotated[TextType, Query(description="`plain`, `html` or `*` for both.")] = "*",
+) -> JSONResponse:
+    text = await message_read.get_text(session, textId, max_bytes=maxBytes, text_type=textType)
+    return JSONResponse(text)
+
+
+@router.get(
+    "/attachment/{attachmentId}",
+    summary="Download an attachment, decoded and streamed",
+    description="The decoded octets with the part's Content-Type and a Content-Disposition "
+    "file name (RFC 6266 `filename*` for non-ASCII names).",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {"schema": {"type": "string"}}}}},
+)
+async def get_attachment(
+    session: SessionDep,
+    attachmentId: Annotated[str, Path(pattern=_ID, description="`attachments[].id`.")],
+) -> StreamingResponse:
+    download = await message_read.download_attachment(session, attachmentId)
+    return _stream(download, disposition=content_disposition(download.filename))
+
+
+@router.put(
+    "/message/{id}",
+    summary="Change flags (and Gmail labels)",
+    response_model=FlagsOut,
+)
+async def update_message(session: SessionDep, id: MessageId, body: MessageUpdate) -> JSONResponse:
+    flags, labels = body.flags, body.labels
+    result = await message_write.update_flags(
+        session,
+        id,
+        add=flags.add if flags else (),
+        delete=flags.delete if flags else (),
+        set_=flags.set if flags else None,
+        labels_add=labels.add if labels else (),
+        labels_delete=labels.delete if labels else (),
+        labels_set=labels.set if labels else None,
+    )
+    return JSONResponse(result)
+
+
+@router.put(
+    "/message/{id}/move",
+    summary="Move a message to another folder; returns its new id",
+    response_model=MovedOut,
+)
+async def move_message(session: SessionDep, id: MessageId, body: MessageMove) -> JSONResponse:
+    return JSONResponse(await message_write.move_message(session, id, body.path))
+
+
+@router.delete(
+    "/message/{id}",
+    summary="Delete a message (to Trash, or expunge with force)",
+    description="Moves the message to the `\\Trash` folder. With `force=true`, in Trash "
+    "itself, or without a Trash folder, the message is expunged.",
+    response_model=DeletedOut,
+)
+async def delete_message(
+    session: SessionDep,
+    id: MessageId,
+    force: Annotated[bool, Query(description="Expunge instead of moving to Trash.")] = False,
+) -> JSONResponse:
+    return JSONResponse(await message_write.delete_message(session, id, force=force))
+
+
+@router.post(
+    "/message",
+    summary="Upload (APPEND) a message to a folder",
+    response_model=UploadOut,
+)
+async def upload_message(session: SessionDep, body: MessageUpload) -> JSONResponse:
+    raw = _base64(body.raw)
+    result: dict[str, Any] = await message_write.upload_message(
+        session, body.path, raw, flags=body.flags, internal_date=body.internalDate
+    )
+    return JSONResponse(result)
+
+
+def _base64(value: str) -> bytes:
+    try:
+        raw = base64.b64decode("".join(value.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInputError("raw", "not valid base64") from exc
+    if not raw:
+        raise InvalidInputError("raw", "the message is empty")
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise PayloadTooLargeError(f"raw: the message is over {MAX_UPLOAD_BYTES} octets")
+    return raw

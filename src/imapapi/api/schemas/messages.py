@@ -1,0 +1,195 @@
+"""Message models (`/messages`, `/message/{id}`, `/text`, `/attachment`, `/search`).
+
+Response models document the shapes; the routes send the dicts built by `mail/summary.py`
+as they are (absent values omitted, not null), and the tests validate real answers against
+these models so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Annotated
+
+from pydantic import Field
+
+from imapapi.api.schemas.common import ApiModel
+from imapapi.api.schemas.mailboxes import MailboxPath
+
+MAX_PAGE_SIZE = 250
+MAX_TEXT_BYTES = 20 * 1024 * 1024
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+Flag = Annotated[str, Field(min_length=1, max_length=256, examples=["\\Seen"])]
+SearchText = Annotated[str, Field(min_length=1, max_length=1000)]
+
+# --- responses --------------------------------------------------------------------------------
+
+
+class AddressOut(ApiModel):
+    name: str = Field(examples=["Peter Põder"])
+    address: str = Field(examples=["Peter.Poder@example.com"])
+
+
+class EncodedSize(ApiModel):
+    plain: int | None = Field(None, examples=[17])
+    html: int | None = Field(None, examples=[2135])
+
+
+class TextInfo(ApiModel):
+    id: str = Field(
+        description="Text id for `GET /v1/account/{account}/text/{textId}`.",
+        examples=["AAAAAQAAAeGTkaExkaEykA"],
+    )
+    encodedSize: EncodedSize = Field(description="Octets of each part as stored (encoded).")
+
+
+class TextContent(TextInfo):
+    plain: str | None = Field(None, description="text/plain body decoded to UTF-8.")
+    html: str | None = Field(None, description="text/html body decoded to UTF-8.")
+    hasMore: bool = Field(description="True when a part was cut at `maxBytes`.")
+
+
+class AttachmentOut(ApiModel):
+    id: str = Field(description="Id for `GET /v1/account/{account}/attachment/{attachmentId}`.")
+    contentType: str = Field(examples=["image/png"])
+    encodedSize: int = Field(description="Octets as stored (base64 is ~4/3 of the file).")
+    filename: str | None = Field(None, examples=["checkmark.png"])
+    inline: bool = Field(description="Shown within the HTML (disposition inline or by cid:).")
+    contentId: str | None = Field(None, examples=["<logo@example.com>"])
+
+
+class MessageSummary(ApiModel):
+    id: str = Field(examples=["AAAAAQAAAeE"])
+    uid: int = Field(examples=[481])
+    path: str = Field(examples=["INBOX"])
+    emailId: str | None = Field(None, description="Gmail X-GM-MSGID.")
+    threadId: str | None = Field(None, description="Gmail X-GM-THRID.")
+    date: str | None = Field(None, examples=["2019-10-07T06:05:23.000Z"])
+    size: int | None = Field(None, examples=[4334])
+    flags: list[str] | None = Field(None, examples=[["\\Seen"]])
+    labels: list[str] | None = Field(None, description="Gmail labels.")
+    unseen: bool | None = None
+    subject: str = Field(examples=["Test message"])
+    from_: AddressOut | None = Field(None, alias="from")
+    sender: AddressOut | None = None
+    replyTo: list[AddressOut] | None = None
+    to: list[AddressOut] | None = None
+    cc: list[AddressOut] | None = None
+    bcc: list[AddressOut] | None = None
+    messageId: str | None = Field(None, examples=["<0ebdd7b084794911b03986c827128f1b@example.com>"])
+    inReplyTo: str | None = None
+    references: list[str] | None = None
+    text: TextInfo | None = None
+    attachments: list[AttachmentOut] | None = None
+
+
+class MessageList(ApiModel):
+    page: int = Field(description="Zero-based page number.", examples=[0])
+    pages: int = Field(description="How many pages there are (at least 1).", examples=[10])
+    total: int = Field(description="Messages in the folder (or matching the search).")
+    messages: list[MessageSummary] = Field(description="Newest first; empty past the end.")
+
+
+class MessageDetails(MessageSummary):
+    headers: dict[str, list[str]] = Field(
+        description="Lowercase header name → decoded values in order; repeats kept.",
+        examples=[{"subject": ["Test message"], "received": ["from a …", "from b …"]}],
+    )
+    text: TextContent | None = None
+
+
+class TextOut(ApiModel):
+    plain: str | None = None
+    html: str | None = None
+    hasMore: bool
+
+
+class FlagsOut(ApiModel):
+    id: str
+    flags: list[str] = Field(description="The message's flags after the change.")
+    labels: list[str] | None = Field(None, description="Gmail labels after the change.")
+
+
+class MovedOut(ApiModel):
+    path: str = Field(description="Destination folder.")
+    id: str | None = Field(None, description="New id (absent if the server cannot tell).")
+    uid: int | None = None
+
+
+class MovedTo(ApiModel):
+    destination: str = Field(examples=["Trash"])
+    message: str | None = Field(None, description="Id of the message in Trash.")
+    uid: int | None = None
+
+
+class DeletedOut(ApiModel):
+    deleted: bool = Field(description="True when expunged, false when moved to Trash.")
+    moved: MovedTo | None = None
+
+
+class UploadOut(ApiModel):
+    path: str
+    id: str | None = Field(None, description="Id of the stored message (from APPENDUID).")
+    uid: int | None = None
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+class FlagChanges(ApiModel):
+    add: list[Flag] = Field(default_factory=list, max_length=100)
+    delete: list[Flag] = Field(default_factory=list, max_length=100)
+    set: list[Flag] | None = Field(None, max_length=100, description="Replace all flags.")
+
+
+class MessageUpdate(ApiModel):
+    """Applied in order `set`, `add`, `delete`."""
+
+    flags: FlagChanges | None = Field(None, examples=[{"add": ["\\Seen"], "delete": ["$Junk"]}])
+    labels: FlagChanges | None = Field(None, description="Gmail only (X-GM-LABELS).")
+
+
+class MessageMove(ApiModel):
+    path: MailboxPath
+
+
+class MessageUpload(ApiModel):
+    path: MailboxPath
+    raw: str = Field(
+        description="The RFC 822 message, base64 encoded. (The JSON form that `/submit` takes "
+        "comes with the sending API.)",
+        max_length=(MAX_UPLOAD_BYTES * 4) // 3 + 4,
+        examples=["RnJvbTogYUBleGFtcGxlLmNvbQ0KU3ViamVjdDogaGkNCg0KaGVsbG8NCg=="],
+    )
+    flags: list[Flag] = Field(default_factory=list, max_length=100, examples=[["\\Seen"]])
+    internalDate: _dt.datetime | None = Field(None, description="INTERNALDATE to store.")
+
+
+class SearchQuery(ApiModel):
+    """Every given term must match (AND). Strings match as substrings, case-insensitively
+    (RFC 3501 §6.4.4). `since`/`before` compare the arrival date by day."""
+
+    from_: SearchText | None = Field(None, alias="from", examples=["peter@example.com"])
+    to: SearchText | None = None
+    cc: SearchText | None = None
+    bcc: SearchText | None = None
+    subject: SearchText | None = Field(None, examples=["invoice"])
+    body: SearchText | None = None
+    text: SearchText | None = Field(None, description="Headers or body.")
+    header: dict[
+        Annotated[str, Field(min_length=1, max_length=200)], Annotated[str, Field(max_length=1000)]
+    ] = Field(default_factory=dict, max_length=20, examples=[{"X-Mailer": "Outlook"}])
+    since: _dt.date | _dt.datetime | None = Field(None, examples=["2024-01-31"])
+    before: _dt.date | _dt.datetime | None = None
+    seen: bool | None = None
+    unseen: bool | None = None
+    flagged: bool | None = None
+    answered: bool | None = None
+    larger: int | None = Field(None, ge=0, le=0xFFFFFFFF)
+    smaller: int | None = Field(None, ge=0, le=0xFFFFFFFF)
+    uid: str | int | None = Field(None, examples=["1:100,205"])
+    messageId: SearchText | None = None
+
+
+class SearchIn(ApiModel):
+    search: SearchQuery = Field(examples=[{"from": "peter@example.com", "unseen": True}])

@@ -1,0 +1,66 @@
+"""A registered account per test, and helpers to deliver mail and find it in the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from imapapi.api.schemas.messages import MessageDetails, MessageList
+from tests.integration.conftest import Api
+from tests.integration.sync.helpers import register
+from tests.servers.dovecot import Dovecot, ImapUser
+
+
+@dataclass
+class Mailbox:
+    """One registered Dovecot user seen through the API."""
+
+    api: Api
+    dovecot: Dovecot
+    user: ImapUser
+    account: str
+
+    @property
+    def base(self) -> str:
+        return f"/v1/account/{self.account}"
+
+    def deliver(self, raw: bytes, folder: str = "INBOX", flags: tuple[str, ...] = ()) -> None:
+        self.dovecot.deliver(self.user, raw, folder=folder, flags=flags)
+
+    async def listing(self, path: str = "INBOX", **params: Any) -> dict[str, Any]:
+        response = await self.api.client.get(
+            f"{self.base}/messages", params={"path": path, **params}
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        MessageList.model_validate(body)  # the documented shape is the real one
+        return body
+
+    async def by_subject(self, subject: str, path: str = "INBOX") -> dict[str, Any]:
+        found = [
+            m
+            for m in (await self.listing(path, pageSize=250))["messages"]
+            if m["subject"] == subject
+        ]
+        assert len(found) == 1, f"{subject!r}: {found}"
+        return found[0]
+
+    async def details(self, message_id: str, **params: Any) -> dict[str, Any]:
+        response = await self.api.client.get(f"{self.base}/message/{message_id}", params=params)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        MessageDetails.model_validate(body)
+        return body
+
+    async def protocol_log(self) -> str:
+        response = await self.api.client.get(f"/v1/logs/{self.account}")
+        assert response.status_code == 200
+        return response.text
+
+
+@pytest.fixture
+async def mailbox(api: Api, dovecot: Dovecot, imap_user: ImapUser) -> Mailbox:
+    account = await register(api, dovecot, imap_user)
+    return Mailbox(api, dovecot, imap_user, account)
