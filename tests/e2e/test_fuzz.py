@@ -45,7 +45,7 @@ from imapapi.credentials.tokens import create_token
 from imapapi.service import Service, open_store
 from tests.servers.ports import LOOPBACK, free_port
 
-EXAMPLES_PER_OPERATION = 30
+EXAMPLES_PER_OPERATION = 20
 
 # What issue 2 asks: no 5xx, documented status codes, content types, headers and bodies, 405s
 # as RFC 9110 wants them, and no route served without a token. Not the acceptance checks

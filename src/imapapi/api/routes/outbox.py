@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
 from imapapi.api.deps import ServiceDep
-from imapapi.api.schemas.common import AccountId
+from imapapi.api.schemas.common import AccountId, ErrorResponse
 from imapapi.api.schemas.submit import EnvelopeOut, OutboxDeleted, OutboxEntry, OutboxList
 from imapapi.errors import ConflictError, NotFoundError
 from imapapi.events.model import format_date
@@ -18,6 +18,13 @@ from imapapi.store.base import PENDING_STATES, Submission, SubmissionState
 router = APIRouter(prefix="/v1/outbox", tags=["Outbox"])
 
 QueueId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="From the submit answer.")]
+# Documented here: app.py adds 404 only to paths under {account} (found by tests/e2e/test_fuzz.py).
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "No queued message with this id."}
+}
+_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorResponse, "description": "Sending has started or ended already."}
+}
 StateFilter = Literal["pending", "queued", "sending", "sent", "failed", "cancelled", "all"]
 
 
@@ -67,7 +74,11 @@ async def list_outbox(
     )
 
 
-@router.get("/{queueId}", summary="One queued (or recently sent or failed) message")
+@router.get(
+    "/{queueId}",
+    summary="One queued (or recently sent or failed) message",
+    responses=_NOT_FOUND,
+)
 async def get_outbox_entry(queueId: QueueId, service: ServiceDep) -> OutboxEntry:
     found = await service.store.get_submission(queueId)
     if found is None:
@@ -75,7 +86,11 @@ async def get_outbox_entry(queueId: QueueId, service: ServiceDep) -> OutboxEntry
     return entry(found)
 
 
-@router.delete("/{queueId}", summary="Cancel a queued message (409 once sending started)")
+@router.delete(
+    "/{queueId}",
+    summary="Cancel a queued message (409 once sending started)",
+    responses={**_NOT_FOUND, **_CONFLICT},
+)
 async def cancel_outbox_entry(queueId: QueueId, service: ServiceDep) -> OutboxDeleted:
     found = await service.store.cancel_submission(queueId, time.time())
     if found is None:
