@@ -125,6 +125,7 @@ class AccountSession(SessionLike):
             previous.value,
             state.value,
             f" ({error})" if error else "",
+            extra={"account": self.account},
         )
         event = {
             AccountState.CONNECTED: EventName.ACCOUNT_CONNECTED,

@@ -376,6 +376,7 @@ class WebhookDispatcher:
                 attempt,
                 status,
                 duration * 1000,
+                extra={"account": event.account, "duration": round(duration, 4)},
             )
         if not 200 <= status < 300:
             wait = parse_retry_after(retry_after, self._clock())
