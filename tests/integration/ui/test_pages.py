@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import re
 
 import httpx
 import pytest
 
 from imapapi.accounts.session import AccountSession
+from imapapi.logs import JsonFormatter
 from tests.integration.conftest import Api
 from tests.integration.sync.helpers import register, wait_state
 from tests.integration.ui.conftest import browser, csrf_of
@@ -136,3 +139,17 @@ async def test_api_docs_page_links_swagger_and_explains_tokens(ui: httpx.AsyncCl
     page = (await ui.get("/api-docs")).text
     assert 'href="/docs"' in page and 'href="/openapi.json"' in page
     assert "imapapi token create" in page
+
+
+async def test_log_records_of_an_account_carry_its_id(
+    api: Api, dovecot: Dovecot, imap_user: ImapUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="imapapi.accounts.session")
+    account = await register(api, dovecot, imap_user)
+    records = [r for r in caplog.records if r.name == "imapapi.accounts.session"]
+    lines = [json.loads(JsonFormatter().format(r)) for r in records]
+    assert any(
+        line.get("account") == account and line["message"].endswith("-> connected")
+        for line in lines
+    ), lines
+    assert imap_user.password not in caplog.text
