@@ -71,6 +71,3 @@ class Activity:
     def recent(self, account: str) -> list[RecentEvent]:
         """The account's latest outcomes, newest first."""
         return list(reversed(self._recent.get(account, ())))
-
-    def forget(self, account: str) -> None:
-        self._recent.pop(account, None)
