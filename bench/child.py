@@ -1,0 +1,212 @@
+"""The measured processes: `python -m bench.child MODE CONFIG_JSON`.
+
+Each measurement that reads this process's RSS runs in a fresh child, so one benchmark's
+leftovers (Python keeps freed memory) never count in another's figure. A child reports JSON
+lines on stdout; the service child then waits for "stop" on stdin so the parent can drive the
+latency benchmark against it while it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import PASSWORD, cpu_seconds, machine_busy, raise_file_limit, rss_kib
+from bench.rawimap import RawClient
+
+DEADLINE = 600.0  # no phase of a child waits longer than this
+
+
+def emit(**fields: Any) -> None:
+    sys.stdout.write(json.dumps(fields) + "\n")
+    sys.stdout.flush()
+
+
+# --- raw baseline: connect, log in, SELECT, IDLE ---------------------------------------------
+
+
+async def raw_connect(cfg: dict[str, Any]) -> None:
+    users: list[str] = cfg["users"]
+    limit = asyncio.Semaphore(cfg["concurrency"])
+    clients: list[RawClient] = []
+    before = rss_kib()
+
+    async def one(user: str) -> None:
+        async with limit:
+            client = await RawClient.open(cfg["host"], cfg["port"], user, PASSWORD)
+            await client.command(b"SELECT INBOX")
+            await client.idle()
+            clients.append(client)
+
+    started = time.monotonic()
+    cpu, machine = cpu_seconds(), machine_busy()
+    async with asyncio.timeout(DEADLINE):
+        await asyncio.gather(*(one(u) for u in users))
+    elapsed = time.monotonic() - started
+    cpu, machine = cpu_seconds() - cpu, machine_busy() - machine
+    await asyncio.sleep(1.0)  # as the service side: let transient buffers go
+    after = rss_kib()
+    emit(
+        phase="raw-connect",
+        seconds=elapsed,
+        cpu=cpu,
+        machine_cpu=machine,
+        rss_before=before,
+        rss_after=after,
+        n=len(users),
+    )
+    await asyncio.gather(*(c.close() for c in clients))
+
+
+# --- the service, in process -------------------------------------------------------------------
+
+
+async def service(cfg: dict[str, Any]) -> None:
+    import httpx
+
+    from imapapi.accounts.session import AccountSession
+    from imapapi.api.app import create_app
+    from imapapi.config import Settings
+    from imapapi.credentials.tokens import create_token
+    from imapapi.service import Service
+
+    settings = Settings(
+        data_dir=Path(cfg["data_dir"]),
+        secret="bench-secret-material-not-for-production",
+        log_level="WARNING",
+    )
+    svc = Service.create(settings)
+    app = create_app(svc, manage_lifespan=False)
+    await svc.start()
+    try:
+        _, token = await create_token(svc.store, "bench")
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://imapapi.bench",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60.0,
+        ) as client:
+            await client.get("/v1/accounts")  # warm the routes before the memory baseline
+
+            def session(account: str) -> AccountSession:
+                found = svc.accounts.session(account)
+                assert isinstance(found, AccountSession)
+                return found
+
+            async def register(account: str, user: str) -> None:
+                body = {
+                    "account": account,
+                    "name": user,
+                    "imap": {
+                        "host": cfg["host"],
+                        "port": cfg["port"],
+                        "secure": False,
+                        "starttls": "never",
+                        "auth": {"user": user, "pass": PASSWORD},
+                    },
+                }
+                response = await client.post("/v1/account", json=body)
+                if response.status_code != 200:
+                    raise RuntimeError(f"registering {account}: {response.text}")
+
+            if cfg.get("users"):
+                await connect_phase(cfg, svc, register, session)
+            if cfg.get("index_user"):
+                await index_phase(cfg, client, register, session)
+            if cfg.get("webhook_url"):
+                response = await client.post(
+                    "/v1/settings",
+                    json={"webhooks": cfg["webhook_url"], "webhookEvents": ["messageNew"]},
+                )
+                if response.status_code != 200:
+                    raise RuntimeError(f"settings: {response.text}")
+                emit(phase="ready")
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(None, sys.stdin.readline)
+    finally:
+        await svc.stop()
+    emit(phase="stopped", database=str(settings.database_path))
+
+
+async def connect_phase(cfg: dict[str, Any], svc: Any, register: Any, session: Any) -> None:
+    users: list[str] = cfg["users"]
+    before = rss_kib()
+    cpu, machine = cpu_seconds(), machine_busy()
+    limit = asyncio.Semaphore(cfg.get("api_concurrency", 8))
+
+    async def one(user: str) -> None:
+        async with limit:
+            await register(user, user)
+
+    started = time.monotonic()
+    deadline = started + DEADLINE
+    await asyncio.gather(*(one(u) for u in users))
+    registered = time.monotonic() - started
+    while svc.accounts.count_by_state().get("connected", 0) < len(users):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"not all connected: {svc.accounts.count_by_state()}")
+        await asyncio.sleep(0.005)
+    connected = time.monotonic() - started
+    pending = [session(u).syncer.synced for u in users]
+    while not all(e.is_set() for e in pending):
+        if time.monotonic() > deadline:
+            raise RuntimeError("not all synced")
+        await asyncio.sleep(0.005)
+    synced = time.monotonic() - started
+    cpu, machine = cpu_seconds() - cpu, machine_busy() - machine
+    await asyncio.sleep(1.0)  # transient per-connect buffers settle before RSS is read
+    after = rss_kib()
+    emit(
+        phase="connect",
+        n=len(users),
+        registered=registered,
+        connected=connected,
+        synced=synced,
+        cpu=cpu,
+        machine_cpu=machine,
+        rss_before=before,
+        rss_after=after,
+    )
+
+
+async def index_phase(cfg: dict[str, Any], client: Any, register: Any, session: Any) -> None:
+    times = []
+    for n in range(cfg.get("repeat", 1)):
+        account = f"index-{n}"
+        if n:  # one account on the mailbox at a time: the last one's NOTIFY would resync too
+            await client.delete(f"/v1/account/index-{n - 1}")
+        started = time.monotonic()
+        await register(account, cfg["index_user"])
+        # the session exists once the POST answered; its first sync sets `synced`
+        async with asyncio.timeout(DEADLINE):
+            await session(account).syncer.synced.wait()
+        times.append(time.monotonic() - started)
+    emit(phase="index", seconds=times, accounts=[f"index-{n}" for n in range(len(times))])
+
+
+def main() -> None:
+    mode, raw = sys.argv[1], sys.argv[2]
+    cfg = json.loads(raw)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    raise_file_limit()
+    runner = {"raw-connect": raw_connect, "service": service}[mode]
+    profile = cfg.get("profile")
+    if profile:
+        from pyinstrument import Profiler  # only for `--profile`; not a dependency
+
+        profiler = Profiler(async_mode="enabled")
+        with profiler:
+            asyncio.run(runner(cfg))
+        Path(profile).parent.mkdir(parents=True, exist_ok=True)
+        Path(profile).write_text(profiler.output_text(unicode=True, show_all=False))
+    else:
+        asyncio.run(runner(cfg))
+
+
+if __name__ == "__main__":
+    main()

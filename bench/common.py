@@ -1,0 +1,129 @@
+"""Shared pieces of the benchmarks: memory readings, percentiles, tables, test messages."""
+
+from __future__ import annotations
+
+import gc
+import os
+import resource
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+PASSWORD = "bench-pass"
+# Large enough for 1,000 service connections + 1,000 raw ones + sqlite, webhooks, Dovecot pipes.
+WANT_FILES = 16384
+
+
+def raise_file_limit(want: int = WANT_FILES) -> int:
+    """Raise RLIMIT_NOFILE's soft limit towards `want` (never above the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft
+
+
+def rss_kib() -> int:
+    """This process's resident set (VmRSS) in KiB, after a full collection."""
+    gc.collect()
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) this process has used."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (all cores; /proc/stat), so a phase's share
+    of Dovecot's work shows next to ours."""
+    with open("/proc/stat") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def message(subject: str, *, size: int = 0, message_id: str | None = None) -> bytes:
+    """A small RFC 5322 message; `size` pads the body to about that many bytes."""
+    mid = message_id or f"<{time.time_ns()}.{subject.replace(' ', '-')}@bench.test>"
+    body = "Hello from the benchmark.\r\n"
+    if size > len(body):
+        body += ("x" * 76 + "\r\n") * ((size - len(body)) // 78)
+    return (
+        "From: Bench Sender <sender@bench.test>\r\n"
+        "To: user@bench.test\r\n"
+        f"Subject: {subject}\r\n"
+        "Date: Mon, 07 Oct 2019 06:05:23 +0000\r\n"
+        f"Message-ID: {mid}\r\n"
+        "MIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "\r\n"
+        f"{body}"
+    ).encode()
+
+
+@dataclass
+class Table:
+    """One printed table: rows of (label, raw baseline, ours, ratio/note)."""
+
+    title: str
+    headers: tuple[str, ...] = ("measure", "raw baseline", "imapapi", "ratio")
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, label: str, raw: float | None, ours: float | None, unit: str) -> None:
+        ratio = "" if raw is None or ours is None or raw == 0 else f"{ours / raw:.2f}x"
+        self.rows.append((label, fmt(raw, unit), fmt(ours, unit), ratio))
+
+    def render(self) -> str:
+        widths = [max(len(r[i]) for r in [self.headers, *self.rows]) for i in range(4)]
+        line = "  ".join("-" * w for w in widths)
+        out = [f"== {self.title} ==", _row(self.headers, widths), line]
+        out += [_row(r, widths) for r in self.rows]
+        out += [f"  note: {n}" for n in self.notes]
+        return "\n".join(out)
+
+
+def _row(cells: Sequence[str], widths: Sequence[int]) -> str:
+    return "  ".join(
+        c.ljust(w) if i == 0 else c.rjust(w)
+        for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+    )
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if value != value:  # NaN: nothing measured
+        return "n/a"
+    if unit == "s":
+        return f"{value:.3f} s"
+    if unit == "ms":
+        return f"{value:.1f} ms"
+    if unit == "us":
+        return f"{value:.1f} µs"
+    if unit == "KiB":
+        return f"{value:,.1f} KiB"
+    if unit == "B":
+        return f"{value:,.1f} B"
+    return f"{value:,.0f} {unit}".strip()
