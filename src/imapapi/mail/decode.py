@@ -15,9 +15,6 @@ import codecs
 import re
 
 _B64_JUNK = re.compile(rb"[^A-Za-z0-9+/=]+")
-# Longest text line RFC 5322 §2.1.1 allows; a quoted-printable tail longer than this has no line
-# break to wait for, so only a possibly cut escape ("=" or "=X") is held back.
-_MAX_LINE = 998
 
 # Labels that name a different (superset) encoding in practice. The WHATWG Encoding Standard
 # (https://encoding.spec.whatwg.org/#names-and-labels) maps ISO-8859-1 and US-ASCII to
@@ -93,12 +90,10 @@ class TransferDecoder:
 
     def _feed_qp(self, data: bytes) -> bytes:
         buffer = self._pending + data
-        newline = buffer.rfind(b"\n")
-        cut = newline + 1
-        if len(buffer) - cut > _MAX_LINE:
-            # No line end to wait for: hold back only an escape that may have been cut.
-            escape = buffer.rfind(b"=", len(buffer) - 2)
-            cut = escape if escape != -1 else len(buffer)
+        # Only an escape cut short ("=", "=X", or a soft break cut as "=\r") needs the next
+        # octets; everything else decodes the same whether split or not.
+        escape = buffer.rfind(b"=", max(0, len(buffer) - 2))
+        cut = escape if escape != -1 else len(buffer)
         self._pending = buffer[cut:]
         return binascii.a2b_qp(buffer[:cut])
 

@@ -54,10 +54,17 @@ class Mailbox:
         MessageDetails.model_validate(body)
         return body
 
-    async def protocol_log(self) -> str:
+    async def sent_commands(self) -> list[str]:
+        """What imapapi wrote to the server, from `GET /v1/logs/{account}` ("C" lines)."""
         response = await self.api.client.get(f"/v1/logs/{self.account}")
         assert response.status_code == 200
-        return response.text
+        sent = []
+        for line in response.text.splitlines():
+            fields = line.split(" ", 3)  # time, connection, direction, text
+            if len(fields) == 4 and fields[2] == "C":
+                sent.append(fields[3])
+        assert sent, response.text
+        return sent
 
 
 @pytest.fixture
