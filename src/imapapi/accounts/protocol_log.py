@@ -12,6 +12,19 @@ from collections import deque
 _MAX_LINE = 1000  # characters kept of one line; long FETCH responses are cut
 
 
+_last_stamp: tuple[int, str] = (0, "")
+
+
+def _stamp() -> str:
+    """The current second as ISO 8601; formatted once per second, not once per line (a big
+    FETCH logs tens of thousands of lines)."""
+    global _last_stamp
+    now = int(time.time())
+    if _last_stamp[0] != now:
+        _last_stamp = (now, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)))
+    return _last_stamp[1]
+
+
 class ProtocolLog:
     """Keeps the most recent `limit` bytes (approximately) of protocol lines."""
 
@@ -27,8 +40,7 @@ class ProtocolLog:
             return
         if len(line) > _MAX_LINE:
             line = line[:_MAX_LINE] + f"… ({len(line)} chars)"
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-        entry = f"{stamp}Z {connection} {direction} {line.rstrip()}"
+        entry = f"{_stamp()} {connection} {direction} {line.rstrip()}"
         self._lines.append(entry)
         self._size += len(entry) + 1
         while self._size > self.limit and self._lines:
