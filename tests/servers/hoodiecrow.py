@@ -28,7 +28,7 @@ PACKAGE = NODE_DIR / "node_modules" / "hoodiecrow-imap" / "package.json"
 ALL_MAIL = "[Gmail]/All Mail"
 SPAM = "[Gmail]/Spam"
 TRASH = "[Gmail]/Trash"
-USER = "testuser@gmail.test"
+USER = "testuser@example.com"
 PASSWORD = "test-password"
 TOKEN = "ya29.test-access-token"
 

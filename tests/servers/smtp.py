@@ -149,10 +149,11 @@ class SmtpServer:
             self._scripts.append(_Script(reply=reply, stage=stage, times=times))
 
     def reset(self) -> None:
-        """Forget received messages and pending failures (users stay)."""
+        """Forget received messages, OAuth attempts and pending failures (users stay)."""
         with self._changed:
             self.messages.clear()
             self._scripts.clear()
+            self.oauth_attempts.clear()
 
     def settings(self, user: str, password: str) -> dict[str, Any]:
         """The REST API's ``smtp`` field for this server."""
