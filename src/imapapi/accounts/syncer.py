@@ -23,7 +23,7 @@ from imapapi.classify import HEADER_FIELDS, classify, needs_body
 from imapapi.errors import NetworkError, ProtocolError
 from imapapi.imap import ImapConnection
 from imapapi.imap import unsolicited as u
-from imapapi.imap.types import FetchResult, MailboxInfo
+from imapapi.imap.types import FetchResult, MailboxInfo, MailboxStatus
 from imapapi.mail.headers import parse_header_block
 from imapapi.mail.summary import message_summary
 from imapapi.store.base import FolderState, NewEvent, Store
@@ -112,6 +112,7 @@ class AccountSyncer:
         self._dirty: set[str] = set()
         self._relist = False
         self._polls = 0
+        self._statuses: dict[str, MailboxStatus] = {}  # from the last LIST-STATUS
         self._gmail = False  # X-GM-EXT-1 with an \All folder: labels instead of folders
         self._watched = "INBOX"  # the folder IDLE watches without NOTIFY
 
@@ -135,7 +136,7 @@ class AccountSyncer:
             await conn.notify_set(NOTIFY_SELECTED, NOTIFY_ALL, status=False)
         await self.sync_listing(conn)
         # Every folder after a (re)connect: changes made while we were away are found here.
-        await self._sync_paths(conn, set(self._folders))
+        await self._sync_paths(conn, await self._needing_sync(conn, set(self._folders)))
         if self._first_sync:
             self._first_sync = False
             held, self._held = self._held, ([], [])
@@ -149,7 +150,8 @@ class AccountSyncer:
                     await self._wait(conn, notify)
             if self._relist:
                 self._relist = False
-                self._dirty |= await self.sync_listing(conn)
+                added = await self.sync_listing(conn)
+                self._dirty |= await self._needing_sync(conn, added)
             dirty, self._dirty = self._dirty, set()
             await self._sync_paths(conn, dirty)
 
@@ -200,8 +202,9 @@ class AccountSyncer:
             event = conn.events.get_nowait()
             taken += 1
             if isinstance(event, u.ConnectionClosed | u.Bye):
-                reason = event.text if isinstance(event, u.Bye) else event.reason
-                raise NetworkError(f"connection closed by the server: {reason}")
+                if isinstance(event, u.Bye):
+                    raise NetworkError(f"the server said BYE: {event.text}")
+                raise NetworkError(event.reason)
             if isinstance(event, u.MailboxStatusUpdate):
                 self._dirty.add(event.status.path)
             elif isinstance(event, u.MailboxListUpdate):
@@ -269,7 +272,8 @@ class AccountSyncer:
     # --- folder list --------------------------------------------------------------------------
     async def sync_listing(self, conn: ImapConnection) -> set[str]:
         """LIST the folders; forget removed ones (mailboxDeleted); returns the added paths."""
-        listed: list[MailboxInfo] = [m for m in await conn.list_mailboxes() if m.selectable]
+        everything, self._statuses = await conn.list_with_status()
+        listed: list[MailboxInfo] = [m for m in everything if m.selectable]
         uses = assign_special_use(listed)
         self._watched = "INBOX"
         if self._gmail and "\\All" in uses.values():
@@ -289,6 +293,66 @@ class AccountSyncer:
                 events.append(ev.mailbox_deleted(ref))
             await self._commit(events, [], list(change.removed))
         return set(change.added)
+
+    async def _needing_sync(self, conn: ImapConnection, paths: set[str]) -> set[str]:
+        """The paths whose LIST-STATUS answer (RFC 5819) differs from what is stored.
+
+        Unchanged folders are skipped and new empty folders are recorded straight from their
+        STATUS, without an EXAMINE each: at start-up, thousands of accounts times a handful of
+        folders is most of the work. Without HIGHESTMODSEQ a flag change is invisible to
+        STATUS, so such folders are always compared.
+        """
+        stored = {f.path: f for f in await self.store.get_folders(self.account.account)}
+        stored.update({f.path: f for f in self._held[1]})
+        condstore = conn.has_capability("CONDSTORE")
+        dirty = set()
+        for path in paths:
+            status = self._statuses.get(path)
+            known = stored.get(path)
+            folder = self._folders.get(path)
+            if status is None or folder is None or status.uid_validity is None:
+                dirty.add(path)
+            elif known is not None:
+                if (
+                    known.uid_validity != status.uid_validity
+                    or known.uid_next != status.uid_next
+                    or known.messages != status.messages
+                    or status.highest_modseq is None
+                    or known.highest_modseq != status.highest_modseq
+                ):
+                    dirty.add(path)
+            elif status.messages == 0 and status.uid_next is not None:
+                await self._record_empty(
+                    folder,
+                    status.uid_validity,
+                    status.uid_next,
+                    status.highest_modseq if condstore else None,
+                )
+            else:
+                dirty.add(path)
+        return dirty
+
+    async def _record_empty(
+        self, folder: Folder, uid_validity: int, uid_next: int, modseq: int | None
+    ) -> None:
+        account = self.account.account
+        index = await self.store.mailbox_index(account, folder.path, uid_validity)
+        events = []
+        if not self._first_sync:
+            ref = ev.FolderRef(account, folder.path, folder.special_use, index, uid_validity)
+            events.append(ev.mailbox_new(ref, folder.name))
+        state = FolderState(
+            account=account,
+            path=folder.path,
+            index=index,
+            uid_validity=uid_validity,
+            uid_next=uid_next,
+            highest_modseq=modseq,
+            messages=0,
+            special_use=folder.special_use,
+            messages_blob=flagmap.encode({}),
+        )
+        await self._commit(events, [state], [])
 
     # --- one folder ---------------------------------------------------------------------------
     async def sync_folder(

@@ -153,6 +153,34 @@ class MailboxCommands(ConnectionCore):
         _, command = await self._run("LIST", args, collect=("LIST",))
         return [parse.parse_list(r, utf8=self.utf8) for r in command.untagged]
 
+    async def list_with_status(
+        self, items: Sequence[str] = ("MESSAGES", "UIDNEXT", "UIDVALIDITY")
+    ) -> tuple[list[MailboxInfo], dict[str, MailboxStatus]]:
+        """All mailboxes and their STATUS in one round trip: `LIST ... RETURN (SPECIAL-USE
+        SUBSCRIBED STATUS (...))` (RFC 5819). Without LIST-STATUS, the statuses are empty."""
+        if not (self.has_capability("LIST-STATUS") and self.has_capability("LIST-EXTENDED")):
+            return await self.list_mailboxes(), {}
+        wanted = list(items)
+        if self.has_capability("CONDSTORE") and "HIGHESTMODSEQ" not in wanted:
+            wanted.append("HIGHESTMODSEQ")
+        returns = [b"SUBSCRIBED"]
+        if self.has_capability("SPECIAL-USE"):
+            returns.append(b"SPECIAL-USE")
+        status_items = b" ".join(encode.atom(i, "items") for i in wanted)
+        returns.append(b"STATUS (" + status_items + b")")
+        args: list[Part] = [b'""', b"*", b"RETURN (" + b" ".join(returns) + b")"]
+        _, command = await self._run("LIST", args, collect=("LIST", "STATUS"))
+        listed: list[MailboxInfo] = []
+        statuses: dict[str, MailboxStatus] = {}
+        for response in command.untagged:
+            kind, _ = parse.untagged_kind(response)
+            if kind == "STATUS":
+                status = parse.parse_status(response, utf8=self.utf8)
+                statuses[status.path] = status
+            else:
+                listed.append(parse.parse_list(response, utf8=self.utf8))
+        return listed, statuses
+
     async def list_subscribed(self, pattern: str = "*") -> list[MailboxInfo]:
         """Subscribed mailboxes: LIST (SUBSCRIBED) (RFC 5258), or LSUB where that is missing."""
         if self.has_capability("LIST-EXTENDED"):

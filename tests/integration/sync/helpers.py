@@ -49,13 +49,7 @@ async def register(
     await wait_state(api, user.name, "connected")
     session = api.service.accounts.session(user.name)
     assert isinstance(session, AccountSession)
-    deadline = time.monotonic() + 15
-    while (
-        session.syncer.stats.folders_synced < len(session.syncer.folders)
-        or not session.syncer.folders
-    ):
-        assert time.monotonic() < deadline, "first sync did not finish"
-        await asyncio.sleep(0.02)
+    await asyncio.wait_for(session.syncer.synced.wait(), 15)
     return user.name
 
 
