@@ -157,6 +157,7 @@ async def search_messages(
     session: AccountSession, path: str, terms: SearchTerms, *, page: int, page_size: int
 ) -> MessagePage:
     """Messages of `path` matching `terms` (compiled to IMAP SEARCH), paged newest first."""
+    compile_search(terms)  # bad terms answer 400 before a connection is even asked for
     async with session.command() as conn:
         criteria, charset = compile_search(terms, utf8=conn.utf8)
         folder = await open_folder(session, conn, path)

@@ -18,6 +18,7 @@ from imapapi.accounts import message_read, message_write, messages
 from imapapi.accounts.message_read import Download, TextType
 from imapapi.accounts.search import SearchTerms
 from imapapi.api.deps import SessionDep
+from imapapi.api.schemas.common import ErrorResponse
 from imapapi.api.schemas.mailboxes import MailboxPath
 from imapapi.api.schemas.messages import (
     MAX_PAGE_SIZE,
@@ -252,6 +253,7 @@ async def delete_message(
     "/message",
     summary="Upload (APPEND) a message to a folder",
     response_model=UploadOut,
+    responses={413: {"model": ErrorResponse, "description": f"Over {MAX_UPLOAD_BYTES} octets."}},
 )
 async def upload_message(session: SessionDep, body: MessageUpload) -> JSONResponse:
     raw = _base64(body.raw)
