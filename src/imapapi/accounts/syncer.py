@@ -110,6 +110,7 @@ class AccountSyncer:
         self.stats = SyncStats()
         self.synced = asyncio.Event()  # set once every folder was synced after a connect
         self._dirty: set[str] = set()
+        self._reported: set[str] = set()  # folders NOTIFY sent a STATUS for, to compare
         self._relist = False
         self._polls = 0
         self._statuses: dict[str, MailboxStatus] = {}  # from the last LIST-STATUS
@@ -128,7 +129,7 @@ class AccountSyncer:
         the initial sync is missed: it arrives as events and makes its folder dirty again.
         """
         self.synced.clear()
-        self._dirty, self._relist = set(), False
+        self._dirty, self._relist, self._reported = set(), False, set()
         self._held = ([], [])
         self._gmail = conn.has_capability("X-GM-EXT-1")
         notify = conn.has_capability("NOTIFY")
@@ -143,7 +144,7 @@ class AccountSyncer:
             await self._commit(*held, [])
         self.synced.set()
         while True:
-            if not self._dirty and not self._relist:
+            if not (self._dirty or self._relist or self._reported):
                 if not notify and self._watched in self._folders:
                     await self._select_watched_for_idle(conn)
                 if not self._dirty:
@@ -152,6 +153,9 @@ class AccountSyncer:
                 self._relist = False
                 added = await self.sync_listing(conn)
                 self._dirty |= await self._needing_sync(conn, added)
+            if self._reported:
+                reported, self._reported = self._reported, set()
+                self._dirty |= await self._needing_sync(conn, reported)
             dirty, self._dirty = self._dirty, set()
             await self._sync_paths(conn, dirty)
 
@@ -206,7 +210,10 @@ class AccountSyncer:
                     raise NetworkError(f"the server said BYE: {event.text}")
                 raise NetworkError(event.reason)
             if isinstance(event, u.MailboxStatusUpdate):
-                self._dirty.add(event.status.path)
+                # Compared with the stored state before anything is fetched: Dovecot, for one,
+                # echoes a STATUS of every folder after the first IDLE, changed or not.
+                self._statuses[event.status.path] = event.status
+                self._reported.add(event.status.path)
             elif isinstance(event, u.MailboxListUpdate):
                 self._relist = True
             elif isinstance(event, u.Exists | u.Expunge | u.Vanished | u.FetchUpdate):
