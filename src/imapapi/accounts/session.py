@@ -33,8 +33,8 @@ from imapapi.errors import (
     ServerTimeoutError,
 )
 from imapapi.events.model import EventName, make_event
-from imapapi.imap import ImapConnection, UnsolicitedEvent
-from imapapi.imap.core import CommandHook, EventCallback
+from imapapi.imap import ImapConnection
+from imapapi.imap.core import CommandHook
 from imapapi.store.base import NewEvent, Store
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,12 @@ class AccountSession(SessionLike):
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
+            # Cancel until it is done: a cancellation that lands just as an awaited operation
+            # finishes can be lost on the way (asyncio.wait_for before 3.12, gh-86296), and the
+            # loop would then sleep through a reconnect backoff instead of ending.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait([task], timeout=1.0)
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._close_command()
@@ -182,9 +187,7 @@ class AccountSession(SessionLike):
             return None
         return self.ctx.auth_server.source(self.account, proto)
 
-    async def _open(
-        self, connection: str, *, compress: bool = False, on_event: EventCallback | None = None
-    ) -> ImapConnection:
+    async def _open(self, connection: str, *, compress: bool = False) -> ImapConnection:
         settings = self.ctx.settings
         async with self.ctx.limiter.slot(self.config.imap.host):
             conn = await open_imap(
@@ -193,7 +196,6 @@ class AccountSession(SessionLike):
                 command_timeout=settings.imap_timeout,
                 name=f"{self.account}/{connection}",
                 on_log=self._on_log(connection),
-                on_event=on_event,
                 credentials=self.credential_source("imap"),
                 compress=compress,
             )
@@ -258,11 +260,7 @@ class AccountSession(SessionLike):
             if conn is None or conn.state.value in ("logout", "notConnected"):
                 try:
                     conn = await asyncio.wait_for(
-                        # Unsolicited data on the command connection (EXISTS, FETCH … of the
-                        # folder an API call selected) is the primary's business: dropped here
-                        # rather than queued for nobody on a connection that may live for hours.
-                        self._open("command", compress=True, on_event=_ignore_event),
-                        self.ctx.settings.connect_timeout,
+                        self._open("command", compress=True), self.ctx.settings.connect_timeout
                     )
                 except TimeoutError as exc:
                     raise ServerTimeoutError("the IMAP server did not answer in time") from exc
@@ -299,10 +297,6 @@ class AccountSession(SessionLike):
         except TimeoutError:
             return False
         return True
-
-
-def _ignore_event(event: UnsolicitedEvent) -> None:
-    pass
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:
