@@ -60,12 +60,7 @@ async def register_sender(
     await wait_state(api, user.name, "connected")
     session = api.service.accounts.session(user.name)
     assert isinstance(session, AccountSession)
-    deadline = time.monotonic() + 15
-    while not session.syncer.folders or session.syncer.stats.folders_synced < len(
-        session.syncer.folders
-    ):
-        assert time.monotonic() < deadline, "first sync did not finish"
-        await asyncio.sleep(0.02)
+    await asyncio.wait_for(session.syncer.synced.wait(), 15)
     return user.name
 
 
