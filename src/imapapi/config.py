@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     protocol_log_bytes: int = Field(
         16384, ge=0, description="Bytes of IMAP conversation kept per account (ring buffer)."
     )
+    tracking_retention_days: float = Field(
+        90.0, gt=0, description="Days a sent or tracked Message-ID is kept for reply tracking."
+    )
     webhook_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a webhook reply.")
     max_message_size: int = Field(
         25 * 1024 * 1024,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from imapapi.config import Settings
 from imapapi.credentials.authserver import AuthServerClient
 from imapapi.credentials.crypto import SecretBox, load_key
 from imapapi.credentials.tokens import create_token
+from imapapi.errors import ImapApiError
 from imapapi.events.dispatcher import DeliveryOutcome, WebhookDispatcher
 from imapapi.metrics import Metrics, RecentEvent
 from imapapi.runtime import RuntimeSettings
@@ -22,6 +25,8 @@ from imapapi.store.base import Store
 from imapapi.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
+
+HOUSEKEEPING_INTERVAL = 6 * 3600.0
 
 
 def open_store(settings: Settings) -> Store:
@@ -46,6 +51,7 @@ class Service:
     dispatcher: WebhookDispatcher | None = None
     submissions: SubmissionWorker | None = None  # sends what /submit queued
     auth_server: AuthServerClient | None = None  # credentials of `useAuthServer` accounts
+    _housekeeping: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings, *, sessions: bool = True) -> Service:
@@ -108,9 +114,27 @@ class Service:
         await self.accounts.start()
         if self.submissions is not None:
             self.submissions.start()
+        self._housekeeping = asyncio.create_task(self._keep_house(), name="housekeeping")
         log.info("imapapi started (store %r)", self.store)
 
+    async def _keep_house(self) -> None:
+        """Forget what is past its retention, now and then (reply tracking's sent index)."""
+        while True:
+            retention = self.settings.tracking_retention_days * 86400
+            try:
+                purged = await self.store.purge_sent(time.time() - retention)
+                if purged:
+                    log.info("forgot %d sent Message-IDs older than the retention", purged)
+            except ImapApiError:
+                log.exception("housekeeping failed")
+            await asyncio.sleep(HOUSEKEEPING_INTERVAL)
+
     async def stop(self) -> None:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
+            self._housekeeping = None
         if self.submissions is not None:
             await self.submissions.stop()
         await self.accounts.stop()

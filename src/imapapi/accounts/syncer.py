@@ -440,6 +440,9 @@ class AccountSyncer:
                 summary = message_summary(result, index=index, path=folder.path)
                 await self._classify(conn, result, summary)
                 events.append(ev.message_new(ref, summary))
+                tracked = await self._tracked_reply(ref, summary)
+                if tracked is not None:
+                    events.append(tracked)
             if announce:
                 for uid in set(new_uids) - found:  # expunged before we could fetch it
                     current.pop(uid, None)
@@ -501,6 +504,19 @@ class AccountSyncer:
         summary["classification"] = verdict.as_json()
         summary["isAutoReply"] = verdict.type == "autoReply"
         summary["isBounce"] = verdict.type == "bounce"
+
+    async def _tracked_reply(
+        self, ref: ev.FolderRef, summary: dict[str, Any]
+    ) -> NewEvent | None:
+        """messageReply & co. when a message that landed in the inbox (the \\Inbox folder, or
+        the \\Inbox label on Gmail) answers a Message-ID this account sent or tracks."""
+        in_inbox = ref.special_use == "\\Inbox" or "\\Inbox" in (summary.get("labels") or ())
+        candidates = ev.tracking_candidates(summary) if in_inbox else []
+        if not candidates:
+            return None
+        found = {r.message_id: r for r in await self.store.find_sent(ref.account, candidates)}
+        replied = next((found[c] for c in candidates if c in found), None)
+        return ev.tracked_reply(ref, summary, replied) if replied is not None else None
 
     def _notify_after(self) -> datetime | None:
         if not self.account.notify_from:

@@ -20,6 +20,7 @@ from imapapi.api.routes import (
     outbox,
     settings,
     submit,
+    tracking,
     webhooks,
 )
 from imapapi.api.routes.health import router as health_router
@@ -106,6 +107,7 @@ def create_app(service: Service, *, manage_lifespan: bool = True) -> FastAPI:
     app.include_router(logs.router, dependencies=protected)
     app.include_router(submit.router, dependencies=protected)
     app.include_router(outbox.router, dependencies=protected)
+    app.include_router(tracking.router, dependencies=protected)
     app.include_router(health_router)  # no token: probes and load balancers
     app.include_router(metrics_router)  # its own access rule (metrics scope, localhost)
     ui.install(app)  # web pages: signed-in session cookie, CSRF on every form

@@ -213,8 +213,9 @@ class Store(Protocol):
 
     async def event_delivered(self, seq: int) -> None: ...
 
-    async def event_retry(self, seq: int, attempts: int, next_attempt: float, error: str) -> None:
-        ...
+    async def event_retry(
+        self, seq: int, attempts: int, next_attempt: float, error: str
+    ) -> None: ...
 
     async def event_dead(self, seq: int, attempts: int, error: str) -> None: ...
 
@@ -294,4 +295,19 @@ class Store(Protocol):
 
     async def get_sent(self, account: str, message_id: str) -> SentRecord | None:
         """The sent-index entry of a Message-ID (`<id>` form) sent from `account`."""
+        ...
+
+    async def find_sent(self, account: str, message_ids: Sequence[str]) -> list[SentRecord]:
+        """The sent-index entries among `message_ids` (reply tracking looks up a reply's
+        In-Reply-To and References in one query)."""
+        ...
+
+    async def track_message_ids(self, account: str, message_ids: Sequence[str], now: float) -> int:
+        """Track Message-IDs sent by other means (queue id ""); returns how many were new."""
+        ...
+
+    async def untrack_message_ids(self, account: str, message_ids: Sequence[str]) -> int: ...
+
+    async def purge_sent(self, before: float) -> int:
+        """Forget sent-index entries older than `before` (the tracking retention)."""
         ...

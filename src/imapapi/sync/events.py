@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from imapapi.events.model import EventName, derive_event_id, make_event
+from imapapi.events.model import EventName, derive_event_id, format_date, make_event
 from imapapi.mail.ids import encode_message_id
-from imapapi.store.base import NewEvent
+from imapapi.store.base import NewEvent, SentRecord
 from imapapi.sync.diff import FlagChange, split_labels
 
 
@@ -97,3 +97,44 @@ def mailbox_reset(folder: FolderRef, previous_uid_validity: int) -> NewEvent:
         "prevUidValidity": previous_uid_validity,
     }
     return _event(folder, EventName.MAILBOX_RESET, data, previous_uid_validity)
+
+
+# Reply tracking (issue 9): the verdict on a new inbox message that references a tracked one.
+TRACKING_EVENTS = {
+    "human": EventName.MESSAGE_REPLY,
+    "autoReply": EventName.MESSAGE_AUTO_REPLY,
+    "bounce": EventName.MESSAGE_BOUNCE,
+}
+
+
+def tracked_reply(
+    folder: FolderRef, summary: dict[str, Any], replied: SentRecord
+) -> NewEvent | None:
+    """messageReply / messageAutoReply / messageBounce for `summary` (a messageNew summary with
+    its classification), or None for list and other machine mail."""
+    classification = summary.get("classification") or {}
+    name = TRACKING_EVENTS.get(classification.get("type", ""))
+    if name is None:
+        return None
+    # The messageNew summary (classification included) plus what it answers.
+    data = {
+        **summary,
+        "repliedTo": {
+            "messageId": replied.message_id,
+            "queueId": replied.queue_id or None,
+            "sentAt": format_date(replied.sent_at),
+        },
+    }
+    # One event per message: keyed by the message, not the folder it was seen in.
+    identity = summary.get("emailId") or summary.get("messageId") or summary["id"]
+    return _event(folder, name, data, str(identity))
+
+
+def tracking_candidates(summary: dict[str, Any]) -> list[str]:
+    """Message-IDs a new message may answer, most specific first: the bounced original, then
+    In-Reply-To, then References newest first (RFC 5322 §3.6.4)."""
+    classification = summary.get("classification") or {}
+    bounce = classification.get("bounce") or {}
+    found = [bounce.get("originalMessageId"), summary.get("inReplyTo")]
+    found += list(reversed(summary.get("references") or []))
+    return [c for c in dict.fromkeys(found) if isinstance(c, str) and c]
