@@ -29,7 +29,14 @@ from imapapi.mail.summary import message_summary
 from imapapi.store.base import FolderState, NewEvent, Store
 from imapapi.sync import events as ev
 from imapapi.sync import flagmap
-from imapapi.sync.diff import FolderDiff, apply, diff_full, diff_partial, normalize_flags
+from imapapi.sync.diff import (
+    FolderDiff,
+    apply,
+    diff_full,
+    diff_partial,
+    merge_pushed,
+    normalize_flags,
+)
 from imapapi.sync.mailboxes import assign_special_use, diff_listing
 
 log = logging.getLogger(__name__)
@@ -111,6 +118,7 @@ class AccountSyncer:
         self.synced = asyncio.Event()  # set once every folder was synced after a connect
         self._dirty: set[str] = set()
         self._reported: set[str] = set()  # folders NOTIFY sent a STATUS for, to compare
+        self._pushed: dict[str, dict[int, FetchResult]] = {}  # unsolicited FETCH by folder
         self._relist = False
         self._polls = 0
         self._statuses: dict[str, MailboxStatus] = {}  # from the last LIST-STATUS
@@ -130,6 +138,7 @@ class AccountSyncer:
         """
         self.synced.clear()
         self._dirty, self._relist, self._reported = set(), False, set()
+        self._pushed = {}
         self._held = ([], [])
         self._gmail = conn.has_capability("X-GM-EXT-1")
         notify = conn.has_capability("NOTIFY")
@@ -219,6 +228,11 @@ class AccountSyncer:
             elif isinstance(event, u.Exists | u.Expunge | u.Vanished | u.FetchUpdate):
                 if conn.selected is not None:
                     self._dirty.add(conn.selected)
+                    result = event.result if isinstance(event, u.FetchUpdate) else None
+                    if result is not None and result.uid is not None:
+                        # Kept: not every server bumps MODSEQ for what it pushes (label
+                        # changes, for one), so CHANGEDSINCE alone could miss it.
+                        self._pushed.setdefault(conn.selected, {})[result.uid] = result
         return taken
 
     async def _wait(self, conn: ImapConnection, notify: bool) -> None:
@@ -386,6 +400,7 @@ class AccountSyncer:
         old = flagmap.decode(stored.messages_blob) if stored else {}
         fetched: dict[int, frozenset[str]] = {}
         modseqs: dict[int, int] = {}
+        pushed = self._pushed.pop(folder.path, {})
         usable_modseq = (
             condstore
             and not selected.nomodseq
@@ -395,6 +410,7 @@ class AccountSyncer:
         )
         if (
             usable_modseq
+            and not pushed
             and stored is not None
             and selected.highest_modseq == stored.highest_modseq
             and selected.uid_next == stored.uid_next
@@ -408,6 +424,9 @@ class AccountSyncer:
             )
             async for result in stream:
                 self._take(result, fetched, modseqs)
+            for uid, result in pushed.items():
+                if uid in old and uid not in fetched:
+                    fetched[uid] = merge_pushed(old[uid], result.flags, result.gmail_labels)
             diff = diff_partial(old, fetched, stream.vanished)
             if len(apply(old, diff, fetched)) != selected.exists:
                 # Without QRESYNC expunges are invisible to CHANGEDSINCE: ask which UIDs exist.
@@ -505,9 +524,7 @@ class AccountSyncer:
         summary["isAutoReply"] = verdict.type == "autoReply"
         summary["isBounce"] = verdict.type == "bounce"
 
-    async def _tracked_reply(
-        self, ref: ev.FolderRef, summary: dict[str, Any]
-    ) -> NewEvent | None:
+    async def _tracked_reply(self, ref: ev.FolderRef, summary: dict[str, Any]) -> NewEvent | None:
         """messageReply & co. when a message that landed in the inbox (the \\Inbox folder, or
         the \\Inbox label on Gmail) answers a Message-ID this account sent or tracks."""
         in_inbox = ref.special_use == "\\Inbox" or "\\Inbox" in (summary.get("labels") or ())

@@ -32,6 +32,17 @@ def split_labels(values: Iterable[str]) -> tuple[list[str], list[str]]:
     return sorted(flags), sorted(labels)
 
 
+def merge_pushed(
+    old: FlagSet, flags: Iterable[str] | None, labels: Iterable[str] | None
+) -> FlagSet:
+    """A message's new stored set from an unsolicited FETCH: items the server did not send
+    (e.g. X-GM-LABELS in a FLAGS-only push) keep their old values."""
+    old_flags, old_labels = split_labels(old)
+    return normalize_flags(
+        old_flags if flags is None else flags, old_labels if labels is None else labels
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class FlagChange:
     uid: int

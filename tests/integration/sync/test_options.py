@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -66,6 +67,9 @@ async def test_notify_from_in_the_future_reports_nothing_old(
     body["notifyFrom"] = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     await api.client.post("/v1/account", json=body)
     await wait_state(api, imap_user.name, "connected")
+    session = api.service.accounts.session(imap_user.name)
+    assert session is not None
+    await asyncio.wait_for(session.syncer.synced.wait(), 15)  # type: ignore[attr-defined]
     dovecot.deliver(imap_user, message("new one"))
     [hook] = await webhook_receiver.wait_for(lambda r: r.event == "messageNew")
     assert hook.json["data"]["subject"] == "new one"
