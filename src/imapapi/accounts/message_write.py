@@ -38,7 +38,8 @@ async def update_flags(
     labels_set: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Apply `set` (replace), then `add`, then `delete`; returns the resulting flags (and
-    labels on Gmail, whose X-GM-LABELS are changed the same way)."""
+    labels on Gmail, whose X-GM-LABELS are changed the same way). Label stores are not
+    .SILENT: Gmail documents only the plain X-GM-LABELS item for STORE."""
     index, uid = decode_message_id(message_id)
     add = _check_flags(add, "flags.add")
     delete = _check_flags(delete, "flags.delete")
@@ -56,11 +57,11 @@ async def update_flags(
         if delete:
             await conn.uid_store([uid], "-", delete, silent=True)
         if labels_set is not None:
-            await conn.uid_store([uid], "", labels_set, silent=True, item="X-GM-LABELS")
+            await conn.uid_store([uid], "", labels_set, item="X-GM-LABELS")
         if labels_add:
-            await conn.uid_store([uid], "+", labels_add, silent=True, item="X-GM-LABELS")
+            await conn.uid_store([uid], "+", labels_add, item="X-GM-LABELS")
         if labels_delete:
-            await conn.uid_store([uid], "-", labels_delete, silent=True, item="X-GM-LABELS")
+            await conn.uid_store([uid], "-", labels_delete, item="X-GM-LABELS")
         items = ["UID", "FLAGS", *(["X-GM-LABELS"] if conn.has_capability(GMAIL) else [])]
         result = await fetch_one(conn, uid, items)
     out: dict[str, Any] = {"id": message_id, "flags": visible_flags(result.flags or ())}

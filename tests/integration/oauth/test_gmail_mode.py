@@ -10,6 +10,7 @@ import pytest
 from tests.integration.conftest import Api
 from tests.integration.sync.helpers import message, wait_state
 from tests.servers.hoodiecrow import ALL_MAIL, Hoodiecrow
+from tests.servers.smtp import SmtpServer
 from tests.servers.webhooks import WebhookReceiver
 
 pytestmark = pytest.mark.integration
@@ -86,3 +87,42 @@ async def test_reply_with_the_inbox_label_is_tracked(
     assert "\\Inbox" in reply.json["data"]["labels"]
     await webhook_receiver.wait_for(lambda r: r.event == "messageNew", count=2)
     assert len(webhook_receiver.events(event="messageReply")) == 1
+
+
+async def test_labels_are_set_through_the_message_api(
+    api: Api, hoodiecrow: Hoodiecrow, webhook_receiver: WebhookReceiver
+) -> None:
+    account = await register_gmail(api, hoodiecrow, webhook_receiver)
+    hoodiecrow.append(message("to label"), labels=["\\Inbox"])
+    [new] = await webhook_receiver.wait_for(lambda r: r.event == "messageNew")
+    changed = await api.client.put(
+        f"/v1/account/{account}/message/{new.json['data']['id']}",
+        json={"labels": {"add": ["Clients"], "delete": ["\\Inbox"]}},
+    )
+    assert changed.status_code == 200, changed.text
+    [stored] = [m for m in hoodiecrow.messages() if m["uid"] == new.json["data"]["uid"]]
+    assert stored["labels"] == ["Clients"]
+
+
+async def test_sent_mail_is_not_uploaded_on_gmail(
+    api: Api, hoodiecrow: Hoodiecrow, smtp: SmtpServer, webhook_receiver: WebhookReceiver
+) -> None:
+    smtp.add_user("gmail-user", "smtp-pass")
+    await api.client.post("/v1/settings", json={"webhooks": webhook_receiver.url})
+    body = {
+        "account": "gmail",
+        "email": "testuser@example.com",
+        "imap": hoodiecrow.account_settings(),
+        "smtp": smtp.settings("gmail-user", "smtp-pass") | {"starttls": "never"},
+    }
+    assert (await api.client.post("/v1/account", json=body)).status_code == 200
+    await wait_state(api, "gmail", "connected")
+    before = len(hoodiecrow.messages())
+    sent = await api.client.post(
+        "/v1/account/gmail/submit",
+        json={"to": [{"address": "lead@example.org"}], "subject": "Hi", "text": "Hello\n"},
+    )
+    assert sent.status_code == 200, sent.text
+    await webhook_receiver.wait_for(lambda r: r.event == "messageSent")
+    await smtp.wait_for(1)
+    assert len(hoodiecrow.messages()) == before  # Gmail files it in Sent Mail itself
