@@ -6,17 +6,20 @@ import asyncio
 import logging
 
 from imapapi.accounts.model import ServerConfig
+from imapapi.credentials.authserver import CredentialSource
 from imapapi.errors import ImapApiError, ServerTimeoutError
 from imapapi.mail.smtp import smtp_session
 
 log = logging.getLogger(__name__)
 
 
-async def verify_smtp(server: ServerConfig, *, timeout: float) -> ImapApiError | None:
+async def verify_smtp(
+    server: ServerConfig, *, timeout: float, credentials: CredentialSource | None = None
+) -> ImapApiError | None:
     """None when the SMTP login works, else the error that says why not."""
     try:
         async with asyncio.timeout(timeout):
-            async with smtp_session(server, timeout=timeout):
+            async with smtp_session(server, timeout=timeout, credentials=credentials):
                 pass
     except ImapApiError as exc:
         return exc
@@ -25,13 +28,15 @@ async def verify_smtp(server: ServerConfig, *, timeout: float) -> ImapApiError |
     return None
 
 
-async def verify_imap(server: ServerConfig, *, timeout: float) -> ImapApiError | None:
+async def verify_imap(
+    server: ServerConfig, *, timeout: float, credentials: CredentialSource | None = None
+) -> ImapApiError | None:
     """None when the IMAP login works, else the error that says why not."""
     from imapapi.accounts.connect import open_imap
 
     try:
         async with asyncio.timeout(timeout):
-            conn = await open_imap(server, timeout=timeout)
+            conn = await open_imap(server, timeout=timeout, credentials=credentials)
             await conn.logout()
     except ImapApiError as exc:
         return exc

@@ -269,3 +269,25 @@ async def test_smtp_oauthbearer(
         (sent,) = await bearer.wait_for(1)
         assert sent.auth_user == USER
         assert bearer.oauth_attempts == [("OAUTHBEARER", USER)]
+
+
+async def test_verify_account_asks_the_auth_server_for_the_given_account(
+    api: Api,
+    hoodiecrow: Hoodiecrow,
+    auth_server: TestAuthServer,
+    webhook_receiver: WebhookReceiver,
+) -> None:
+    auth_server.accounts[ACCOUNT] = {"user": USER, "accessToken": TOKEN}
+    await configure(api, auth_server, webhook_receiver)
+    imap = hoodiecrow.account_settings(use_auth_server=True)
+    ok = await api.client.post("/v1/verifyAccount", json={"account": ACCOUNT, "imap": imap})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["imap"]["success"] is True
+    assert [(r.account, r.proto) for r in auth_server.requests] == [(ACCOUNT, "imap")]
+
+    unknown = await api.client.post("/v1/verifyAccount", json={"account": "nobody", "imap": imap})
+    assert unknown.json()["imap"]["success"] is False
+    missing = await api.client.post("/v1/verifyAccount", json={"imap": imap})
+    assert missing.status_code == 400
+    assert missing.json()["details"][0]["field"] == "account"
+    assert (await api.client.get("/v1/accounts")).json()["total"] == 0

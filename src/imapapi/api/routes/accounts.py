@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -21,12 +21,14 @@ from imapapi.api.schemas.accounts import (
     AccountSummary,
     AccountUpdate,
     AccountUpserted,
+    ServerIn,
     ServerOut,
     ServerPatch,
     VerifyIn,
     VerifyOut,
     VerifyResult,
 )
+from imapapi.credentials.authserver import AuthServerSource
 from imapapi.errors import ImapApiError, InvalidInputError
 
 router = APIRouter(prefix="/v1", tags=["Account"])
@@ -178,10 +180,26 @@ async def verify_account(body: VerifyIn, service: ServiceDep) -> VerifyOut:
     timeout = service.settings.connect_timeout + service.settings.imap_timeout
     result = VerifyOut()
     if body.imap is not None:
-        result.imap = _verified(await verify_imap(body.imap.to_config(), timeout=timeout))
+        source = _auth_source(service, body, body.imap, "imap")
+        error = await verify_imap(body.imap.to_config(), timeout=timeout, credentials=source)
+        result.imap = _verified(error)
     if body.smtp is not None:
-        result.smtp = _verified(await verify_smtp(body.smtp.to_config(), timeout=timeout))
+        source = _auth_source(service, body, body.smtp, "smtp")
+        error = await verify_smtp(body.smtp.to_config(), timeout=timeout, credentials=source)
+        result.smtp = _verified(error)
     return result
+
+
+def _auth_source(
+    service: ServiceDep, body: VerifyIn, server: ServerIn, proto: Literal["imap", "smtp"]
+) -> AuthServerSource | None:
+    if not server.useAuthServer:
+        return None
+    if body.account is None:
+        raise InvalidInputError("account", "required to ask the auth server for credentials")
+    if service.auth_server is None:
+        raise InvalidInputError(f"{proto}.useAuthServer", "no auth server is configured")
+    return service.auth_server.source(body.account, proto)
 
 
 def _verified(error: ImapApiError | None) -> VerifyResult:

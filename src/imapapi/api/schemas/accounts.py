@@ -216,6 +216,11 @@ class AccountList(ApiModel):
 class VerifyIn(ApiModel):
     """Settings to test: nothing is stored."""
 
+    account: AccountId | None = Field(
+        None,
+        description="With `useAuthServer: true`, the account id the auth server is asked "
+        "about (`?account=<id>&proto=imap|smtp`).",
+    )
     imap: ServerIn | None = None
     smtp: ServerIn | None = None
 
