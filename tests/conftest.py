@@ -7,6 +7,7 @@ from collections.abc import Generator, Iterator
 import pytest
 
 from tests.servers.dovecot import Dovecot, DovecotError, ImapUser
+from tests.servers.redis import RedisServer, RedisServerError
 from tests.servers.smtp import SmtpServer
 from tests.servers.webhooks import WebhookReceiver
 
@@ -55,6 +56,21 @@ def smtp(smtp_server: SmtpServer) -> Iterator[SmtpServer]:
     smtp_server.reset()
     yield smtp_server
     smtp_server.reset()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One real redis-server for the run; tests isolate themselves by key prefix."""
+    server = RedisServer()
+    try:
+        server.start()
+    except RedisServerError as exc:
+        server.close()
+        pytest.fail(f"could not start redis-server: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 @pytest.fixture

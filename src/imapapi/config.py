@@ -37,6 +37,11 @@ class Settings(BaseSettings):
         False, description="Serve /v1 without API tokens. Only for local development."
     )
     redis_url: str | None = Field(None, description="Redis URL for the distributed store.")
+    redis_prefix: str = Field(
+        "imapapi",
+        pattern=r"^[^:{}\s]+$",
+        description="Prefix of every Redis key, so several deployments can share one Redis.",
+    )
     metrics_allow_localhost: bool = Field(
         False,
         description="Serve /metrics without a token to clients on the loopback interface.",

@@ -22,6 +22,7 @@ from imapapi.events.dispatcher import DeliveryOutcome, WebhookDispatcher
 from imapapi.metrics import Metrics, RecentEvent
 from imapapi.runtime import RuntimeSettings
 from imapapi.store.base import Store
+from imapapi.store.redis import RedisStore
 from imapapi.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ HOUSEKEEPING_INTERVAL = 6 * 3600.0
 def open_store(settings: Settings) -> Store:
     """The store chosen by configuration (SQLite unless a Redis URL is set)."""
     if settings.redis_url:
-        raise NotImplementedError("the Redis store is not available yet; unset IMAPAPI_REDIS_URL")
+        return RedisStore(settings.redis_url, prefix=settings.redis_prefix)
     return SqliteStore(settings.database_path)
 
 

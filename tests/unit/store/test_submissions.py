@@ -1,26 +1,15 @@
-"""The submission queue and sent index of the SQLite store: idempotency, leases, final states."""
+"""The submission queue and sent index on both backends: idempotency, leases, final states."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
-from imapapi.store.base import NewEvent, SentRecord, Submission, SubmissionState
+from imapapi.store.base import NewEvent, SentRecord, Store, Submission, SubmissionState
 from imapapi.store.sqlite import MIGRATIONS, SqliteStore
 
 DAY = 24 * 3600.0
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "db.sqlite")
-    await s.open()
-    yield s
-    await s.close()
 
 
 def submission(
@@ -46,7 +35,7 @@ def submission(
     )
 
 
-async def test_added_submission_reads_back_whole(store: SqliteStore) -> None:
+async def test_added_submission_reads_back_whole(store: Store) -> None:
     stored, created = await store.add_submission(submission("q1", key="k"), 0.0)
     assert created is True
     again = await store.get_submission("q1")
@@ -56,7 +45,7 @@ async def test_added_submission_reads_back_whole(store: SqliteStore) -> None:
     assert await store.get_submission("nope") is None
 
 
-async def test_same_key_within_the_window_returns_the_first_submission(store: SqliteStore) -> None:
+async def test_same_key_within_the_window_returns_the_first_submission(store: Store) -> None:
     first, created = await store.add_submission(submission("q1", key="k", at=1000.0), 0.0)
     second, created_again = await store.add_submission(submission("q2", key="k", at=2000.0), 0.0)
     assert created and not created_again
@@ -67,7 +56,7 @@ async def test_same_key_within_the_window_returns_the_first_submission(store: Sq
     assert created_other and other.queue_id == "q3"
 
 
-async def test_key_is_free_again_after_the_window(store: SqliteStore) -> None:
+async def test_key_is_free_again_after_the_window(store: Store) -> None:
     await store.add_submission(submission("q1", key="k", at=1000.0), 0.0)
     later = 1000.0 + DAY + 1
     fresh, created = await store.add_submission(submission("q2", key="k", at=later), later - DAY)
@@ -78,7 +67,7 @@ async def test_key_is_free_again_after_the_window(store: SqliteStore) -> None:
     assert found is not None and found.queue_id == "q2"
 
 
-async def test_concurrent_adds_with_one_key_queue_one(store: SqliteStore) -> None:
+async def test_concurrent_adds_with_one_key_queue_one(store: Store) -> None:
     results = await asyncio.gather(
         *(store.add_submission(submission(f"q{i}", key="same"), 0.0) for i in range(8))
     )
@@ -88,7 +77,7 @@ async def test_concurrent_adds_with_one_key_queue_one(store: SqliteStore) -> Non
     assert page.total == 1
 
 
-async def test_claim_takes_due_ones_and_leases_them(store: SqliteStore) -> None:
+async def test_claim_takes_due_ones_and_leases_them(store: Store) -> None:
     await store.add_submission(submission("due", at=100.0), 0.0)
     await store.add_submission(submission("later", at=100.0, send_at=500.0), 0.0)
     claimed = await store.claim_submissions(now=200.0, lease=60.0, limit=10)
@@ -103,7 +92,7 @@ async def test_claim_takes_due_ones_and_leases_them(store: SqliteStore) -> None:
     assert [s.queue_id for s in await store.claim_submissions(500.0, 60.0, 10)] == ["due", "later"]
 
 
-async def test_retry_requeues_for_later(store: SqliteStore) -> None:
+async def test_retry_requeues_for_later(store: Store) -> None:
     await store.add_submission(submission("q1", at=100.0), 0.0)
     await store.claim_submissions(now=100.0, lease=60.0, limit=10)
     await store.submission_retry("q1", 1, 400.0, "451 4.3.0 later", 451, now=101.0)
@@ -120,7 +109,7 @@ async def test_retry_requeues_for_later(store: SqliteStore) -> None:
 
 
 async def test_finish_drops_the_message_and_writes_events_and_sent_index(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     await store.add_submission(submission("q1", at=100.0), 0.0)
     await store.claim_submissions(now=100.0, lease=60.0, limit=10)
@@ -144,7 +133,7 @@ async def test_finish_drops_the_message_and_writes_events_and_sent_index(
     assert await store.claim_submissions(now=10_000.0, lease=60.0, limit=10) == []
 
 
-async def test_cancel_only_queued(store: SqliteStore) -> None:
+async def test_cancel_only_queued(store: Store) -> None:
     await store.add_submission(submission("q1"), 0.0)
     await store.add_submission(submission("q2"), 0.0)
     await store.claim_submissions(now=1000.0, lease=60.0, limit=1)  # q1 is being sent
@@ -156,7 +145,7 @@ async def test_cancel_only_queued(store: SqliteStore) -> None:
     assert await store.cancel_submission("unknown", 1001.0) is None
 
 
-async def test_list_filters_by_account_and_state_without_raw(store: SqliteStore) -> None:
+async def test_list_filters_by_account_and_state_without_raw(store: Store) -> None:
     for i in range(5):
         await store.add_submission(submission(f"a{i}", at=100.0 + i), 0.0)
     await store.add_submission(submission("b0", account="b"), 0.0)
@@ -171,7 +160,7 @@ async def test_list_filters_by_account_and_state_without_raw(store: SqliteStore)
     assert everyone.total == 6
 
 
-async def test_purge_forgets_only_old_final_submissions(store: SqliteStore) -> None:
+async def test_purge_forgets_only_old_final_submissions(store: Store) -> None:
     await store.add_submission(submission("old", at=100.0), 0.0)
     await store.add_submission(submission("pending", at=100.0), 0.0)
     await store.cancel_submission("old", 150.0)
@@ -180,7 +169,7 @@ async def test_purge_forgets_only_old_final_submissions(store: SqliteStore) -> N
     assert await store.get_submission("pending") is not None
 
 
-async def test_migration_two_creates_the_tables(tmp_path: Path, store: SqliteStore) -> None:
+async def test_migration_two_creates_the_tables(tmp_path: Path, sqlite_store: SqliteStore) -> None:
     with sqlite3.connect(tmp_path / "db.sqlite") as raw:
         tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
         assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 2
