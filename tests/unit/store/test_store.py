@@ -80,3 +80,42 @@ async def test_dead_events_are_kept_listed_and_replayed(store: Store) -> None:
 async def test_settings_merge_and_clear(store: Store) -> None:
     assert await store.update_settings({"a": 1, "b": [1, 2]}) == {"a": 1, "b": [1, 2]}
     assert await store.update_settings({"a": None, "c": "x"}) == {"b": [1, 2], "c": "x"}
+
+
+async def test_delivered_event_id_can_be_written_again(store: Store) -> None:
+    new = NewEvent(event_id="e", account="a", payload={"n": 1}, created=1.0)
+    await store.add_events([new])
+    [due] = await store.due_events(10.0, 10)
+    await store.event_delivered(due.seq)
+    await store.add_events([new])  # only pending or dead ids are remembered
+    [again] = await store.due_events(10.0, 10)
+    assert again.event_id == "e" and again.seq > due.seq
+
+
+async def test_replay_all_dead_events(store: Store) -> None:
+    await store.add_events(
+        [NewEvent(event_id=f"e{i}", account=f"acct{i}", payload={}, created=1.0) for i in range(3)]
+    )
+    for due in await store.due_events(10.0, 10):
+        await store.event_dead(due.seq, 5, "gone")
+    assert await store.due_events(10.0, 10) == []
+    assert await store.replay_dead_events(None, now=20.0) == 3
+    replayed = await store.due_events(20.0, 10)
+    assert [(e.event_id, e.attempts, e.created) for e in replayed] == [
+        ("e0", 0, 20.0),
+        ("e1", 0, 20.0),
+        ("e2", 0, 20.0),
+    ]
+    assert (await store.outbox_stats(now=25.0))["oldestAge"] == 5.0
+
+
+async def test_deleting_an_account_keeps_its_events_and_forgets_its_folders(store: Store) -> None:
+    await store.put_account("a", {}, 1.0)
+    await store.mailbox_index("a", "INBOX", 1)
+    event = NewEvent(event_id="e", account="a", payload={}, created=1.0)
+    await store.commit_sync("a", [event], [FolderState("a", "INBOX", 1, 1)])
+    assert await store.delete_account("a") is True
+    assert await store.get_folders("a") == []
+    assert await store.resolve_mailbox_index("a", 1) is None
+    assert [e.event_id for e in await store.due_events(10.0, 10)] == ["e"]
+    assert await store.list_accounts() == []
