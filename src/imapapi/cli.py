@@ -301,8 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     except ImapApiError as exc:
         print(f"imapapi: {exc.message}", file=sys.stderr)
         return 2
-    except (ConfigError, NotImplementedError) as exc:
-        # NotImplementedError: a configured feature that does not exist yet (IMAPAPI_REDIS_URL).
+    except ConfigError as exc:
         print(f"imapapi: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
