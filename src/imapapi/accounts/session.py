@@ -33,11 +33,15 @@ from imapapi.errors import (
     ServerTimeoutError,
 )
 from imapapi.events.model import EventName, make_event
-from imapapi.imap import ImapConnection
-from imapapi.imap.core import CommandHook
+from imapapi.imap import ImapConnection, UnsolicitedEvent
+from imapapi.imap.core import CommandHook, EventCallback
 from imapapi.store.base import NewEvent, Store
 
 log = logging.getLogger(__name__)
+
+# Jitter from a generator of our own: the global `random` state belongs to the host
+# program (and to hypothesis in the test suite), not to background retries.
+_JITTER = random.Random()
 
 CONNECT_BACKOFF = (1.0, 300.0)  # first and longest delay after a network failure
 AUTH_BACKOFF = (60.0, 3600.0)  # after the server refused the credentials
@@ -59,7 +63,7 @@ class SessionContext:
     store: Store
     limiter: LoginLimiter
     on_events: Callable[[], None]  # wakes the webhook dispatcher after events were committed
-    rng: Callable[[], float] = random.random
+    rng: Callable[[], float] = _JITTER.random
     auth_server: AuthServerClient | None = None  # credentials of `useAuthServer` accounts
     # Metric hooks (the service passes its Metrics' methods; accounts/ does not import them).
     on_imap_command: CommandHook | None = None  # every IMAP command after login
@@ -187,7 +191,9 @@ class AccountSession(SessionLike):
             return None
         return self.ctx.auth_server.source(self.account, proto)
 
-    async def _open(self, connection: str, *, compress: bool = False) -> ImapConnection:
+    async def _open(
+        self, connection: str, *, compress: bool = False, on_event: EventCallback | None = None
+    ) -> ImapConnection:
         settings = self.ctx.settings
         async with self.ctx.limiter.slot(self.config.imap.host):
             conn = await open_imap(
@@ -196,6 +202,7 @@ class AccountSession(SessionLike):
                 command_timeout=settings.imap_timeout,
                 name=f"{self.account}/{connection}",
                 on_log=self._on_log(connection),
+                on_event=on_event,
                 credentials=self.credential_source("imap"),
                 compress=compress,
             )
@@ -260,7 +267,11 @@ class AccountSession(SessionLike):
             if conn is None or conn.state.value in ("logout", "notConnected"):
                 try:
                     conn = await asyncio.wait_for(
-                        self._open("command", compress=True), self.ctx.settings.connect_timeout
+                        # Unsolicited data on the command connection (EXISTS, FETCH … of the
+                        # folder an API call selected) is the primary's business: dropped here
+                        # rather than queued for nobody on a connection that may live for hours.
+                        self._open("command", compress=True, on_event=_ignore_event),
+                        self.ctx.settings.connect_timeout,
                     )
                 except TimeoutError as exc:
                     raise ServerTimeoutError("the IMAP server did not answer in time") from exc
@@ -297,6 +308,10 @@ class AccountSession(SessionLike):
         except TimeoutError:
             return False
         return True
+
+
+def _ignore_event(event: UnsolicitedEvent) -> None:
+    pass
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

@@ -38,6 +38,10 @@ from imapapi.sync.mailboxes import assign_special_use
 
 log = logging.getLogger(__name__)
 
+# Jitter from a generator of our own: the global `random` state belongs to the host
+# program (and to hypothesis in the test suite), not to background retries.
+_JITTER = random.Random()
+
 RETRY_BASE = 30.0  # seconds after the first failure
 RETRY_CAP = 3600.0
 MAX_ATTEMPTS = 10  # ~4 h of retrying with the schedule above
@@ -67,7 +71,7 @@ class SubmissionWorker:
         connect_timeout: float = 10.0,
         on_events: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
-        rng: Callable[[], float] = random.random,
+        rng: Callable[[], float] = _JITTER.random,
         concurrency: int = 8,
         batch: int = 32,
         poll_interval: float = 5.0,

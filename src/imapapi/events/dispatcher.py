@@ -34,6 +34,10 @@ from imapapi.store.base import QueuedEvent, Store
 
 log = logging.getLogger(__name__)
 
+# Jitter from a generator of our own: the global `random` state belongs to the host
+# program (and to hypothesis in the test suite), not to background retries.
+_JITTER = random.Random()
+
 MIN_MAX_AGE = 24 * 3600.0  # issue 4: "exponential backoff and jitter for at least 24 h"
 _DRAIN_LIMIT = 64 * 1024  # reply bytes read so the connection can go back to the pool
 _USER_AGENT = f"imapapi/{__version__}"
@@ -89,7 +93,7 @@ class WebhookDispatcher:
         concurrency: int = 32,
         poll_interval: float = 2.0,
         clock: Callable[[], float] = time.time,
-        rng: Callable[[], float] = random.random,
+        rng: Callable[[], float] = _JITTER.random,
         target: Callable[[], Awaitable[WebhookTarget]] | None = None,
         on_outcome: Callable[[DeliveryOutcome], None] | None = None,
     ) -> None:

@@ -13,6 +13,10 @@ import random
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 
+# Jitter from a generator of our own: the global `random` state belongs to the host
+# program (and to hypothesis in the test suite), not to background retries.
+_JITTER = random.Random()
+
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 3600.0
 
@@ -36,7 +40,7 @@ def backoff_delay(
     *,
     base: float = BACKOFF_BASE,
     cap: float = BACKOFF_CAP,
-    rng: Callable[[], float] = random.random,
+    rng: Callable[[], float] = _JITTER.random,
 ) -> float:
     """Seconds to wait after failed attempt number `attempt` (1 = the first failure)."""
     if attempt < 1:
