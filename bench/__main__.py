@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bench.run import Options, run
 
-ALL = ("index", "connect", "latency")
+ALL = ("index", "list", "connect", "latency")
 
 
 def main(argv: list[str] | None = None) -> int:

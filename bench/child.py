@@ -118,6 +118,10 @@ async def service(cfg: dict[str, Any]) -> None:
                 await connect_phase(cfg, svc, register, session)
             if cfg.get("index_user"):
                 await index_phase(cfg, client, register, session)
+            if cfg.get("list_user"):
+                from bench.listing import serve_phase
+
+                await serve_phase(cfg, app, token, register, session, emit)
             if cfg.get("webhook_url"):
                 response = await client.post(
                     "/v1/settings",

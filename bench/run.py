@@ -25,6 +25,7 @@ from tests.servers.dovecot import Dovecot
 from tests.servers.webhooks import WebhookReceiver
 
 from bench.common import PASSWORD, Table, median, message, percentile, raise_file_limit
+from bench.listing import bench_list
 from bench.rawimap import RawClient
 from imapapi.imap import parse
 from imapapi.imap.reader import ResponseReader
@@ -430,6 +431,12 @@ def summary(results: dict[str, Any]) -> Table:
             )
         )
 
+    def check_min(label: str, value: float, bound: float) -> None:
+        ok = value >= bound
+        table.rows.append(
+            (label, f"{value:,.0f} req/s", f"{bound:,.0f} req/s", "met" if ok else "MISSED")
+        )
+
     r = results
     if "connected" in r:
         check("all connected (DESIGN ≤ 10 s)", r["connected"], 10.0, "s")
@@ -449,6 +456,19 @@ def summary(results: dict[str, Any]) -> Table:
             "ms",
             "{:.1f}",
         )
+    if "list_first_p50" in r:
+        for name, label in (("first", "page 0"), ("middle", "middle page")):
+            check(
+                f"list {label} p50 ≤ 1.5x raw fetch",
+                r[f"list_{name}_p50"],
+                1.5 * r[f"list_{name}_raw_p50"],
+                "ms",
+                "{:.2f}",
+            )
+            check(f"list {label} p50 ≤ 5 ms (DESIGN)", r[f"list_{name}_p50"], 5.0, "ms", "{:.2f}")
+            check_min(f"list {label} ≥ 500 req/s (DESIGN)", r[f"list_{name}_rate"], 500.0)
+        check("details p50 ≤ 5 ms (DESIGN)", r["details_p50"], 5.0, "ms", "{:.2f}")
+        check_min("details ≥ 1,000 req/s (DESIGN)", r["details_rate"], 1000.0)
     if "index" in r:
         check("initial index ≤ 2x raw fetch", r["index"], 2 * r["raw_fetch"], "s")
         check("initial index ≤ 1 s (DESIGN, 20k)", r["index"], 1.0, "s")
@@ -484,14 +504,21 @@ async def run(opts: Options) -> int:
         print(
             f"# {opts.accounts:,} users created in {time.monotonic() - started:.1f} s", flush=True
         )
-        if "index" in opts.only:
+        if {"index", "list"} & opts.only:
             seconds = await fill(dovecot, "bigbox", opts.messages)
             print(f"# {opts.messages:,} messages appended in {seconds:.1f} s", flush=True)
+        if "index" in opts.only:
             index, store, got = await bench_index(dovecot, opts, work)
             results.update(got)
             for t in (index, store):
                 print(t.render() + "\n", flush=True)
                 tables.append(t)
+        if "list" in opts.only:
+            listing, got = await bench_list(
+                dovecot.host, dovecot.port, opts.messages, opts.samples * 4, work, opts.profile
+            )
+            results.update(got)
+            print(listing.render() + "\n", flush=True)
         if {"connect", "latency"} & opts.only:
             connect, latency, store, got = await bench_connect(dovecot, opts, work, receiver)
             results.update(got)

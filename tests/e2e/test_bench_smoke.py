@@ -35,6 +35,6 @@ def test_quick_bench_prints_every_table() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
-    for title in ("== index:", "== store:", "== connect:", "== latency:", "== summary"):
+    for title in ("== index:", "== store:", "== list:", "== connect:", "== latency:", "== summary"):
         assert title in result.stdout, result.stdout
     assert "store per message" in result.stdout

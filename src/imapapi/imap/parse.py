@@ -1,7 +1,8 @@
 """Pure response parsing: `Response` records in, frozen dataclasses of `types.py` out.
 
-Tokenising is done by `imapclient.response_parser` (a pinned dependency, imported not copied),
-behind `_tokens()` alone, so a faster parser can replace it in one place. Everything after the
+Tokenising is done behind `_tokens()` alone: `fastparse.tokens` (a lean exact tokenizer) when it
+can, else `imapclient.response_parser` (a pinned dependency, imported not copied), so another
+parser can replace either in one place. Everything after the
 tokens (ENVELOPE, BODYSTRUCTURE, codes, sets) is ours and works on plain tuples.
 
 The one exception is the FETCH shape a sync reads by the thousand (UID, FLAGS, MODSEQ): it goes
@@ -57,7 +58,11 @@ _SECTION_PREFIXES = (b"BODY[", b"BINARY[", b"RFC822", b"BINARY.SIZE[")
 
 
 def _tokens(data: Sequence[Record]) -> tuple[Atom, ...]:
-    """The one call into imapclient's parser."""
+    """The one place responses become tokens: the lean tokenizer of `fastparse.py` when it can
+    read them exactly, else imapclient's parser (the reference it is tested against)."""
+    lean = fastparse.tokens(list(data))
+    if lean is not None:
+        return lean
     try:
         return tuple(response_parser.parse_response(list(data)))
     except (_ImapclientProtocolError, ValueError, IndexError, RecursionError) as exc:

@@ -1,0 +1,286 @@
+"""The listing benchmark (issue 5 item 8, DESIGN.md §8): message pages and details over HTTP.
+
+Driver side (`bench_list`): a raw client runs the same `UID FETCH` a listing page sends, on an
+open connection, bytes only and with imapclient's parser; then a child (`serve_phase`, in
+`bench/child.py`'s service) registers the big INBOX's account and serves the API with a real
+uvicorn on loopback, and this process is the HTTP client (httpx), one request at a time and
+with 8 clients at once. The client runs in another process than the server so its own CPU does
+not count as the server's latency (both share the machine with Dovecot: read ratios).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from imapclient import response_parser
+
+from bench.common import PASSWORD, Table, percentile
+from bench.rawimap import RawClient
+
+USER = "bigbox"
+ACCOUNT = "listing"
+PAGE_SIZE = 20
+CONCURRENCY = 8
+# The items `accounts/messages.py` fetches for a listing page (SUMMARY_ITEMS; no header fields
+# on a server without X-GM-EXT-1), so the raw client reads exactly the same bytes.
+ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)"
+
+
+def page_uids(total: int, page: int) -> tuple[int, int]:
+    """The UID range of a page, newest first, in a folder filled once (UID = sequence number)."""
+    high = total - page * PAGE_SIZE
+    return max(1, high - PAGE_SIZE + 1), high
+
+
+def imapclient_parse(data: bytes) -> None:
+    """imapclient as `IMAPClient.fetch` drives it: imaplib-style "seq (items)" records (the
+    bench messages have no literals in their ENVELOPE, so lines are records)."""
+    lines = [ln[2:].replace(b" FETCH ", b" ", 1) for ln in data.split(b"\r\n")[:-2]]
+    response_parser.parse_fetch_response(lines, uid_is_key=True)
+
+
+async def timed(samples: int, call: Callable[[], Awaitable[Any]]) -> list[float]:
+    out = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        await call()
+        out.append(time.perf_counter() - started)
+    return out
+
+
+async def concurrent(
+    clients: int, per_client: int, calls: list[Callable[[], Awaitable[Any]]]
+) -> tuple[list[float], float]:
+    """`clients` loops of `per_client` calls each at once: (latencies, requests per second)."""
+    latencies: list[float] = []
+
+    async def loop(call: Callable[[], Awaitable[Any]]) -> None:
+        latencies.extend(await timed(per_client, call))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop(calls[i % len(calls)]) for i in range(clients)))
+    return latencies, len(latencies) / (time.perf_counter() - started)
+
+
+async def raw_side(host: str, port: int, total: int, samples: int) -> dict[str, Any]:
+    clients = []
+    for _ in range(CONCURRENCY):
+        client = await RawClient.open(host, port, USER, PASSWORD)
+        # CONDSTORE as imapapi's command connection has it: MODSEQ on every FETCH line.
+        await client.command(b"ENABLE CONDSTORE")
+        await client.command(b"EXAMINE INBOX")
+        clients.append(client)
+    out: dict[str, Any] = {}
+    for name, page in (("first", 0), ("middle", total // PAGE_SIZE // 2)):
+        low, high = page_uids(total, page)
+        out.update(
+            await raw_page(clients, name, b"UID FETCH %d:%d %s" % (low, high, ITEMS), samples)
+        )
+    for client in clients:
+        await client.close()
+    return out
+
+
+async def raw_page(
+    clients: list[RawClient], name: str, command: bytes, samples: int
+) -> dict[str, Any]:
+    async def fetch(client: RawClient = clients[0]) -> bytes:
+        return (await client.fetch_bytes(command))[1]
+
+    async def fetch_parse(client: RawClient = clients[0]) -> None:
+        imapclient_parse(await fetch(client))
+
+    await timed(20, fetch)  # warm Dovecot's caches for these messages
+    return {
+        f"{name}_bytes": await timed(samples, fetch),
+        f"{name}_parse": await timed(samples, fetch_parse),
+        f"{name}_conc": await concurrent(
+            CONCURRENCY, samples, [lambda c=c: fetch(c) for c in clients]
+        ),
+        f"{name}_conc_parse": await concurrent(
+            CONCURRENCY, samples, [lambda c=c: fetch_parse(c) for c in clients]
+        ),
+    }
+
+
+async def http_side(port: int, token: str, total: int, samples: int) -> dict[str, Any]:
+    import httpx
+
+    out: dict[str, Any] = {}
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60.0,
+        limits=limits,
+    ) as client:
+
+        async def get(url: str) -> Any:
+            response = await client.get(url)
+            if response.status_code != 200:
+                raise RuntimeError(f"GET {url}: {response.status_code} {response.text[:200]}")
+            return response
+
+        base = f"/v1/account/{ACCOUNT}"
+        out["health"] = await timed(samples, lambda: get("/health"))
+        pages = {"first": 0, "middle": total // PAGE_SIZE // 2}
+        first = (await get(f"{base}/messages?path=INBOX&page=0&pageSize={PAGE_SIZE}")).json()
+        if len(first["messages"]) != min(PAGE_SIZE, total):
+            raise RuntimeError(f"page 0 has {len(first['messages'])} messages")
+        message_url = f"{base}/message/{first['messages'][0]['id']}"
+        urls = {
+            name: f"{base}/messages?path=INBOX&page={page}&pageSize={PAGE_SIZE}"
+            for name, page in pages.items()
+        }
+        urls["details"] = message_url
+        for name, url in urls.items():
+            await timed(20, lambda url=url: get(url))  # warm: routes, caches, the connection
+            out[name] = await timed(samples, lambda url=url: get(url))
+            out[f"{name}_conc"] = await concurrent(CONCURRENCY, samples, [lambda url=url: get(url)])
+    return out
+
+
+def report(total: int, raw: dict[str, Any], ours: dict[str, Any]) -> tuple[Table, dict[str, Any]]:
+    ms = 1000.0
+    table = Table(f"list: pages of {PAGE_SIZE} of a {total:,}-message INBOX, and details")
+    results: dict[str, Any] = {}
+    for name, label in (("first", "page 0"), ("middle", "middle page")):
+        raw_p50 = percentile(raw[f"{name}_bytes"], 50) * ms
+        parse_p50 = percentile(raw[f"{name}_parse"], 50) * ms
+        our_p50 = percentile(ours[name], 50) * ms
+        table.add(f"{label} p50, 1 client (raw: bytes only)", raw_p50, our_p50, "ms")
+        table.add(f"{label} p50, 1 client (raw + imapclient parse)", parse_p50, our_p50, "ms")
+        table.add(
+            f"{label} p95, 1 client",
+            percentile(raw[f"{name}_bytes"], 95) * ms,
+            percentile(ours[name], 95) * ms,
+            "ms",
+        )
+        raw_lat, raw_rate = raw[f"{name}_conc_parse"]
+        our_lat, our_rate = ours[f"{name}_conc"]
+        table.add(
+            f"{label} p50, {CONCURRENCY} clients (raw + parse)",
+            percentile(raw_lat, 50) * ms,
+            percentile(our_lat, 50) * ms,
+            "ms",
+        )
+        table.add(
+            f"{label} p95, {CONCURRENCY} clients (raw + parse)",
+            percentile(raw_lat, 95) * ms,
+            percentile(our_lat, 95) * ms,
+            "ms",
+        )
+        table.add(
+            f"{label} req/s, {CONCURRENCY} clients (raw: bytes only)",
+            raw[f"{name}_conc"][1],
+            our_rate,
+            "req/s",
+        )
+        table.add(
+            f"{label} req/s, {CONCURRENCY} clients (raw + parse)", raw_rate, our_rate, "req/s"
+        )
+        results[f"list_{name}_raw_p50"] = raw_p50
+        results[f"list_{name}_p50"] = our_p50
+        results[f"list_{name}_rate"] = our_rate
+    details_lat, details_rate = ours["details_conc"]
+    table.add("details p50, 1 client", None, percentile(ours["details"], 50) * ms, "ms")
+    table.add(f"details p50, {CONCURRENCY} clients", None, percentile(details_lat, 50) * ms, "ms")
+    table.add(f"details req/s, {CONCURRENCY} clients", None, details_rate, "req/s")
+    table.add(
+        "HTTP floor: GET /health p50, 1 client", None, percentile(ours["health"], 50) * ms, "ms"
+    )
+    results["details_p50"] = percentile(ours["details"], 50) * ms
+    results["details_rate"] = details_rate
+    table.notes.append(
+        f"raw: {ITEMS.decode()} of the page's UIDs on open connections (CONDSTORE enabled), "
+        f"{CONCURRENCY} connections for the concurrent rows; imapapi: GET over HTTP/1.1 to "
+        "uvicorn on loopback (client: httpx in the driver process), one IMAP command "
+        "connection for the account, so concurrent requests queue on it"
+    )
+    return table, results
+
+
+# --- child side: the served API -----------------------------------------------------------------
+
+
+async def serve_phase(
+    cfg: dict[str, Any],
+    app: Any,
+    token: str,
+    register: Callable[[str, str], Awaitable[None]],
+    session: Callable[[str], Any],
+    emit: Callable[..., None],
+) -> None:
+    """Register the big INBOX's account, wait for its first sync, serve the API on loopback
+    until the driver writes a line on stdin."""
+    import sys
+
+    import uvicorn
+
+    await register(ACCOUNT, cfg["list_user"])
+    async with asyncio.timeout(600):
+        await session(ACCOUNT).syncer.synced.wait()
+    # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets whose proto says TCP,
+    # and without it Nagle holds uvicorn's body write behind its header write (a 40 ms stall
+    # against the client's delayed ACK). uvicorn's own host/port binding gets this right.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="off", server_header=False, log_config=None
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    async with asyncio.timeout(30):
+        while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
+            await asyncio.sleep(0.01)
+    profiler = None
+    if cfg.get("serve_profile"):
+        from pyinstrument import Profiler  # only for `--profile`; not a dependency
+
+        profiler = Profiler(async_mode="disabled")
+        profiler.start()
+    emit(phase="listening", port=sock.getsockname()[1], token=token)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sys.stdin.readline)
+    if profiler is not None:
+        profiler.stop()
+        write_text(Path(cfg["serve_profile"]), profiler.output_text(unicode=True, show_all=False))
+    server.should_exit = True
+    await task
+
+
+def write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+# --- driver ---------------------------------------------------------------------------------------
+
+
+async def bench_list(
+    host: str, port: int, total: int, samples: int, work: Path, profile: Path | None
+) -> tuple[Table, dict[str, Any]]:
+    from bench.run import Child  # run.py imports this module
+
+    raw = await raw_side(host, port, total, samples)
+    cfg: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "data_dir": str(work / "list-data"),
+        "list_user": USER,
+    }
+    if profile:
+        cfg["serve_profile"] = str(profile.with_suffix(".list.txt"))
+    child = await Child.start("service", cfg)
+    try:
+        listening = await child.next("listening")
+        ours = await http_side(listening["port"], listening["token"], total, samples)
+    finally:
+        await child.stop()
+    return report(total, raw, ours)
