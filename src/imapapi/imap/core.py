@@ -57,6 +57,10 @@ _SLICE_SECONDS = 0.01
 _LITERAL_MINUS_MAX = 4096
 
 
+# The protocol log keeps the first untagged responses of each command and then counts them.
+LOG_UNTAGGED_PER_COMMAND = 20
+
+
 @dataclass(slots=True)
 class _Command:
     tag: str
@@ -71,6 +75,7 @@ class _Command:
     continuation: asyncio.Future[Response | None] | None = None
     redact: bool = False
     pause_reader: bool = False
+    logged: int = 0  # untagged responses given to the protocol log while this command ran
 
 
 class ConnectionCore:
@@ -168,6 +173,14 @@ class ConnectionCore:
         if response.continuation and command is not None and command.redact:
             self._log_line("S", "+ ***")
             return
+        if command is not None:
+            if response.tag == "*":
+                command.logged += 1
+                if command.logged > LOG_UNTAGGED_PER_COMMAND:
+                    return  # a 20,000-line FETCH would push everything else out of the log
+            elif response.tag == command.tag and command.logged > LOG_UNTAGGED_PER_COMMAND:
+                skipped = command.logged - LOG_UNTAGGED_PER_COMMAND
+                self._log_line("S", f"* … {skipped} more untagged responses not logged")
         prefix = response.tag + " "
         for record in response.data:
             if isinstance(record, tuple):

@@ -42,6 +42,7 @@ from imapapi.imap import (
     UnsolicitedEvent,
     Vanished,
 )
+from imapapi.imap.core import LOG_UNTAGGED_PER_COMMAND
 
 CAPS = b"IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=XOAUTH2 IDLE ENABLE CONDSTORE QRESYNC UIDPLUS MOVE"
 GREETING = b"* OK [CAPABILITY " + CAPS + b"] ready\r\n"
@@ -629,3 +630,21 @@ def test_bad_ca_file_is_invalid_input() -> None:
 
     with pytest.raises(InvalidInputError):
         make_ssl_context(ca_file="/nonexistent/ca.pem")
+
+
+async def test_protocol_log_keeps_the_first_responses_of_a_big_fetch_and_counts_the_rest(
+    pair: tuple[ImapConnection, Server, list[tuple[str, str]]],
+) -> None:
+    conn, server, logged = pair
+    task = asyncio.create_task(conn.uid_fetch("1:*", ["UID", "FLAGS"]).collect())
+    await server.expect(b"A1 UID FETCH 1:* (UID FLAGS)")
+    lines = b"".join(b"* %d FETCH (UID %d FLAGS ())\r\n" % (n, n) for n in range(1, 101))
+    await server.send(lines + b"A1 OK done\r\n")
+    assert len(await task) == 100  # every response is still a result...
+    received = [line for direction, line in logged if direction == "S"]
+    fetch_lines = [line for line in received if " FETCH " in line]
+    assert len(fetch_lines) == LOG_UNTAGGED_PER_COMMAND  # ...but only the first are logged
+    assert (
+        received[-2] == f"* … {100 - LOG_UNTAGGED_PER_COMMAND} more untagged responses not logged"
+    )
+    assert received[-1] == "A1 OK done"
