@@ -95,6 +95,7 @@ class Service:
                 smtp_timeout=settings.imap_timeout,
                 connect_timeout=settings.connect_timeout,
                 on_events=dispatcher.wake,
+                on_result=lambda result: metrics.submissions.labels(result=result).inc(),
             )
         return cls(
             settings=settings,

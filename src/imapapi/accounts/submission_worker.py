@@ -70,6 +70,7 @@ class SubmissionWorker:
         smtp_timeout: float = 60.0,
         connect_timeout: float = 10.0,
         on_events: Callable[[], None] = lambda: None,
+        on_result: Callable[[str], None] = lambda result: None,
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = _JITTER.random,
         concurrency: int = 8,
@@ -83,6 +84,7 @@ class SubmissionWorker:
         self._store = store
         self._box = box
         self._accounts = accounts
+        self._on_result = on_result  # "sent" / "failed", for the submissions metric
         self._smtp_timeout = smtp_timeout
         self._connect_timeout = connect_timeout
         self._on_events = on_events
@@ -240,6 +242,7 @@ class SubmissionWorker:
             sent=SentRecord(s.account, s.message_id, s.queue_id, now),
         )
         self.sent += 1
+        self._on_result("sent")
         self._on_events()
 
     async def _retry(self, s: Submission, attempts: int, error: str, code: int | None) -> None:
@@ -302,6 +305,7 @@ class SubmissionWorker:
             events=[event],
         )
         self.failed += 1
+        self._on_result("failed")
         self._on_events()
 
     # --- after sending: Sent copy and the original's flag ---------------------------------------

@@ -131,3 +131,25 @@ async def test_custom_message_id_and_header_arrive_as_given(
     assert received.mail_from == "bot@example.com"
     record = await api.service.store.get_sent(account, "<lead-42.tracking@example.com>")
     assert record is not None
+
+
+async def test_sent_and_failed_submissions_are_counted_in_metrics(
+    api: Api,
+    dovecot: Dovecot,
+    imap_user: ImapUser,
+    smtp: SmtpServer,
+    webhook_receiver: WebhookReceiver,
+) -> None:
+    account = await register_sender(api, dovecot, imap_user, smtp, webhook_receiver)
+    smtp.fail_next("550 5.1.1 No such user", stage="rcpt")
+    for subject in ("refused", "accepted"):
+        response = await api.client.post(
+            f"/v1/account/{account}/submit",
+            json={"to": [{"address": "lead@example.com"}], "subject": subject, "text": "x\n"},
+        )
+        assert response.status_code == 200, response.text
+        name = "messageFailed" if subject == "refused" else "messageSent"
+        await webhook_receiver.wait_for(lambda r, name=name: r.event == name)
+    scraped = (await api.client.get("/metrics")).text
+    assert 'imapapi_submissions_total{result="sent"} 1.0' in scraped
+    assert 'imapapi_submissions_total{result="failed"} 1.0' in scraped
