@@ -179,7 +179,9 @@ class AccountSession(SessionLike):
     async def _sleep(self, seconds: float) -> None:
         self._wakeup.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), seconds)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
+            async with asyncio.timeout(seconds):
+                await self._wakeup.wait()
 
     def _on_log(self, connection: str) -> Callable[[str, str], None]:
         return lambda direction, line: self.log.append(connection, direction, line)

@@ -258,7 +258,8 @@ class AccountSyncer:
     async def _next_event(conn: ImapConnection, timeout: float) -> bool:
         """Wait for the first unsolicited response (left in the queue); False on timeout."""
         try:
-            first = await asyncio.wait_for(conn.events.get(), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: keeps a cancellation
+                first = await conn.events.get()
         except TimeoutError:
             return False
         conn.events.put_nowait(first)  # the queue is ours alone; order is kept for 1 item

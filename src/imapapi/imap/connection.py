@@ -414,9 +414,22 @@ class ImapConnection(MailboxCommands):
         await self.start_idle()
         try:
             yield self
-        finally:
+        except BaseException:
+            # The block failed or was cancelled: end IDLE if we still can, but never let an
+            # error of DONE (the server just closed the connection) replace the original
+            # exception, least of all a CancelledError that a stop() is waiting for.
+            if self._closed_error is None:
+                with contextlib.suppress(ImapApiError):
+                    await self.stop_idle()
+            self._release_idle()
+            raise
+        else:
             if self._closed_error is None:
                 await self.stop_idle()
-            elif self._idle is not None:
-                self._idle = None
-                self._lock.release()
+            self._release_idle()
+
+    def _release_idle(self) -> None:
+        """Give the command lock back if IDLE ended without a DONE (connection gone)."""
+        if self._idle is not None:
+            self._idle = None
+            self._lock.release()

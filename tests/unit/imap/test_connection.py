@@ -648,3 +648,26 @@ async def test_protocol_log_keeps_the_first_responses_of_a_big_fetch_and_counts_
         received[-2] == f"* … {100 - LOG_UNTAGGED_PER_COMMAND} more untagged responses not logged"
     )
     assert received[-1] == "A1 OK done"
+
+
+async def test_cancelled_idle_stays_cancelled_when_the_server_hangs_up_on_done(
+    pair: tuple[ImapConnection, Server, list[tuple[str, str]]],
+) -> None:
+    conn, server, _ = pair
+    idling = asyncio.Event()
+
+    async def watch() -> None:
+        async with conn.idle():
+            idling.set()
+            await asyncio.sleep(30)
+
+    task = asyncio.create_task(watch())
+    await server.expect(b"A1 IDLE")
+    await server.send(b"+ idling\r\n")
+    await asyncio.wait_for(idling.wait(), 5)
+    task.cancel()
+    await server.expect(b"DONE")
+    server.writer.close()  # no tagged OK: DONE fails with a network error
+    # The cancellation, not the network error of DONE, is what the canceller sees.
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 5)
