@@ -32,6 +32,7 @@ from imapapi.sync import flagmap
 from imapapi.sync.diff import (
     FolderDiff,
     apply,
+    counters_changed,
     diff_full,
     diff_partial,
     merge_pushed,
@@ -175,23 +176,21 @@ class AccountSyncer:
         if conn.selected == path:
             return
         selected = await conn.examine(path, condstore=conn.has_capability("CONDSTORE"))
-        stored = {f.path: f for f in await self.store.get_folders(self.account.account)}
-        known = stored.get(path)
-        if known is None or (
-            selected.uid_validity,
-            selected.uid_next,
-            selected.exists,
-            selected.highest_modseq
-            if selected.highest_modseq is not None
-            else known.highest_modseq,
-        ) != (known.uid_validity, known.uid_next, known.messages, known.highest_modseq):
+        known = (await self._stored_folders()).get(path)
+        if counters_changed(
+            known,
+            uid_validity=selected.uid_validity,
+            uid_next=selected.uid_next,
+            messages=selected.exists,
+            highest_modseq=selected.highest_modseq,
+            unknown_modseq_is_change=False,
+        ):
             self._dirty.add(path)
 
     async def _sync_paths(self, conn: ImapConnection, paths: set[str]) -> None:
         if not paths:
             return
-        stored = {f.path: f for f in await self.store.get_folders(self.account.account)}
-        stored.update({f.path: f for f in self._held[1]})
+        stored = await self._stored_folders()
         # INBOX first: it is where the news usually is.
         for path in sorted(paths, key=lambda p: (p.upper() != "INBOX", p)):
             folder = self._folders.get(path)
@@ -267,25 +266,28 @@ class AccountSyncer:
 
     async def _poll_status(self, conn: ImapConnection) -> set[str]:
         """STATUS every folder but the selected one; those that differ from the store are dirty."""
-        stored = {f.path: f for f in await self.store.get_folders(self.account.account)}
+        stored = await self._stored_folders()
         dirty = set()
         for path in self._folders:
             if path == conn.selected:
                 continue
             status = await conn.status(path)
-            known = stored.get(path)
-            if (
-                known is None
-                or status.uid_validity != known.uid_validity
-                or status.uid_next != known.uid_next
-                or status.messages != known.messages
-                or (
-                    status.highest_modseq is not None
-                    and status.highest_modseq != known.highest_modseq
-                )
+            if counters_changed(
+                stored.get(path),
+                uid_validity=status.uid_validity,
+                uid_next=status.uid_next,
+                messages=status.messages,
+                highest_modseq=status.highest_modseq,
+                unknown_modseq_is_change=False,
             ):
                 dirty.add(path)
         return dirty
+
+    async def _stored_folders(self) -> dict[str, FolderState]:
+        """path → stored state, including what a first sync holds back until it commits."""
+        stored = {f.path: f for f in await self.store.get_folders(self.account.account)}
+        stored.update({f.path: f for f in self._held[1]})
+        return stored
 
     @property
     def _flag_items(self) -> tuple[str, ...]:
@@ -324,8 +326,7 @@ class AccountSyncer:
         folders is most of the work. Without HIGHESTMODSEQ a flag change is invisible to
         STATUS, so such folders are always compared.
         """
-        stored = {f.path: f for f in await self.store.get_folders(self.account.account)}
-        stored.update({f.path: f for f in self._held[1]})
+        stored = await self._stored_folders()
         condstore = conn.has_capability("CONDSTORE")
         dirty = set()
         for path in paths:
@@ -335,12 +336,13 @@ class AccountSyncer:
             if status is None or folder is None or status.uid_validity is None:
                 dirty.add(path)
             elif known is not None:
-                if (
-                    known.uid_validity != status.uid_validity
-                    or known.uid_next != status.uid_next
-                    or known.messages != status.messages
-                    or status.highest_modseq is None
-                    or known.highest_modseq != status.highest_modseq
+                if counters_changed(
+                    known,
+                    uid_validity=status.uid_validity,
+                    uid_next=status.uid_next,
+                    messages=status.messages,
+                    highest_modseq=status.highest_modseq,
+                    unknown_modseq_is_change=True,
                 ):
                     dirty.add(path)
             elif status.messages == 0 and status.uid_next is not None:

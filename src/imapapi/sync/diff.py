@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from imapapi.store.base import FolderState
 from imapapi.sync.flagmap import FlagSet
 
 # \Recent is session-specific (RFC 3501 §2.3.2): it changes with every connection and is no
@@ -41,6 +42,30 @@ def merge_pushed(
     return normalize_flags(
         old_flags if flags is None else flags, old_labels if labels is None else labels
     )
+
+
+def counters_changed(
+    known: FolderState | None,
+    *,
+    uid_validity: int | None,
+    uid_next: int | None,
+    messages: int | None,
+    highest_modseq: int | None,
+    unknown_modseq_is_change: bool,
+) -> bool:
+    """Whether a folder's STATUS/SELECT counters differ from what was stored.
+
+    Without HIGHESTMODSEQ a flag change is invisible (RFC 7162 §3.1.2): callers that must see
+    flag changes pass `unknown_modseq_is_change=True`; callers that hear of them otherwise
+    (IDLE pushes, the periodic rescan) pass False.
+    """
+    if known is None:
+        return True
+    if (uid_validity, uid_next, messages) != (known.uid_validity, known.uid_next, known.messages):
+        return True
+    if highest_modseq is None:
+        return unknown_modseq_is_change
+    return highest_modseq != known.highest_modseq
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imapapi.sync.diff import FlagChange, apply, diff_full, diff_partial, normalize_flags
+from imapapi.store.base import FolderState
+from imapapi.sync.diff import (
+    FlagChange,
+    apply,
+    counters_changed,
+    diff_full,
+    diff_partial,
+    normalize_flags,
+)
 
 S = frozenset({"\\Seen"})
 SF = frozenset({"\\Seen", "\\Flagged"})
@@ -43,3 +52,48 @@ MAPS = st.dictionaries(st.integers(1, 50), st.frozensets(st.sampled_from(["a", "
 @given(MAPS, MAPS)
 def test_applying_a_full_diff_reaches_the_new_state(old: dict, now: dict) -> None:  # type: ignore[type-arg]
     assert apply(old, diff_full(old, now), now) == now
+
+
+KNOWN = FolderState(
+    account="a", path="INBOX", index=1, uid_validity=7, uid_next=10, highest_modseq=50, messages=9
+)
+
+
+@pytest.mark.parametrize(
+    ("counters", "strict", "changed"),
+    [
+        pytest.param((7, 10, 9, 50), False, False, id="same"),
+        pytest.param((8, 10, 9, 50), False, True, id="new-uidvalidity"),
+        pytest.param((7, 11, 10, 51), False, True, id="new-message"),
+        pytest.param((7, 10, 8, 51), False, True, id="expunged"),
+        pytest.param((7, 10, 9, 51), False, True, id="flags-changed"),
+        pytest.param((7, 10, 9, None), False, False, id="no-modseq-lenient"),
+        pytest.param((7, 10, 9, None), True, True, id="no-modseq-strict"),
+    ],
+)
+def test_counters_changed(
+    counters: tuple[int, int, int, int | None], strict: bool, changed: bool
+) -> None:
+    validity, uid_next, messages, modseq = counters
+    assert (
+        counters_changed(
+            KNOWN,
+            uid_validity=validity,
+            uid_next=uid_next,
+            messages=messages,
+            highest_modseq=modseq,
+            unknown_modseq_is_change=strict,
+        )
+        is changed
+    )
+
+
+def test_unknown_folder_has_changed() -> None:
+    assert counters_changed(
+        None,
+        uid_validity=1,
+        uid_next=1,
+        messages=0,
+        highest_modseq=1,
+        unknown_modseq_is_change=False,
+    )
