@@ -170,3 +170,10 @@ class CorruptRecordError(StoreError):
     """A stored payload could not be decoded (bad JSON, unknown version, bad ciphertext)."""
 
     code = "CorruptRecord"
+
+
+class LeaseLostError(StoreError):
+    """A sync state write was refused: another node took the account over (its fencing token
+    moved on), so this node's view of the account is stale and must not be written."""
+
+    code = "LeaseLost"

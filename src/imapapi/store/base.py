@@ -141,6 +141,16 @@ class SentRecord:
     sent_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class RemoteStatus:
+    """An account's state as its owning node last published it (issue 8: any node answers)."""
+
+    node: str
+    state: str
+    error: str | None
+    updated: float
+
+
 class Store(Protocol):
     """Async persistence interface; see module docstring for what belongs here."""
 
@@ -198,8 +208,14 @@ class Store(Protocol):
         events: list[NewEvent],
         folders: list[FolderState],
         removed_paths: Sequence[str] = (),
+        *,
+        fence: int | None = None,
     ) -> None:
-        """Append `events` and write the folder states in one transaction (events first)."""
+        """Append `events` and write the folder states in one transaction (events first).
+
+        `fence` is the fencing token of the writer's lease on the account (ClusterStore): when
+        another node has taken the account over since, nothing is written and LeaseLostError
+        is raised. A single-process store has no other writer and ignores it."""
         ...
 
     # --- event outbox ------------------------------------------------------------------------
@@ -207,8 +223,14 @@ class Store(Protocol):
         """Append events not tied to a sync state change (idempotent by event_id)."""
         ...
 
-    async def due_events(self, now: float, limit: int) -> list[QueuedEvent]:
-        """The oldest pending event of each account, if it is due; in-order per account."""
+    async def due_events(
+        self, now: float, limit: int, *, owner: str | None = None, orphans: bool = True
+    ) -> list[QueuedEvent]:
+        """The oldest pending event of each account, if it is due; in-order per account.
+
+        With `owner` (several nodes on one ClusterStore), only the events of accounts whose
+        lease that node holds, plus, when `orphans`, those of accounts no longer registered
+        (one node, the oldest, is told to take those). A single-process store returns all."""
         ...
 
     async def event_delivered(self, seq: int) -> None: ...
@@ -310,4 +332,50 @@ class Store(Protocol):
 
     async def purge_sent(self, before: float) -> int:
         """Forget sent-index entries older than `before` (the tracking retention)."""
+        ...
+
+
+class ClusterStore(Store, Protocol):
+    """What several nodes on one store use to share the accounts (issue 8, DESIGN.md §7).
+
+    Time is the store's own clock (Redis TIME, key expiry), never a node's, so nodes on hosts
+    whose clocks disagree still agree on who is alive and who owns what.
+    """
+
+    async def heartbeat(self, node: str, ttl: float) -> list[str]:
+        """Mark `node` alive for `ttl` seconds; returns every live node's id, sorted."""
+        ...
+
+    async def leave(self, node: str) -> None:
+        """Forget `node` at once (a clean stop), so the others take its share now."""
+        ...
+
+    async def claim_leases(self, node: str, accounts: Sequence[str], ttl: float) -> dict[str, int]:
+        """For each account: renew the lease if `node` holds it, take it if nobody does.
+        Returns the accounts `node` holds afterwards with their fencing tokens; a token
+        changes only when the lease changes hands."""
+        ...
+
+    async def release_leases(self, node: str, accounts: Sequence[str]) -> None:
+        """Give up the leases `node` holds among `accounts` (after stopping their sessions)."""
+        ...
+
+    async def account_versions(self) -> dict[str, str]:
+        """Every account id with a token that changes when the account is updated or
+        signalled, so an owner on another node knows to restart its session."""
+        ...
+
+    async def signal_account(self, account: str) -> None:
+        """Ask the account's owner, wherever it runs, to reconnect."""
+        ...
+
+    async def set_account_status(
+        self, account: str, node: str, state: str, error: str | None, now: float
+    ) -> None: ...
+
+    async def account_statuses(self) -> dict[str, RemoteStatus]: ...
+
+    async def lease_history(self, limit: int) -> list[dict[str, str]]:
+        """The latest lease acquisitions and releases, oldest first: `account`, `node`,
+        `fence`, `action` ("acquire"/"release") and `at` (store time, ms)."""
         ...

@@ -67,11 +67,18 @@ class RedisKeys:
         # zset of "<len(account)>:<account><message_id>" by sent_at for the retention purge
         self.sent_stem = p + "sent:"
         self.sent_by_time = p + "sent-by-time"
-        # Reserved for issue 8 item 2 (account ownership): `lease:<account>` holding the owner
-        # node with an expiry and `fence:<account>` an INCR fencing token. Per-account keys, so
-        # a state-writing script can check the fence of the account it writes.
+        # account ownership (store/redis_leases.py): `lease:<account>` holds the owning node
+        # with an expiry, `fence:<account>` an INCR fencing token moved on by every new owner
+        # (checked by COMMIT_SYNC), `nodes` the live nodes scored by their expiry (server time,
+        # ms), `account-status` the owner's view of each account, `account-signals` a counter
+        # per account bumped to make its owner restart the session, `lease-log` a capped
+        # stream of acquisitions and releases (what the failover tests audit).
         self.lease_stem = p + "lease:"
         self.fence_stem = p + "fence:"
+        self.nodes = p + "nodes"
+        self.account_status = p + "account-status"
+        self.account_signals = p + "account-signals"
+        self.lease_log = p + "lease-log"
 
     def account(self, account: str) -> str:
         return self.account_stem + account
@@ -99,3 +106,9 @@ class RedisKeys:
 
     def sent(self, account: str) -> str:
         return self.sent_stem + account
+
+    def lease(self, account: str) -> str:
+        return self.lease_stem + account
+
+    def fence(self, account: str) -> str:
+        return self.fence_stem + account

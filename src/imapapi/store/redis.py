@@ -22,7 +22,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from imapapi.errors import CorruptRecordError, StoreError
+from imapapi.errors import CorruptRecordError, LeaseLostError, StoreError
+from imapapi.store import redis_leases
 from imapapi.store import redis_scripts as lua
 from imapapi.store.base import (
     AccountRecord,
@@ -36,6 +37,7 @@ from imapapi.store.base import (
     TokenRecord,
 )
 from imapapi.store.keys import REDIS_DEFAULT_PREFIX, REDIS_SCHEMA_VERSION, RedisKeys
+from imapapi.store.redis_leases import RedisLeases
 from imapapi.store.sqlite import PAYLOAD_VERSION
 
 log = logging.getLogger(__name__)
@@ -83,8 +85,8 @@ def _hash(raw: Any) -> dict[str, bytes]:
     return _fields(raw)
 
 
-class RedisStore:
-    """`Store` on one Redis (see `store/base.py` for the contract of each method)."""
+class RedisStore(RedisLeases):
+    """`ClusterStore` on one Redis (see `store/base.py` for the contract of each method)."""
 
     def __init__(self, url: str, *, prefix: str = REDIS_DEFAULT_PREFIX) -> None:
         self.url = url
@@ -108,6 +110,8 @@ class RedisStore:
             for name in dir(lua)
             if name.isupper() and not name.endswith(("_BIND", "_FUNCS")) and name[0] != "_"
         }
+        for name in redis_leases.SCRIPTS:
+            self._scripts[name] = client.register_script(getattr(redis_leases, name))
         async with self._errors():
             # The layout version, set once; a deployment written by a newer imapapi is refused
             # (as SQLite's user_version) rather than misread.
@@ -204,6 +208,8 @@ class RedisStore:
             ("DEL", k.folders(account)),
             ("DEL", k.folder_blobs(account)),
             ("DEL", k.mailboxes(account)),
+            ("HDEL", k.account_status, account),
+            ("HDEL", k.account_signals, account),
         )
         return bool(removed)
 
@@ -321,10 +327,18 @@ class RedisStore:
         events: list[NewEvent],
         folders: list[FolderState],
         removed_paths: Sequence[str] = (),
+        *,
+        fence: int | None = None,
     ) -> None:
         # One script: the events and the state that produced them are written together, events
         # first; a crash before it runs loses both (the change is found again), after keeps both.
-        args: list[Any] = [*self._outbox_stems(), *self._event_args(events), len(folders)]
+        # The fencing token is checked before anything is written.
+        args: list[Any] = [
+            *self._outbox_stems(),
+            _opt(fence),
+            *self._event_args(events),
+            len(folders),
+        ]
         for f in folders:
             meta = {
                 "index": f.index,
@@ -336,8 +350,14 @@ class RedisStore:
             }
             args += [f.path, _dump(meta), bytes(f.messages_blob)]
         args += [len(removed_paths), *removed_paths]
-        keys = [*self._outbox_keys(), self.keys.folders(account), self.keys.folder_blobs(account)]
-        await self._run("COMMIT_SYNC", keys, args)
+        keys = [
+            *self._outbox_keys(),
+            self.keys.folders(account),
+            self.keys.folder_blobs(account),
+            self.keys.fence(account),
+        ]
+        if not await self._run("COMMIT_SYNC", keys, args):
+            raise LeaseLostError(f"account {account!r} is synced by another node now")
 
     # --- outbox ----------------------------------------------------------------------------------
     def _outbox_keys(self) -> list[str]:
@@ -378,12 +398,20 @@ class RedisStore:
             dead=row["dead"] == b"1",
         )
 
-    async def due_events(self, now: float, limit: int) -> list[QueuedEvent]:
+    async def due_events(
+        self, now: float, limit: int, *, owner: str | None = None, orphans: bool = True
+    ) -> list[QueuedEvent]:
         if limit <= 0:
             return []
+        k = self.keys
         rows = await self._run(
-            "DUE_EVENTS", [self.keys.outbox_due], [self.keys.event_stem, _f(now), limit]
-        )
+            "DUE_EVENTS",
+            [k.outbox_due],
+            [
+                k.event_stem, _f(now), limit, _opt(owner), k.lease_stem, k.account_stem,
+                int(orphans),
+            ],
+        )  # fmt: skip
         return [self._event(seq, flat) for seq, flat in rows]
 
     async def _outbox(self, script: str, *args: Any) -> int:

@@ -76,13 +76,16 @@ end
 
 ADD_EVENTS = OUTBOX_BIND + OUTBOX_FUNCS + "insert_events(3) return 1"
 
-# KEYS[7] folders hash, KEYS[8] folder blobs hash. After the events: nf, nf times (path,
-# metadata JSON, blob bytes), nr, nr removed paths. Events first, as in SQLite.
+# KEYS[7] folders hash, KEYS[8] folder blobs hash, KEYS[9] the account's fencing token.
+# ARGV[3] the writer's token ('' when unfenced, else '+token'); then the events, nf, nf times
+# (path, metadata JSON, blob bytes), nr, nr removed paths. Events first, as in SQLite.
+# Returns 0, having written nothing, when another node took the account over (token moved on).
 COMMIT_SYNC = (
     OUTBOX_BIND
     + OUTBOX_FUNCS
     + """
-local at = insert_events(3)
+if ARGV[3] ~= '' and redis.call('GET', KEYS[9]) ~= string.sub(ARGV[3], 2) then return 0 end
+local at = insert_events(4)
 local nf = tonumber(ARGV[at])
 for i = 0, nf - 1 do
   local p = at + 1 + 3 * i
@@ -98,16 +101,27 @@ return 1
 """
 )
 
-# KEYS[1] outbox-due; ARGV event stem, now, limit. The heads that are due, oldest seq first.
+# KEYS[1] outbox-due; ARGV event stem, now, limit, owner ('' or '+node'), lease stem, account
+# stem, orphans (1/0). The heads that are due, oldest seq first; with an owner, only those of
+# accounts whose lease it holds, and (orphans) of accounts no longer registered.
 DUE_EVENTS = """
 local heads = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 local seqs = {}
 for i, s in ipairs(heads) do seqs[i] = {tonumber(s), s} end
 table.sort(seqs, function(a, b) return a[1] < b[1] end)
+local owner = string.sub(ARGV[4], 2)
 local out = {}
-for i = 1, math.min(#seqs, tonumber(ARGV[3])) do
+for i = 1, #seqs do
+  if #out >= tonumber(ARGV[3]) then break end
   local s = seqs[i][2]
-  out[i] = {s, redis.call('HGETALL', ARGV[1] .. s)}
+  local take = ARGV[4] == ''
+  if not take then
+    local account = redis.call('HGET', ARGV[1] .. s, 'account')
+    local holder = redis.call('GET', ARGV[5] .. account)
+    take = holder == owner or (not holder and ARGV[7] == '1'
+      and redis.call('EXISTS', ARGV[6] .. account) == 0)
+  end
+  if take then out[#out + 1] = {s, redis.call('HGETALL', ARGV[1] .. s)} end
 end
 return out
 """

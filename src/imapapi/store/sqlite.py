@@ -416,6 +416,8 @@ class SqliteStore:
         events: list[NewEvent],
         folders: list[FolderState],
         removed_paths: Sequence[str] = (),
+        *,
+        fence: int | None = None,  # one process owns every account: nobody to fence out
     ) -> None:
         async with self._tx() as db:
             # Events first, in the same transaction as the state that produced them: a crash
@@ -479,7 +481,10 @@ class SqliteStore:
             dead=bool(row[8]),
         )
 
-    async def due_events(self, now: float, limit: int) -> list[QueuedEvent]:
+    async def due_events(
+        self, now: float, limit: int, *, owner: str | None = None, orphans: bool = True
+    ) -> list[QueuedEvent]:
+        # A single process owns every account, so `owner` filters nothing here.
         async with self._read() as db:
             rows = await db.execute_fetchall(
                 f"SELECT {self._EVENT_COLUMNS} FROM {keys.OUTBOX} o "
