@@ -42,6 +42,19 @@ class Settings(BaseSettings):
         pattern=r"^[^:{}\s]+$",
         description="Prefix of every Redis key, so several deployments can share one Redis.",
     )
+    node_id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="This process's name among the nodes sharing one Redis (default: "
+        "hostname-pid-random, new on every start).",
+    )
+    lease_ttl: float = Field(
+        15.0,
+        ge=3,
+        le=600,
+        description="Seconds an account lease lasts without renewal (Redis store): a node that "
+        "dies has its accounts taken over within about this time.",
+    )
     metrics_allow_localhost: bool = Field(
         False,
         description="Serve /metrics without a token to clients on the loopback interface.",

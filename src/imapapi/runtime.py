@@ -10,10 +10,12 @@ import time
 from typing import Any
 
 from imapapi.credentials.crypto import SecretBox
+from imapapi.errors import CorruptRecordError
 from imapapi.events.target import WebhookTarget
 from imapapi.store.base import Store
 
 _SECRET_CONTEXT = "settings:serviceSecret"  # noqa: S105 (AEAD associated data, not a secret)
+_KEY_CHECK_CONTEXT = "settings:keyCheck"
 _CACHE_SECONDS = 2.0
 
 
@@ -32,6 +34,25 @@ class RuntimeSettings:
             self._cached = await self._store.get_settings()
             self._cached_at = now
         return self._cached
+
+    async def check_key(self) -> None:
+        """Refuse to start with another secret than the store was written with (a node of a
+        cluster configured with its own IMAPAPI_SECRET, a database moved without its
+        secret.key): every stored password would be unreadable. The first start leaves a
+        value sealed with the key, every later one opens it."""
+        sealed = (await self._store.get_settings()).get("keyCheck")
+        if not isinstance(sealed, str):
+            await self._store.update_settings(
+                {"keyCheck": self._box.encrypt("imapapi", _KEY_CHECK_CONTEXT)}
+            )
+            return
+        try:
+            self._box.decrypt(sealed, _KEY_CHECK_CONTEXT)
+        except CorruptRecordError:
+            raise CorruptRecordError(
+                "the store was written with another secret: give every process the same "
+                "IMAPAPI_SECRET (or the same secret.key)"
+            ) from None
 
     async def public(self) -> dict[str, Any]:
         raw = await self._raw()

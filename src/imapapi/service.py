@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from imapapi.accounts.limits import LoginLimiter
 from imapapi.accounts.manager import AccountManager, SessionFactory
 from imapapi.accounts.registry import AccountRegistry
+from imapapi.accounts.scheduler import Scheduler, default_node_id
 from imapapi.accounts.session import AccountSession, SessionContext
 from imapapi.accounts.submission_worker import SubmissionWorker
 from imapapi.config import Settings
@@ -52,6 +53,7 @@ class Service:
     dispatcher: WebhookDispatcher | None = None
     submissions: SubmissionWorker | None = None  # sends what /submit queued
     auth_server: AuthServerClient | None = None  # credentials of `useAuthServer` accounts
+    scheduler: Scheduler | None = None  # several nodes on one Redis: which accounts are ours
     _housekeeping: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -61,12 +63,14 @@ class Service:
         box = SecretBox(load_key(settings.secret, settings.key_path))
         runtime = RuntimeSettings(store, box)
         metrics = Metrics()
+        scheduler: Scheduler | None = None
         dispatcher = WebhookDispatcher(
             store,
             target=runtime.webhook_target,
             timeout=settings.webhook_timeout,
             max_age=settings.webhook_max_age,
             on_outcome=lambda outcome: _observe_delivery(metrics, outcome),
+            scope=lambda: scheduler.delivery_scope() if scheduler else (None, True),
         )
 
         async def service_secret() -> str | None:
@@ -86,6 +90,16 @@ class Service:
             )
             factory = AccountSession.factory(context)
         accounts = AccountManager(AccountRegistry(store, box), factory)
+        if sessions and isinstance(store, RedisStore):
+            # Every process on a Redis store is a node; each syncs the accounts it leases.
+            scheduler = Scheduler(
+                store,
+                accounts,
+                node=settings.node_id or default_node_id(),
+                lease_ttl=settings.lease_ttl,
+                on_gain=dispatcher.wake,
+            )
+            context.on_state = scheduler.publish
         submissions = None
         if sessions:
             submissions = SubmissionWorker(
@@ -107,10 +121,12 @@ class Service:
             dispatcher=dispatcher,
             auth_server=auth_server,
             metrics=metrics,
+            scheduler=scheduler,
         )
 
     async def start(self) -> None:
         await self.store.open()
+        await self.runtime.check_key()
         if self.dispatcher is not None:
             self.dispatcher.start()
         await self.accounts.start()

@@ -2,6 +2,10 @@
 
 Every change to an account goes through here so the stored configuration and the live session
 never disagree: upsert stores and (re)starts the session, delete stops it and forgets its state.
+
+With several nodes on one store (issue 8) a Scheduler (accounts/scheduler.py) is attached: every
+node keeps a session per account for API calls, but only the node holding an account's lease
+starts it (syncs); upsert and delete then let the scheduler apply the change everywhere.
 """
 
 from __future__ import annotations
@@ -9,9 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from imapapi.accounts.model import AccountConfig, AccountState
 from imapapi.accounts.registry import AccountRegistry
+
+if TYPE_CHECKING:
+    from imapapi.accounts.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +37,9 @@ class SessionLike:
     def status(self) -> AccountStatus:
         raise NotImplementedError
 
-    async def start(self) -> None:
+    remote: AccountStatus | None = None  # the owning node's view, when another node syncs
+
+    async def start(self, fence: int | None = None) -> None:
         raise NotImplementedError
 
     async def stop(self) -> None:
@@ -49,17 +59,23 @@ class AccountManager:
         self.registry = registry
         self._factory = session_factory
         self._sessions: dict[str, SessionLike] = {}
+        self.scheduler: Scheduler | None = None  # set by Scheduler(): several nodes
 
     def __repr__(self) -> str:
         return f"<AccountManager sessions={len(self._sessions)}>"
 
     async def start(self) -> None:
-        """Start a session for every stored account."""
+        """Start a session for every stored account (with a scheduler: those it assigns us)."""
+        if self.scheduler is not None:
+            await self.scheduler.start()
+            return
         for config in await self.registry.list():
             await self._start_session(config)
         log.info("started %d account sessions", len(self._sessions))
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()  # stops the sessions it started, then gives up leases
         sessions, self._sessions = self._sessions, {}
         for session in sessions.values():
             await session.stop()
@@ -73,6 +89,9 @@ class AccountManager:
 
     async def upsert(self, config: AccountConfig) -> tuple[AccountConfig, bool]:
         stored, created = await self.registry.upsert(config)
+        if self.scheduler is not None:
+            await self.scheduler.run_once()  # claims a new account, restarts a changed one
+            return stored, created
         old = self._sessions.pop(stored.account, None)
         if old is not None:
             await old.stop()
@@ -81,15 +100,44 @@ class AccountManager:
 
     async def delete(self, account: str) -> None:
         await self.registry.delete(account)
+        if self.scheduler is not None:
+            await self.scheduler.run_once()  # stops and forgets it, gives up the lease
+            return
         session = self._sessions.pop(account, None)
         if session is not None:
             await session.stop()
 
     async def reconnect(self, account: str) -> None:
         await self.registry.get(account)  # 404 for unknown accounts
+        if self.scheduler is not None and not self.scheduler.owns(account):
+            await self.scheduler.signal(account)  # the owning node restarts it
+            return
         session = self._sessions.get(account)
         if session is not None:
             await session.reconnect()
+
+    # --- for the scheduler --------------------------------------------------------------------
+    async def replace(self, config: AccountConfig, fence: int | None) -> None:
+        """A fresh session for `config`, syncing under `fence` unless it is None (API only)."""
+        old = self._sessions.pop(config.account, None)
+        remote = old.remote if old is not None else None
+        if old is not None:
+            await old.stop()
+        if self._factory is None:
+            return
+        session = self._factory(config)
+        session.remote = remote
+        self._sessions[config.account] = session
+        if fence is not None:
+            await session.start(fence)
+
+    async def forget(self, account: str) -> None:
+        session = self._sessions.pop(account, None)
+        if session is not None:
+            await session.stop()
+
+    def accounts(self) -> list[str]:
+        return list(self._sessions)
 
     def session(self, account: str) -> SessionLike | None:
         return self._sessions.get(account)

@@ -28,6 +28,7 @@ from imapapi.errors import (
     AuthenticationFailedError,
     AuthServerError,
     ImapApiError,
+    LeaseLostError,
     MailServerError,
     NotConnectedError,
     ServerTimeoutError,
@@ -68,6 +69,8 @@ class SessionContext:
     # Metric hooks (the service passes its Metrics' methods; accounts/ does not import them).
     on_imap_command: CommandHook | None = None  # every IMAP command after login
     on_reconnect: Callable[[], None] | None = None  # primary connection opened again
+    # Every state change of a running session (the scheduler publishes it for other nodes).
+    on_state: Callable[[str, AccountState, str | None], None] | None = None
 
 
 class AccountSession(SessionLike):
@@ -86,6 +89,9 @@ class AccountSession(SessionLike):
         self._command_lock = asyncio.Lock()
         self._command_closer: asyncio.TimerHandle | None = None
         self._connected_once = asyncio.Event()
+        # Several nodes: the state published by the node that syncs this account, for a
+        # session here that only serves API calls (not started).
+        self.remote: AccountStatus | None = None
         self.syncer = AccountSyncer(
             config,
             ctx.store,
@@ -104,6 +110,8 @@ class AccountSession(SessionLike):
     # --- state ------------------------------------------------------------------------------------
     @property
     def status(self) -> AccountStatus:
+        if self._task is None and self.remote is not None:
+            return self.remote
         return AccountStatus(self._state, self._last_error)
 
     @property
@@ -123,6 +131,8 @@ class AccountSession(SessionLike):
             self._last_error = error
         if state is previous:
             return
+        if self.ctx.on_state is not None:
+            self.ctx.on_state(self.account, state, self._last_error)
         log.info(
             "%s: %s -> %s%s",
             self.account,
@@ -151,8 +161,10 @@ class AccountSession(SessionLike):
         self.ctx.on_events()
 
     # --- lifecycle --------------------------------------------------------------------------------
-    async def start(self) -> None:
+    async def start(self, fence: int | None = None) -> None:
+        """Start syncing; `fence` is this node's lease token when several nodes share a store."""
         if self._task is None:
+            self.syncer.fence = fence
             self._task = asyncio.create_task(self._run(), name=f"account:{self.account}")
 
     async def stop(self) -> None:
@@ -242,6 +254,12 @@ class AccountSession(SessionLike):
             self._connected_once.set()
             try:
                 await self.syncer.run(conn)
+            except LeaseLostError as exc:
+                # Another node synced this account since: stop here; the scheduler notices
+                # the lost lease on its next round and tidies up.
+                log.warning("%s: %s", self.account, exc.message, extra={"account": self.account})
+                self._set_state(AccountState.DISCONNECTED, exc.message)
+                return
             except (MailServerError, ImapApiError) as exc:
                 self._set_state(AccountState.CONNECT_ERROR, f"connection lost: {exc.message}")
             finally:
@@ -253,8 +271,9 @@ class AccountSession(SessionLike):
     @contextlib.asynccontextmanager
     async def command(self) -> AsyncIterator[ImapConnection]:
         """A logged-in connection for one API call; 503 quickly when the account is not up."""
-        if self._state is not AccountState.CONNECTED:
-            reason = self._last_error or f"the account is {self._state.value}"
+        status = self.status  # this node's connection, or the owning node's view
+        if status.state is not AccountState.CONNECTED:
+            reason = status.last_error or f"the account is {status.state.value}"
             raise NotConnectedError(f"the IMAP connection is not available: {reason}")
         timeout = self.ctx.settings.api_gateway_timeout
         try:

@@ -125,6 +125,9 @@ class AccountSyncer:
         self._statuses: dict[str, MailboxStatus] = {}  # from the last LIST-STATUS
         self._gmail = False  # X-GM-EXT-1 with an \All folder: labels instead of folders
         self._watched = "INBOX"  # the folder IDLE watches without NOTIFY
+        # The fencing token of this node's lease on the account (several nodes on one Redis);
+        # every commit carries it, so a node that lost the account cannot write stale state.
+        self.fence: int | None = None
 
     @property
     def folders(self) -> dict[str, Folder]:
@@ -574,7 +577,9 @@ class AccountSyncer:
             self._held[0].extend(events)
             self._held[1].extend(folders)
             return
-        await self.store.commit_sync(self.account.account, events, folders, removed)
+        await self.store.commit_sync(
+            self.account.account, events, folders, removed, fence=self.fence
+        )
         self.stats.events += len(events)
         self.stats.last_sync = time.time()
         if events:

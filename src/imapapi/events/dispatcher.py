@@ -96,6 +96,7 @@ class WebhookDispatcher:
         rng: Callable[[], float] = _JITTER.random,
         target: Callable[[], Awaitable[WebhookTarget]] | None = None,
         on_outcome: Callable[[DeliveryOutcome], None] | None = None,
+        scope: Callable[[], tuple[str | None, bool]] | None = None,
     ) -> None:
         """`session`: the service's shared ClientSession (not closed here); None = own one.
 
@@ -104,7 +105,9 @@ class WebhookDispatcher:
         restart). `clock` (epoch seconds) and `rng` are injectable for tests. `target` reads
         the webhook target (the service passes one that decrypts the stored secret); by default
         it is read from `store.get_settings()` as-is. `on_outcome` is told the result of
-        every attempt once it is recorded in the store.
+        every attempt once it is recorded in the store. `scope` (several nodes on one store)
+        names this node and whether it also takes the events of deleted accounts: only the
+        events of accounts this node syncs are delivered here, which keeps them in order.
         """
         if max_age < MIN_MAX_AGE:
             raise ValueError(f"max_age must be at least {MIN_MAX_AGE:g} s")
@@ -113,6 +116,7 @@ class WebhookDispatcher:
         self._store = store
         self._target = target
         self._on_outcome = on_outcome
+        self._scope = scope
         self._session = session
         self._own_session = session is None
         self._timeout = timeout
@@ -249,7 +253,8 @@ class WebhookDispatcher:
         # Heads of accounts in flight (and, in a pass, already attempted ones) come back too;
         # asking for that many more still yields up to `free` new ones.
         limit = self._concurrency + (len(attempted) if attempted else 0)
-        for event in await self._store.due_events(now, limit):
+        owner, orphans = self._scope() if self._scope is not None else (None, True)
+        for event in await self._store.due_events(now, limit, owner=owner, orphans=orphans):
             if free <= 0:
                 break
             if event.account in self._inflight or (attempted and event.seq in attempted):

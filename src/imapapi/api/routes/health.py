@@ -25,7 +25,8 @@ async def health() -> JSONResponse:
 
 @router.get("/health/ready", include_in_schema=False)
 async def ready(service: ServiceDep) -> JSONResponse:
-    """200 when the store answers and the webhook dispatcher runs; else 503 with the reasons."""
+    """200 when the store answers and the webhook dispatcher runs; else 503 with the reasons.
+    On a Redis store the body also names this node and how many accounts it syncs."""
     reasons: list[str] = []
     try:
         async with asyncio.timeout(STORE_PING_TIMEOUT):
@@ -44,8 +45,17 @@ async def ready(service: ServiceDep) -> JSONResponse:
         "store": "ok" if reachable else "failed",
         "dispatcher": "failed" if "webhook dispatcher not running" in reasons else "ok",
     }
+    body: dict[str, object] = {}
+    if service.scheduler is not None:  # several nodes on one Redis: this node's share
+        scheduler = service.scheduler
+        body["cluster"] = {
+            "node": scheduler.node,
+            "liveNodes": len(scheduler.live),
+            "accountsSynced": len(scheduler.owned),
+        }
     if reasons:
         return JSONResponse(
-            {"status": "unavailable", "checks": checks, "reasons": reasons}, status_code=503
+            {"status": "unavailable", "checks": checks, "reasons": reasons, **body},
+            status_code=503,
         )
-    return JSONResponse({"status": "ready", "checks": checks})
+    return JSONResponse({"status": "ready", "checks": checks, **body})

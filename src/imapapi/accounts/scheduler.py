@@ -1,0 +1,264 @@
+"""Which node syncs which account, when several processes share one Redis (issue 8, DESIGN §7).
+
+Every round (a third of the lease time) a node:
+1. renews its heartbeat and reads the live nodes;
+2. reads every account's version (changes on update, delete, or a reconnect signal);
+3. works out the accounts it should sync by rendezvous hashing over the live nodes: each
+   account goes to the node with the highest hash of (node, account), so the spread is even,
+   a node that joins takes about 1/n of every other node's accounts and nothing else moves;
+4. claims those leases (renewing the ones it holds), stops and releases the ones now meant for
+   another node, and drops the ones it lost without releasing them;
+5. restarts the sessions of changed accounts and refreshes the states other nodes published.
+
+Safety does not rest on the nodes agreeing: a lease is taken only when free, and a node that
+cannot renew its leases stops its sessions before they can expire (self-fencing); the fencing
+token in every sync commit stops any write from a node that slept through all of that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable, Sequence
+
+from imapapi.accounts.manager import AccountManager, AccountStatus
+from imapapi.accounts.model import AccountConfig, AccountState
+from imapapi.errors import ImapApiError
+from imapapi.store.base import ClusterStore
+
+log = logging.getLogger(__name__)
+
+# Stop syncing when the leases were last renewed this long ago (a fraction of the lease time),
+# so the sessions end before another node may take the accounts over.
+SELF_FENCE = 0.8
+
+
+def default_node_id() -> str:
+    host = socket.gethostname().split(".")[0] or "node"
+    return f"{host}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def preferred_node(account: str, nodes: Sequence[str]) -> str:
+    """The node that should sync `account`: rendezvous (highest random weight) hashing."""
+    return max(
+        nodes,
+        key=lambda node: hashlib.blake2b(f"{node}\0{account}".encode(), digest_size=8).digest(),
+    )
+
+
+class Scheduler:
+    """Keeps this node's share of the accounts running; see the module docstring."""
+
+    def __init__(
+        self,
+        store: ClusterStore,
+        manager: AccountManager,
+        *,
+        node: str,
+        lease_ttl: float,
+        on_gain: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.manager = manager
+        self.node = node
+        self.lease_ttl = lease_ttl
+        self.interval = lease_ttl / 3
+        self._on_gain = on_gain  # the dispatcher delivers the gained accounts' pending events
+        self._clock = clock
+        self._owned: dict[str, int] = {}  # account -> fencing token
+        self._versions: dict[str, str] = {}  # account -> version its session was made from
+        self.live: list[str] = [node]
+        self._renewed = 0.0  # clock() of the last successful claim
+        self._round = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._published: set[asyncio.Task[None]] = set()
+        manager.scheduler = self
+
+    def __repr__(self) -> str:
+        return f"<Scheduler {self.node} owns={len(self._owned)} live={len(self.live)}>"
+
+    # --- what the rest of the node asks -----------------------------------------------------------
+    def owns(self, account: str) -> bool:
+        return account in self._owned
+
+    @property
+    def owned(self) -> dict[str, int]:
+        return dict(self._owned)
+
+    @property
+    def leader(self) -> bool:
+        """The oldest-named live node delivers the events of deleted accounts."""
+        return bool(self.live) and self.live[0] == self.node
+
+    def delivery_scope(self) -> tuple[str | None, bool]:
+        """(this node, whether it also takes orphaned events) for the webhook dispatcher."""
+        return self.node, self.leader
+
+    async def signal(self, account: str) -> None:
+        await self.store.signal_account(account)
+
+    def publish(self, account: str, state: AccountState, error: str | None) -> None:
+        """A state change of a session this node runs, made visible to the other nodes."""
+        if account not in self._owned:
+            return
+        task = asyncio.ensure_future(
+            self.store.set_account_status(account, self.node, state.value, error, time.time())
+        )
+        self._published.add(task)
+        task.add_done_callback(self._published_done)
+
+    def _published_done(self, task: asyncio.Task[None]) -> None:
+        self._published.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("cannot publish an account state: %r", task.exception())
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.run_once()
+        self._task = asyncio.create_task(self._loop(), name=f"scheduler {self.node}")
+        log.info("node %s started: %d live nodes, owns %d accounts", self.node,
+                 len(self.live), len(self._owned))  # fmt: skip
+
+    async def stop(self) -> None:
+        """Stop the sessions this node runs, give their leases up and leave the cluster, so
+        the other nodes take the accounts over at their next round rather than at expiry."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        async with self._round:
+            owned = list(self._owned)
+            for account in owned:
+                await self.manager.forget(account)
+            self._owned.clear()
+            with contextlib.suppress(ImapApiError):
+                await self.store.release_leases(self.node, owned)
+                await self.store.leave(self.node)
+        for task in list(self._published):
+            task.cancel()
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.interval):
+                    await self._wake.wait()
+            try:
+                await self.run_once()
+            except ImapApiError as exc:
+                log.warning("node %s: scheduling round failed: %s", self.node, exc.message)
+                await self._fence_self()
+            except Exception:
+                log.exception("node %s: scheduling round failed", self.node)
+                await self._fence_self()
+
+    async def _fence_self(self) -> None:
+        """Leases not renewed for most of their life: stop syncing before they can expire."""
+        if self._owned and self._clock() - self._renewed > SELF_FENCE * self.lease_ttl:
+            log.warning("node %s: cannot renew leases; stopping %d sessions", self.node,
+                        len(self._owned))  # fmt: skip
+            async with self._round:
+                for account in list(self._owned):
+                    await self._disown(account)
+
+    # --- one round --------------------------------------------------------------------------------
+    async def run_once(self) -> None:
+        async with self._round:
+            started = self._clock()
+            self.live = await self.store.heartbeat(self.node, self.lease_ttl)
+            versions = await self.store.account_versions()
+            wanted = [a for a in versions if preferred_node(a, self.live) == self.node]
+            held = await self.store.claim_leases(self.node, wanted, self.lease_ttl)
+            self._renewed = started
+
+            for account in [a for a in self._owned if a not in versions]:  # deleted
+                await self.manager.forget(account)
+                self._versions.pop(account, None)
+                await self.store.release_leases(self.node, [account])
+                del self._owned[account]
+            for account in [a for a in self._versions if a not in versions]:
+                await self.manager.forget(account)
+                del self._versions[account]
+
+            unwanted = [a for a in self._owned if a not in held]
+            for account in unwanted:  # meant for another node now, or lost
+                await self._disown(account)
+            await self.store.release_leases(self.node, unwanted)
+
+            gained = False
+            todo = []
+            for account, version in versions.items():
+                fence = held.get(account)
+                if self._versions.get(account) != version or fence != self._owned.get(account):
+                    todo.append((account, version, fence))
+            configs = await self._configs([account for account, _, _ in todo])
+            for account, version, fence in todo:
+                config = configs.get(account)
+                if config is None:
+                    continue  # deleted since the versions were read
+                if fence is not None:
+                    # Owned before the session starts, so its first state change is published.
+                    gained = gained or account not in self._owned
+                    self._owned[account] = fence
+                    log.info("node %s syncs %s (fence %d)", self.node, account, fence,
+                             extra={"account": account})  # fmt: skip
+                await self.manager.replace(config, fence)
+                self._versions[account] = version
+            if gained:
+                self._on_gain()
+            await self._refresh_remote()
+
+    async def _configs(self, accounts: list[str]) -> dict[str, AccountConfig]:
+        """The stored configurations of `accounts`: one listing when there are many (the first
+        round of a node), single reads otherwise."""
+        if len(accounts) > 20:
+            wanted = set(accounts)
+            return {c.account: c for c in await self.manager.registry.list() if c.account in wanted}
+        configs = {}
+        for account in accounts:
+            config = await self.manager.registry.find(account)
+            if config is not None:
+                configs[account] = config
+        return configs
+
+    async def _disown(self, account: str) -> None:
+        """Stop syncing `account` (its session stays for API calls)."""
+        fence = self._owned.pop(account, None)
+        config = await self.manager.registry.find(account)
+        if config is None:
+            await self.manager.forget(account)
+        else:
+            await self.manager.replace(config, None)
+        if fence is not None:
+            log.info("node %s stopped syncing %s", self.node, account, extra={"account": account})
+
+    async def _refresh_remote(self) -> None:
+        statuses = await self.store.account_statuses()
+        for account in self.manager.accounts():
+            if account in self._owned:
+                continue
+            session = self.manager.session(account)
+            status = statuses.get(account)
+            if session is None:
+                continue
+            if status is None or status.node not in self.live:
+                # Nobody syncs it right now (its node died, or it is being handed over).
+                session.remote = AccountStatus(AccountState.CONNECTING, None)
+                continue
+            try:
+                state = AccountState(status.state)
+            except ValueError:
+                state = AccountState.CONNECTING
+            session.remote = AccountStatus(state, status.error)
