@@ -93,9 +93,12 @@ def pytest_runtest_makereport(
         item.stash[_LOG_OFFSET] = _log_size(server)
     elif report.failed:
         offset = item.stash.get(_LOG_OFFSET, 0)
-        with server.log_path.open("rb") as log:
-            log.seek(offset)
-            lines = log.read().decode(errors="replace").splitlines()[-200:]
+        try:
+            with server.log_path.open("rb") as log:
+                log.seek(offset)
+                lines = log.read().decode(errors="replace").splitlines()[-200:]
+        except OSError:  # a teardown failure after the session's Dovecot was removed
+            return report
         report.sections.append(("dovecot log", "\n".join(lines)))
     return report
 
