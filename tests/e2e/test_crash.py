@@ -3,6 +3,7 @@ event is delivered after restart; nothing is lost, duplicates only carry the sam
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections import defaultdict
@@ -28,6 +29,11 @@ def _mail(message_id: str, subject: str) -> bytes:
     ).encode()
 
 
+# The primary connection's client line "A0012 IDLE" (timestamp, connection, direction first);
+# not the word IDLE in the server's CAPABILITY list, which the login response shows at once.
+_IDLE_SENT = re.compile(r"^\S+ primary C \S+ IDLE$", re.MULTILINE)
+
+
 def _message_id(received: Received) -> str | None:
     data = received.json.get("data") if isinstance(received.json, dict) else None
     return data.get("messageId") if isinstance(data, dict) else None
@@ -44,7 +50,7 @@ def _wait_idle(client: httpx.Client, account: str, timeout: float = 20.0) -> Non
     text = ""
     while time.monotonic() < deadline:
         text = client.get(f"/v1/logs/{account}").text
-        if " IDLE" in text:
+        if _IDLE_SENT.search(text):
             return
         time.sleep(0.05)
     raise AssertionError(f"{account} never started IDLE; protocol log:\n{text[-3000:]}")

@@ -37,6 +37,7 @@ class SessionLike:
     def status(self) -> AccountStatus:
         raise NotImplementedError
 
+    config: AccountConfig
     remote: AccountStatus | None = None  # the owning node's view, when another node syncs
 
     async def start(self, fence: int | None = None) -> None:
@@ -130,6 +131,14 @@ class AccountManager:
         self._sessions[config.account] = session
         if fence is not None:
             await session.start(fence)
+
+    async def demote(self, account: str) -> None:
+        """Stop syncing `account` but keep serving its API calls: a fresh unstarted session
+        from the configuration in memory (no store read: this runs when the store may be
+        unreachable)."""
+        session = self._sessions.get(account)
+        if session is not None:
+            await self.replace(session.config, None)
 
     async def forget(self, account: str) -> None:
         session = self._sessions.pop(account, None)

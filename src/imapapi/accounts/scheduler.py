@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 
 from imapapi.accounts.manager import AccountManager, AccountStatus
 from imapapi.accounts.model import AccountConfig, AccountState
-from imapapi.errors import ImapApiError
+from imapapi.errors import ImapApiError, StoreError
 from imapapi.store.base import ClusterStore
 
 log = logging.getLogger(__name__)
@@ -150,37 +150,55 @@ class Scheduler:
         self._wake.set()
 
     async def _loop(self) -> None:
+        failing = False
         while True:
+            wait = self.interval
+            if failing and self._owned:
+                # Wake up in time to stop the sessions before the leases can expire.
+                wait = min(wait, max(0.0, self._fence_deadline() - self._clock()))
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.interval):
+                async with asyncio.timeout(wait):
                     await self._wake.wait()
+            if failing and self._clock() >= self._fence_deadline():
+                await self._fence_self()
             try:
                 await self.run_once()
+                failing = False
             except ImapApiError as exc:
+                failing = True
                 log.warning("node %s: scheduling round failed: %s", self.node, exc.message)
-                await self._fence_self()
             except Exception:
+                failing = True
                 log.exception("node %s: scheduling round failed", self.node)
-                await self._fence_self()
+
+    def _fence_deadline(self) -> float:
+        return self._renewed + SELF_FENCE * self.lease_ttl
 
     async def _fence_self(self) -> None:
         """Leases not renewed for most of their life: stop syncing before they can expire."""
-        if self._owned and self._clock() - self._renewed > SELF_FENCE * self.lease_ttl:
-            log.warning("node %s: cannot renew leases; stopping %d sessions", self.node,
-                        len(self._owned))  # fmt: skip
-            async with self._round:
-                for account in list(self._owned):
-                    await self._disown(account)
+        if not self._owned:
+            return
+        log.warning("node %s: cannot renew leases; stopping %d sessions", self.node,
+                    len(self._owned))  # fmt: skip
+        async with self._round:
+            for account in list(self._owned):
+                await self._disown(account)
 
     # --- one round --------------------------------------------------------------------------------
     async def run_once(self) -> None:
         async with self._round:
             started = self._clock()
-            self.live = await self.store.heartbeat(self.node, self.lease_ttl)
-            versions = await self.store.account_versions()
-            wanted = [a for a in versions if preferred_node(a, self.live) == self.node]
-            held = await self.store.claim_leases(self.node, wanted, self.lease_ttl)
+            # Time-boxed: a store that hangs must fail the round, or nothing would notice the
+            # leases running out.
+            try:
+                async with asyncio.timeout(self.interval):
+                    self.live = await self.store.heartbeat(self.node, self.lease_ttl)
+                    versions = await self.store.account_versions()
+                    wanted = [a for a in versions if preferred_node(a, self.live) == self.node]
+                    held = await self.store.claim_leases(self.node, wanted, self.lease_ttl)
+            except TimeoutError:
+                raise StoreError("the store did not answer a scheduling round in time") from None
             self._renewed = started
 
             for account in [a for a in self._owned if a not in versions]:  # deleted
@@ -236,11 +254,7 @@ class Scheduler:
     async def _disown(self, account: str) -> None:
         """Stop syncing `account` (its session stays for API calls)."""
         fence = self._owned.pop(account, None)
-        config = await self.manager.registry.find(account)
-        if config is None:
-            await self.manager.forget(account)
-        else:
-            await self.manager.replace(config, None)
+        await self.manager.demote(account)
         if fence is not None:
             log.info("node %s stopped syncing %s", self.node, account, extra={"account": account})
 
