@@ -158,8 +158,13 @@ class AccountManager:
         return session.status
 
     def count_by_state(self) -> dict[str, int]:
+        """States of the accounts this process syncs (with several nodes, each counts its own
+        share, so the gauges of all nodes add up)."""
         counts: dict[str, int] = {}
-        for session in self._sessions.values():
+        scheduler = self.scheduler
+        for account, session in self._sessions.items():
+            if scheduler is not None and not scheduler.owns(account):
+                continue
             key = session.status.state.value
             counts[key] = counts.get(key, 0) + 1
         return counts
