@@ -79,7 +79,9 @@ class Scheduler:
         self._round = asyncio.Lock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._published: set[asyncio.Task[None]] = set()
+        self._unpublished: dict[str, tuple[str, str | None, float]] = {}
+        self._publish_wake = asyncio.Event()
+        self._publishing: asyncio.Task[None] | None = None
         manager.scheduler = self
 
     def __repr__(self) -> str:
@@ -106,22 +108,33 @@ class Scheduler:
         await self.store.signal_account(account)
 
     def publish(self, account: str, state: AccountState, error: str | None) -> None:
-        """A state change of a session this node runs, made visible to the other nodes."""
+        """A state change of a session this node runs, made visible to the other nodes.
+
+        One writer task sends them in order (two concurrent writes could land in the wrong
+        order and leave "connecting" after "connected"); only the latest state of an account
+        waiting to be sent is kept."""
         if account not in self._owned:
             return
-        task = asyncio.ensure_future(
-            self.store.set_account_status(account, self.node, state.value, error, time.time())
-        )
-        self._published.add(task)
-        task.add_done_callback(self._published_done)
+        self._unpublished[account] = (state.value, error, time.time())
+        self._publish_wake.set()
 
-    def _published_done(self, task: asyncio.Task[None]) -> None:
-        self._published.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("cannot publish an account state: %r", task.exception())
+    async def _publisher(self) -> None:
+        while True:
+            await self._publish_wake.wait()
+            self._publish_wake.clear()
+            while self._unpublished:
+                account, (state, error, at) = next(iter(self._unpublished.items()))
+                try:
+                    await self.store.set_account_status(account, self.node, state, error, at)
+                except ImapApiError as exc:
+                    log.warning("node %s: cannot publish a state: %s", self.node, exc.message)
+                    break  # kept; retried after the next round
+                if self._unpublished.get(account) == (state, error, at):
+                    del self._unpublished[account]
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
+        self._publishing = asyncio.create_task(self._publisher(), name="publisher")
         await self.run_once()
         self._task = asyncio.create_task(self._loop(), name=f"scheduler {self.node}")
         log.info("node %s started: %d live nodes, owns %d accounts", self.node,
@@ -143,8 +156,11 @@ class Scheduler:
             with contextlib.suppress(ImapApiError):
                 await self.store.release_leases(self.node, owned)
                 await self.store.leave(self.node)
-        for task in list(self._published):
-            task.cancel()
+        if self._publishing is not None:
+            self._publishing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._publishing
+            self._publishing = None
 
     def poke(self) -> None:
         self._wake.set()
@@ -236,6 +252,8 @@ class Scheduler:
                 self._versions[account] = version
             if gained:
                 self._on_gain()
+            if self._unpublished:
+                self._publish_wake.set()  # what failed to go out last time
             await self._refresh_remote()
 
     async def _configs(self, accounts: list[str]) -> dict[str, AccountConfig]:
