@@ -91,7 +91,7 @@ class AccountManager:
     async def upsert(self, config: AccountConfig) -> tuple[AccountConfig, bool]:
         stored, created = await self.registry.upsert(config)
         if self.scheduler is not None:
-            await self.scheduler.run_once()  # claims a new account, restarts a changed one
+            await self.scheduler.refresh(stored.account)  # claims it or leaves it to its node
             return stored, created
         old = self._sessions.pop(stored.account, None)
         if old is not None:
@@ -102,7 +102,7 @@ class AccountManager:
     async def delete(self, account: str) -> None:
         await self.registry.delete(account)
         if self.scheduler is not None:
-            await self.scheduler.run_once()  # stops and forgets it, gives up the lease
+            await self.scheduler.refresh(account)  # stops and forgets it, gives up the lease
             return
         session = self._sessions.pop(account, None)
         if session is not None:

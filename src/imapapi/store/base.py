@@ -360,9 +360,10 @@ class ClusterStore(Store, Protocol):
         """Give up the leases `node` holds among `accounts` (after stopping their sessions)."""
         ...
 
-    async def account_versions(self) -> dict[str, str]:
-        """Every account id with a token that changes when the account is updated or
-        signalled, so an owner on another node knows to restart its session."""
+    async def account_versions(self, accounts: Sequence[str] | None = None) -> dict[str, str]:
+        """Every account id (or those of `accounts` that exist) with a token that changes when
+        the account is updated or signalled, so an owner on another node knows to restart
+        its session."""
         ...
 
     async def signal_account(self, account: str) -> None:

@@ -75,10 +75,13 @@ end
 return 1
 """
 
-# KEYS[1] accounts index, KEYS[2] signals hash; ARGV account stem. Flat list id, version.
+# KEYS[1] accounts index, KEYS[2] signals hash; ARGV account stem, then the ids to read (all
+# when none). Flat list id, version, for the ids that exist.
 ACCOUNT_VERSIONS = """
+local ids = {}
+if #ARGV > 1 then ids = {unpack(ARGV, 2)} else ids = redis.call('ZRANGE', KEYS[1], 0, -1) end
 local out = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+for _, id in ipairs(ids) do
   local updated = redis.call('HGET', ARGV[1] .. id, 'updated')
   if updated then
     out[#out + 1] = id
@@ -130,10 +133,12 @@ class RedisLeases:
             [k.lease_stem, k.fence_stem, node, LEASE_LOG_LENGTH, *accounts],
         )
 
-    async def account_versions(self) -> dict[str, str]:
+    async def account_versions(self, accounts: Sequence[str] | None = None) -> dict[str, str]:
         k = self.keys
+        if accounts is not None and not accounts:
+            return {}
         flat = await self._run(
-            "ACCOUNT_VERSIONS", [k.accounts, k.account_signals], [k.account_stem]
+            "ACCOUNT_VERSIONS", [k.accounts, k.account_signals], [k.account_stem, *(accounts or ())]
         )
         return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
 

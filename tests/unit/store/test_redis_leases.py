@@ -127,6 +127,8 @@ async def test_versions_change_on_update_and_signal_and_states_are_shared(
     await redis_store.put_account("y", {"account": "y"}, 1.0)
     before = await redis_store.account_versions()
     assert set(before) == {"x", "y"}
+    assert await redis_store.account_versions(["y", "gone"]) == {"y": before["y"]}
+    assert await redis_store.account_versions([]) == {}
     await redis_store.signal_account("x")
     await redis_store.put_account("y", {"account": "y", "name": "new"}, 2.0)
     after = await redis_store.account_versions()
