@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from tests.servers.cluster import Cluster, ConnectionWatch, MailStream
 from tests.servers.dovecot import Dovecot
 from tests.servers.redis import RedisServer
 from tests.servers.service import ServiceError
+from tests.servers.smtp import SmtpServer
 from tests.servers.webhooks import WebhookReceiver
 
 LEASE_TTL = 4.0
@@ -180,3 +182,55 @@ def test_a_node_with_another_secret_refuses_to_start(cluster: Cluster) -> None:
     assert stranger.returncode == 2
     assert "another secret" in str(failed.value) and "IMAPAPI_SECRET" in str(failed.value)
     assert "not-the-cluster-secret" not in stranger.stderr
+
+
+def test_a_message_queued_on_a_node_that_dies_is_sent_once_by_another(
+    cluster: Cluster, dovecot: Dovecot, smtp: SmtpServer, webhook_receiver: WebhookReceiver
+) -> None:
+    cluster.start(0)
+    cluster.start(1)
+    senders = ACCOUNTS[:4]
+    with cluster.client(0) as first:
+        settings = {"webhooks": webhook_receiver.url, "webhookEvents": ["messageSent"]}
+        assert first.post("/v1/settings", json=settings).status_code == 200
+        for account in senders:
+            user = dovecot.add_user()
+            smtp.add_user(user.name, "smtp-secret")
+            body = dovecot_account(dovecot, user, account)
+            body["email"] = f"{user.name}@example.com"
+            body["smtp"] = smtp.settings(user.name, "smtp-secret")
+            register(first, body)
+        for account in senders:
+            wait_state(first, account, "connected")
+        # Queued on node 1 for a few seconds from now; node 1 dies before they are due.
+        send_at = datetime.now(UTC) + timedelta(seconds=6)
+        queued = {}
+        for account in senders:
+            response = first.post(
+                f"/v1/account/{account}/submit",
+                json={
+                    "to": [{"address": "lead@example.com"}],
+                    "subject": f"queued by {account}",
+                    "text": "x\n",
+                    "sendAt": send_at.isoformat(),
+                },
+            )
+            assert response.status_code == 200, response.text
+            queued[response.json()["queueId"]] = account
+    cluster.nodes[0].kill()
+    # Not about timing: only that node 1 died before sending anything (else this tests nothing).
+    assert smtp.messages == [], "node 1 sent before it was killed"
+
+    sent = smtp.wait_for_messages(len(senders), timeout=30)
+    time.sleep(2)  # a second sending would show now
+    assert sorted(m.message()["Subject"] for m in smtp.messages) == sorted(
+        f"queued by {account}" for account in senders
+    )
+    webhook_receiver.wait(lambda r: r.event == "messageSent", count=len(senders), timeout=30)
+    assert {r.json["data"]["queueId"] for r in webhook_receiver.events("messageSent")} == set(
+        queued
+    )
+    assert len(sent) == len(senders)
+    with cluster.client(1) as second:
+        for queue_id in queued:
+            assert second.get(f"/v1/outbox/{queue_id}").json()["state"] == "sent"
