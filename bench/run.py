@@ -27,10 +27,10 @@ from tests.servers.webhooks import WebhookReceiver
 from bench.common import PASSWORD, Table, median, message, percentile, raise_file_limit
 from bench.listing import bench_list
 from bench.rawimap import RawClient
+from imapapi.accounts.syncer import stored_flags
 from imapapi.imap import parse
 from imapapi.imap.flagfetch import FlagFetch
 from imapapi.imap.reader import ResponseReader
-from imapapi.sync.diff import normalize_flags
 
 ROOT = Path(__file__).resolve().parent.parent
 OTHER_FOLDER = "Archive"
@@ -133,11 +133,6 @@ def rows_bytes(db: sqlite3.Connection, table: str, account: str) -> int:
             elif value is not None:
                 total += 8
     return total
-
-
-def stored_flags(flags: tuple[str, ...] | None, labels: tuple[str, ...] | None) -> frozenset[str]:
-    """What the sync keeps per message (as `accounts/syncer.py` converts FETCH flags)."""
-    return normalize_flags(flags or (), labels or ())
 
 
 # --- index and store --------------------------------------------------------------------------

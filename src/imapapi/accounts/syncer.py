@@ -428,7 +428,7 @@ class AccountSyncer:
             diff = FolderDiff()
         elif usable_modseq and stored is not None and stored.highest_modseq is not None:
             answer = await conn.uid_fetch_flags(
-                _stored_flags,
+                stored_flags,
                 labels=self._gmail,
                 changed_since=stored.highest_modseq,
                 vanished="QRESYNC" in conn.enabled,
@@ -444,7 +444,7 @@ class AccountSyncer:
                 diff = diff_partial(old, fetched, [uid for uid in old if uid not in present])
         elif selected.exists:
             index_started = time.perf_counter()
-            answer = await conn.uid_fetch_flags(_stored_flags, labels=self._gmail)
+            answer = await conn.uid_fetch_flags(stored_flags, labels=self._gmail)
             fetched, modseqs = answer.values, answer.modseqs
             diff = diff_full(old, fetched)
         else:
@@ -582,6 +582,6 @@ class AccountSyncer:
             self._on_committed()
 
 
-def _stored_flags(flags: tuple[str, ...] | None, labels: tuple[str, ...] | None) -> FlagSet:
+def stored_flags(flags: tuple[str, ...] | None, labels: tuple[str, ...] | None) -> FlagSet:
     """What the flag map keeps of a message's FETCH flags and Gmail labels."""
     return normalize_flags(flags or (), labels or ())
