@@ -4,6 +4,8 @@ One background task reads the transport, splits responses (`reader.py`) and rout
 tagged → the running command; `+` → the running command's continuation; untagged → a handler
 found by name in `_UNTAGGED` (`_on_EXISTS`, `_on_FETCH` …), which either adds it to the running
 command's result or turns it into an event of `unsolicited.py`. Commands run one at a time.
+While a `uid_fetch_flags` command runs, the reader hands runs of its simple FETCH lines to the
+command's `flagfetch.FlagFetch` instead, and everything else still comes here, in order.
 """
 
 from __future__ import annotations
