@@ -20,6 +20,7 @@ from bench.common import PASSWORD, cpu_seconds, machine_busy, raise_file_limit, 
 from bench.rawimap import RawClient
 
 DEADLINE = 600.0  # no phase of a child waits longer than this
+RAW_INDEX_FETCH = b"UID FETCH 1:* (UID FLAGS)"
 
 
 def emit(**fields: Any) -> None:
@@ -179,18 +180,41 @@ async def connect_phase(cfg: dict[str, Any], svc: Any, register: Any, session: A
 
 
 async def index_phase(cfg: dict[str, Any], client: Any, register: Any, session: Any) -> None:
-    times = []
+    # The raw baseline is timed here, right before each registration, on a bare connection as
+    # the parent's (CONDSTORE enabled): same process, same moment, so a busy machine slows
+    # both sides of a pair alike.
+    raw = await RawClient.open(cfg["host"], cfg["port"], cfg["index_user"], PASSWORD)
+    await raw.command(b"ENABLE CONDSTORE")
+    await raw.command(b"EXAMINE INBOX (CONDSTORE)")
+    await raw.fetch_bytes(RAW_INDEX_FETCH)  # Dovecot's caches warm, as for every run below
+    times, steps, raw_times = [], [], []
     for n in range(cfg.get("repeat", 1)):
         account = f"index-{n}"
         if n:  # one account on the mailbox at a time: the last one's NOTIFY would resync too
             await client.delete(f"/v1/account/index-{n - 1}")
         started = time.monotonic()
+        await raw.fetch_bytes(RAW_INDEX_FETCH)
+        raw_times.append(time.monotonic() - started)
+        started = time.monotonic()
         await register(account, cfg["index_user"])
         # the session exists once the POST answered; its first sync sets `synced`
+        syncer = session(account).syncer
         async with asyncio.timeout(DEADLINE):
-            await session(account).syncer.synced.wait()
+            await syncer.synced.wait()
         times.append(time.monotonic() - started)
-    emit(phase="index", seconds=times, accounts=[f"index-{n}" for n in range(len(times))])
+        # The INBOX is the one folder with mail, so the one the first sync fetched in full.
+        step = syncer.stats.last_index
+        if step is None or step.path != "INBOX":
+            raise RuntimeError(f"the first sync did not index INBOX last: {step}")
+        steps.append(step.seconds)
+    await raw.close()
+    emit(
+        phase="index",
+        seconds=times,
+        index_step=steps,
+        raw_fetch=raw_times,
+        accounts=[f"index-{n}" for n in range(len(times))],
+    )
 
 
 def main() -> None:

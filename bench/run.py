@@ -27,7 +27,9 @@ from tests.servers.webhooks import WebhookReceiver
 from bench.common import PASSWORD, Table, median, message, percentile, raise_file_limit
 from bench.listing import bench_list
 from bench.rawimap import RawClient
+from imapapi.accounts.syncer import stored_flags
 from imapapi.imap import parse
+from imapapi.imap.flagfetch import FlagFetch
 from imapapi.imap.reader import ResponseReader
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,12 +143,12 @@ async def bench_index(
 ) -> tuple[Table, Table, dict[str, Any]]:
     user = "bigbox"
     raw = await RawClient.open(dovecot.host, dovecot.port, user, PASSWORD)
-    # CONDSTORE as imapapi enables it, so both read the same bytes (MODSEQ on every line).
+    # CONDSTORE as imapapi enables it, so both read the same bytes.
     await raw.command(b"ENABLE CONDSTORE")
     await raw.command(b"EXAMINE INBOX (CONDSTORE)")
     command = b"UID FETCH 1:* (UID FLAGS)"
     await raw.fetch_bytes(command)  # warm Dovecot's caches: every run below sees the same
-    raw_s, client_s, ours_s = [], [], []
+    raw_s, client_s, ours_s, bulk_s = [], [], [], []
     size = 0
     for _ in range(max(3, opts.repeat)):
         t = time.monotonic()
@@ -166,6 +168,18 @@ async def bench_index(
         for response in responses[:-1]:
             parse.parse_fetch(response)
         ours_s.append(time.monotonic() - t)
+
+        t = time.monotonic()
+        _, data = await raw.fetch_bytes(command)
+        answer = FlagFetch(stored_flags)
+        reader = ResponseReader()
+        reader.bulk = answer.scan
+        responses = reader.feed(data)
+        while reader.more:  # as the connection's read loop does
+            responses += reader.feed(b"")
+        bulk_s.append(time.monotonic() - t)
+        if len(answer.values) != opts.messages or len(responses) != 1:
+            raise RuntimeError("the bulk path did not read every line")
     await raw.close()
 
     cfg: dict[str, Any] = {
@@ -183,18 +197,32 @@ async def bench_index(
     await child.finish()
 
     raw_fetch = median(raw_s)
+    paired_raw = median(report["raw_fetch"])
     table = Table(f"index: first sync of a {opts.messages:,}-message INBOX")
     table.add("UID FETCH 1:* (UID FLAGS), bytes only", raw_fetch, None, "s")
     table.add("  … + imapclient parse_fetch_response", raw_fetch, median(client_s), "s")
     table.add("  … + imapapi reader + parse.parse_fetch", raw_fetch, median(ours_s), "s")
+    table.add("  … + imapapi reader + FlagFetch (bulk)", raw_fetch, median(bulk_s), "s")
+    table.add("the same fetch, in the service before each sync", paired_raw, None, "s")
     table.add(
-        "registration → first sync done (all folders)", raw_fetch, median(report["seconds"]), "s"
+        "  index step: UID FETCH → INBOX state built", paired_raw, median(report["index_step"]), "s"
+    )
+    table.add(
+        "  registration → first sync done (all folders)", paired_raw, median(report["seconds"]), "s"
     )
     table.notes.append(
         f"{size / 1024:,.0f} KiB of FETCH data; medians of {len(raw_s)} raw runs and "
-        f"{len(report['seconds'])} registrations ("
-        + ", ".join(f"{s:.3f}" for s in report["seconds"])
-        + " s)"
+        f"{len(report['seconds'])} registrations, each paired with the raw fetch just before it"
+    )
+    table.notes.append(
+        "per registration, raw / index step / registration: "
+        + ", ".join(
+            f"{r:.3f}/{i:.3f}/{s:.3f}"
+            for r, i, s in zip(
+                report["raw_fetch"], report["index_step"], report["seconds"], strict=True
+            )
+        )
+        + " s"
     )
 
     db = sqlite3.connect(stopped["database"])
@@ -226,6 +254,8 @@ async def bench_index(
     )
     results = {
         "raw_fetch": raw_fetch,
+        "paired_raw_fetch": paired_raw,
+        "index_step": median(report["index_step"]),
         "index": median(report["seconds"]),
         "store_per_message": row / max(messages, 1),
         "store_per_10k": row * 10000 / max(messages, 1),
@@ -470,7 +500,7 @@ def summary(results: dict[str, Any]) -> Table:
         check("details p50 ≤ 5 ms (DESIGN)", r["details_p50"], 5.0, "ms", "{:.2f}")
         check_min("details ≥ 1,000 req/s (DESIGN)", r["details_rate"], 1000.0)
     if "index" in r:
-        check("initial index ≤ 2x raw fetch", r["index"], 2 * r["raw_fetch"], "s")
+        check("initial index step ≤ 2x raw fetch", r["index_step"], 2 * r["paired_raw_fetch"], "s")
         check("initial index ≤ 1 s (DESIGN, 20k)", r["index"], 1.0, "s")
         check("store per message ≤ 10 B", r["store_per_message"], 10.0, "B", "{:.2f}")
         check(

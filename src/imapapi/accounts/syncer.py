@@ -38,12 +38,11 @@ from imapapi.sync.diff import (
     merge_pushed,
     normalize_flags,
 )
+from imapapi.sync.flagmap import FlagSet
 from imapapi.sync.mailboxes import assign_special_use, diff_listing
 
 log = logging.getLogger(__name__)
 
-FLAG_ITEMS = ("UID", "FLAGS")
-GMAIL_ITEMS = ("X-GM-LABELS",)
 GMAIL_SUMMARY_ITEMS = ("X-GM-LABELS", "X-GM-MSGID", "X-GM-THRID")
 # Gmail shows one message under every label; imapapi syncs only these (DESIGN.md §5), so each
 # message is reported once, with its labels.
@@ -83,11 +82,21 @@ class Folder:
         return self.path.rsplit(self.delimiter, 1)[-1] if self.delimiter else self.path
 
 
+@dataclass(frozen=True, slots=True)
+class IndexTiming:
+    """The last full index of a folder: `UID FETCH 1:* (UID FLAGS)` sent → its state built."""
+
+    path: str
+    messages: int
+    seconds: float
+
+
 @dataclass
 class SyncStats:
     folders_synced: int = 0
     events: int = 0
     last_sync: float = 0.0
+    last_index: IndexTiming | None = None
 
 
 class AccountSyncer:
@@ -292,10 +301,6 @@ class AccountSyncer:
         stored.update({f.path: f for f in self._held[1]})
         return stored
 
-    @property
-    def _flag_items(self) -> tuple[str, ...]:
-        return FLAG_ITEMS + GMAIL_ITEMS if self._gmail else FLAG_ITEMS
-
     # --- folder list --------------------------------------------------------------------------
     async def sync_listing(self, conn: ImapConnection) -> set[str]:
         """LIST the folders; forget removed ones (mailboxDeleted); returns the added paths."""
@@ -406,6 +411,7 @@ class AccountSyncer:
         old = flagmap.decode(stored.messages_blob) if stored else {}
         fetched: dict[int, frozenset[str]] = {}
         modseqs: dict[int, int] = {}
+        index_started: float | None = None
         pushed = self._pushed.pop(folder.path, {})
         usable_modseq = (
             condstore
@@ -424,23 +430,25 @@ class AccountSyncer:
         ):
             diff = FolderDiff()
         elif usable_modseq and stored is not None and stored.highest_modseq is not None:
-            qresync = "QRESYNC" in conn.enabled
-            stream = conn.uid_fetch(
-                "1:*", self._flag_items, changed_since=stored.highest_modseq, vanished=qresync
+            answer = await conn.uid_fetch_flags(
+                stored_flags,
+                labels=self._gmail,
+                changed_since=stored.highest_modseq,
+                vanished="QRESYNC" in conn.enabled,
             )
-            async for result in stream:
-                self._take(result, fetched, modseqs)
+            fetched, modseqs = answer.values, answer.modseqs
             for uid, result in pushed.items():
                 if uid in old and uid not in fetched:
                     fetched[uid] = merge_pushed(old[uid], result.flags, result.gmail_labels)
-            diff = diff_partial(old, fetched, stream.vanished)
+            diff = diff_partial(old, fetched, answer.vanished)
             if len(apply(old, diff, fetched)) != selected.exists:
                 # Without QRESYNC expunges are invisible to CHANGEDSINCE: ask which UIDs exist.
                 present = set(await conn.uid_search([b"ALL"])) if selected.exists else set()
                 diff = diff_partial(old, fetched, [uid for uid in old if uid not in present])
         elif selected.exists:
-            async for result in conn.uid_fetch("1:*", self._flag_items):
-                self._take(result, fetched, modseqs)
+            index_started = time.perf_counter()
+            answer = await conn.uid_fetch_flags(stored_flags, labels=self._gmail)
+            fetched, modseqs = answer.values, answer.modseqs
             diff = diff_full(old, fetched)
         else:
             diff = diff_full(old, {})
@@ -485,6 +493,9 @@ class AccountSyncer:
             messages_blob=flagmap.encode(current),
         )
         await self._commit(events, [state], [])
+        if index_started is not None:
+            seconds = time.perf_counter() - index_started
+            self.stats.last_index = IndexTiming(folder.path, len(current), seconds)
         self.stats.folders_synced += 1
         log.debug(
             "%s: synced %s (%d messages, %d events) in %.3fs",
@@ -494,16 +505,6 @@ class AccountSyncer:
             len(events),
             time.monotonic() - started,
         )
-
-    @staticmethod
-    def _take(
-        result: FetchResult, fetched: dict[int, frozenset[str]], modseqs: dict[int, int]
-    ) -> None:
-        if result.uid is None:
-            return
-        fetched[result.uid] = normalize_flags(result.flags or (), result.gmail_labels or ())
-        if result.modseq is not None:
-            modseqs[result.uid] = result.modseq
 
     async def _classify(
         self, conn: ImapConnection, result: FetchResult, summary: dict[str, Any]
@@ -584,3 +585,8 @@ class AccountSyncer:
         self.stats.last_sync = time.time()
         if events:
             self._on_committed()
+
+
+def stored_flags(flags: tuple[str, ...] | None, labels: tuple[str, ...] | None) -> FlagSet:
+    """What the flag map keeps of a message's FETCH flags and Gmail labels."""
+    return normalize_flags(flags or (), labels or ())

@@ -3,7 +3,8 @@
 Layers, each using only the one below: `transport` (TCP/TLS/DEFLATE) → `reader` (bytes to
 responses) → `core` (tags, continuations, routing) → `connection`/`commands` (`ImapConnection`).
 `encode` builds arguments, `parse` turns responses into the frozen types of `types`, and
-`unsolicited` holds the events for untagged data no command asked for.
+`unsolicited` holds the events for untagged data no command asked for. `flagfetch` reads the
+answer of a folder's index fetch in bulk, beside the reader (see `ResponseReader.bulk`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from imapapi.imap.connection import (
     Security,
 )
 from imapapi.imap.encode import Literal
+from imapapi.imap.flagfetch import FlagFetch
 from imapapi.imap.types import (
     Address,
     AppendUid,
@@ -67,6 +69,7 @@ __all__ = [
     "FetchResult",
     "FetchStream",
     "FetchUpdate",
+    "FlagFetch",
     "FlagsUpdate",
     "ImapConnection",
     "Literal",

@@ -11,6 +11,7 @@ import datetime as _dt
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Literal as TypingLiteral
+from typing import TypeVar
 
 from imapclient import imap_utf7
 
@@ -18,6 +19,7 @@ from imapapi.errors import CapabilityError, ConflictError, InvalidInputError, Pr
 from imapapi.imap import encode, parse
 from imapapi.imap.core import ConnectionCore
 from imapapi.imap.encode import Literal, Part
+from imapapi.imap.flagfetch import Convert, FlagFetch
 from imapapi.imap.types import (
     AppendUid,
     ConnectionState,
@@ -33,6 +35,7 @@ from imapapi.imap.types import (
 log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK = 500
+T = TypeVar("T")
 
 
 class FetchStream:
@@ -280,7 +283,42 @@ class MailboxCommands(ConnectionCore):
         else:
             for chunk in encode.chunks(uids, chunk_size):
                 chunks.append((encode.sequence_set(chunk), frozenset(chunk).__contains__))
-        tail: list[Part] = [encode.fetch_items(items)]
+        tail = [encode.fetch_items(items), *self._fetch_modifiers(changed_since, vanished)]
+        return FetchStream(self, chunks, tail, timeout)
+
+    async def uid_fetch_flags(
+        self,
+        convert: Convert[T],
+        *,
+        uids: str = "1:*",
+        labels: bool = False,
+        changed_since: int | None = None,
+        vanished: bool = False,
+        timeout: float | None = None,
+    ) -> FlagFetch[T]:
+        """`UID FETCH uids (UID FLAGS [X-GM-LABELS])` as one uid → `convert(flags, labels)` map,
+        with MODSEQ by uid and the VANISHED (EARLIER) uids: the indexing command of a sync.
+
+        The answer is read in bulk (`flagfetch.py`: no response object per message); it is one
+        command for a raw sequence set such as "1:*". `convert` runs once per distinct flag
+        list, so it must depend on its arguments alone. Modifiers as in `uid_fetch`.
+        """
+        items = ["UID", "FLAGS", *(["X-GM-LABELS"] if labels else [])]
+        tail = [encode.fetch_items(items), *self._fetch_modifiers(changed_since, vanished)]
+        answer = FlagFetch(convert)
+        _, command = await self._run(
+            "UID FETCH",
+            [encode.raw_sequence_set(uids), *tail],
+            collect=("FETCH", "VANISHED"),
+            flag_fetch=answer,
+            timeout=timeout,
+        )
+        for response in command.untagged:
+            answer.vanished.extend(parse.parse_vanished(response)[0])
+        return answer
+
+    def _fetch_modifiers(self, changed_since: int | None, vanished: bool) -> list[Part]:
+        """`(CHANGEDSINCE n VANISHED)` (RFC 7162 §3.1.4, §3.2.6), or nothing."""
         modifiers: list[bytes] = []
         if changed_since is not None:
             modifiers.append(b"CHANGEDSINCE " + encode.number(changed_since, "changed_since"))
@@ -288,9 +326,7 @@ class MailboxCommands(ConnectionCore):
             if "QRESYNC" not in self._enabled or changed_since is None:
                 raise CapabilityError("VANISHED needs QRESYNC enabled and changed_since")
             modifiers.append(b"VANISHED")
-        if modifiers:
-            tail.append(b"(" + b" ".join(modifiers) + b")")
-        return FetchStream(self, chunks, tail, timeout)
+        return [b"(" + b" ".join(modifiers) + b")"] if modifiers else []
 
     async def uid_search(
         self, criteria: Sequence[Part], *, charset: str | None = None

@@ -4,6 +4,8 @@ One background task reads the transport, splits responses (`reader.py`) and rout
 tagged → the running command; `+` → the running command's continuation; untagged → a handler
 found by name in `_UNTAGGED` (`_on_EXISTS`, `_on_FETCH` …), which either adds it to the running
 command's result or turns it into an event of `unsolicited.py`. Commands run one at a time.
+While a `uid_fetch_flags` command runs, the reader hands runs of its simple FETCH lines to the
+command's `flagfetch.FlagFetch` instead, and everything else still comes here, in order.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from imapapi.errors import (
     CommandFailedError,
@@ -25,6 +28,7 @@ from imapapi.errors import (
 )
 from imapapi.imap import parse
 from imapapi.imap.encode import Literal, Part, check_parts
+from imapapi.imap.flagfetch import FlagFetch
 from imapapi.imap.reader import Response, ResponseReader
 from imapapi.imap.transport import Transport
 from imapapi.imap.types import ConnectionState, FetchResult, StatusResponse
@@ -72,6 +76,8 @@ class _Command:
     # FETCH responses with a UID this accepts are results; the rest are unsolicited.
     claim_uid: Callable[[int], bool] | None = None
     claimed: set[int] = field(default_factory=set)
+    # A UID FETCH (UID FLAGS) read in bulk: its FETCH results go here instead (see flagfetch).
+    flag_fetch: FlagFetch[Any] | None = None
     continuation: asyncio.Future[Response | None] | None = None
     redact: bool = False
     pause_reader: bool = False
@@ -190,6 +196,19 @@ class ConnectionCore:
                 self._log_line("S", prefix + record.decode("utf-8", "replace"))
             prefix = ""
 
+    def _log_bulk_lines(self, command: _Command, buf: bytearray, start: int, end: int) -> None:
+        """The protocol log of lines `FlagFetch` took without making responses of them: the
+        first ones of the command as `_log_response` would write them, then only a count."""
+        if self._on_log is None:
+            return
+        lines = buf.count(b"\r\n", start, end)
+        room = min(LOG_UNTAGGED_PER_COMMAND - command.logged, lines)
+        command.logged += lines
+        for _ in range(max(room, 0)):
+            stop = buf.index(b"\r\n", start, end)
+            self._log_line("S", bytes(buf[start:stop]))
+            start = stop + 2
+
     # --- the reader task --------------------------------------------------------------------------
 
     def _start(self, transport: Transport) -> None:
@@ -212,19 +231,24 @@ class ConnectionCore:
                 if not data:
                     raise NetworkError("connection closed by the server")
                 responses = self._reader.feed(data)
-                for index, response in enumerate(responses):
-                    self._log_response(response)
-                    paused = self._dispatch(response)
-                    if paused:
-                        if index + 1 < len(responses) or self._reader.pending:
-                            # RFC 3501 §6.2.1 / RFC 4978 §4: nothing may follow in the clear.
-                            raise ProtocolError("server sent data after STARTTLS/COMPRESS OK")
-                        await self._resume.wait()
-                        self._resume.clear()
-                        started = time.monotonic()
-                    elif time.monotonic() - started > _SLICE_SECONDS:
-                        await asyncio.sleep(0)
-                        started = time.monotonic()
+                while True:
+                    for index, response in enumerate(responses):
+                        self._log_response(response)
+                        paused = self._dispatch(response)
+                        if paused:
+                            if index + 1 < len(responses) or self._reader.pending:
+                                # RFC 3501 §6.2.1 / RFC 4978 §4: nothing may follow in the clear.
+                                raise ProtocolError("server sent data after STARTTLS/COMPRESS OK")
+                            await self._resume.wait()
+                            self._resume.clear()
+                            started = time.monotonic()
+                        elif time.monotonic() - started > _SLICE_SECONDS:
+                            await asyncio.sleep(0)
+                            started = time.monotonic()
+                    if not self._reader.more:
+                        break
+                    # A bulk read stopped to let that response be dispatched first.
+                    responses = self._reader.feed(b"")
         except asyncio.CancelledError:
             error = NetworkError("connection closed")
             raise
@@ -294,6 +318,7 @@ class ConnectionCore:
         if status.code is not None and status.code.name == "CAPABILITY":
             self._capabilities = parse.parse_capabilities(status.code.args)
         self._command = None
+        self._reader.bulk = None
         if command.continuation is not None and not command.continuation.done():
             command.continuation.set_result(None)  # a tagged answer instead of `+`
         if not command.done.done():
@@ -332,7 +357,10 @@ class ConnectionCore:
     def _on_FETCH(self, response: Response, number: int | None) -> None:
         result = parse.parse_fetch(response, utf8=self.utf8)
         command = self._command
-        if command is not None and "FETCH" in command.collect:
+        if command is not None and command.flag_fetch is not None:
+            if command.flag_fetch.take(result):
+                return
+        elif command is not None and "FETCH" in command.collect:
             uid = result.uid
             accept = command.claim_uid
             if accept is None:
@@ -469,6 +497,7 @@ class ConnectionCore:
         *,
         collect: Iterable[str] = (),
         claim_uid: Callable[[int], bool] | None = None,
+        flag_fetch: FlagFetch[Any] | None = None,
         redact: bool = False,
         pause_reader: bool = False,
     ) -> _Command:
@@ -478,13 +507,26 @@ class ConnectionCore:
             collect=frozenset(collect),
             done=asyncio.get_running_loop().create_future(),
             claim_uid=claim_uid,
+            flag_fetch=flag_fetch,
             redact=redact,
             pause_reader=pause_reader,
         )
         if pause_reader:
             self._resume.clear()
         self._command = command
+        if flag_fetch is not None:
+            self._reader.bulk = self._scan_flag_lines
         return command
+
+    def _scan_flag_lines(self, buf: bytearray, start: int, end: int) -> int:
+        """The reader's bulk hook while a `FlagFetch` command runs."""
+        command = self._command
+        if command is None or command.flag_fetch is None:
+            return start
+        taken = command.flag_fetch.scan(buf, start, end)
+        if taken > start:
+            self._log_bulk_lines(command, buf, start, taken)
+        return taken
 
     def _raise_for(self, command: _Command, status: StatusResponse) -> StatusResponse:
         if status.status == "OK":
@@ -503,6 +545,7 @@ class ConnectionCore:
         *,
         collect: Iterable[str] = (),
         claim_uid: Callable[[int], bool] | None = None,
+        flag_fetch: FlagFetch[Any] | None = None,
         timeout: float | None = None,
         check: bool = True,
     ) -> tuple[StatusResponse, _Command]:
@@ -512,7 +555,9 @@ class ConnectionCore:
         self._check_usable(name)
         async with self._lock:
             self._check_usable(name)
-            command = self._new_command(name, collect=collect, claim_uid=claim_uid)
+            command = self._new_command(
+                name, collect=collect, claim_uid=claim_uid, flag_fetch=flag_fetch
+            )
             started = time.perf_counter()
             outcome = "error"  # no tagged response: timeout, connection lost
             try:

@@ -18,11 +18,11 @@ from imapapi.imap.types import FetchResult
 # A flag is an atom, optionally after a backslash (RFC 3501 §9: flag-keyword / flag-extension).
 # Atom characters are CHAR minus atom-specials `( ) { SP CTL % * " \ ]`; `[` is left out as well
 # because imapclient's lexer reads `[...]` as one token, spaces included.
-_FLAG = rb"\\?[!#$&'+,\-./0-9:;<=>?@A-Z^_`a-z|}~]+"
+FLAG = rb"\\?[!#$&'+,\-./0-9:;<=>?@A-Z^_`a-z|}~]+"
 _HEAD = re.compile(rb"(\d{1,10}) FETCH \(", re.IGNORECASE)
 _ITEM = re.compile(
     rb"(?:UID (?P<uid>\d{1,10})"
-    rb"|FLAGS \((?P<flags>" + _FLAG + rb"(?: " + _FLAG + rb")*)?\)"
+    rb"|FLAGS \((?P<flags>" + FLAG + rb"(?: " + FLAG + rb")*)?\)"
     rb"|MODSEQ \((?P<modseq>\d{1,20})\))"
     rb"(?P<end>\)\Z| )",
     re.IGNORECASE,
@@ -32,8 +32,9 @@ _FLAGS_CACHE: dict[bytes, tuple[str, ...] | None] = {}
 _FLAGS_CACHE_MAX = 4096
 
 
-def _flags(raw: bytes) -> tuple[str, ...] | None:
-    """The decoded flag list, or None when imapclient would read a flag differently."""
+def flag_names(raw: bytes) -> tuple[str, ...] | None:
+    """A well-formed, non-empty flag list (`FLAG( FLAG)*`) decoded, or None when imapclient would
+    read one of its flags differently."""
     cached = _FLAGS_CACHE.get(raw, False)
     if cached is not False:
         return cached  # type: ignore[return-value]
@@ -74,7 +75,7 @@ def parse_fetch_line(line: bytes) -> FetchResult | None:
                 if raw is None:
                     flags = ()
                 else:
-                    flags = _flags(raw)
+                    flags = flag_names(raw)
                     if flags is None:
                         return None
         if item.group("end") == b")":

@@ -13,6 +13,7 @@ where its scan stopped), and literal bytes are sliced out without scanning. It n
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from imapapi.errors import ProtocolError
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 # One record as imaplib hands it to imapclient's parser: a plain line, or a line that ends in a
 # `{n}` marker together with the n literal octets that followed it.
 Record = bytes | tuple[bytes, bytes]
+
+# (buffer, start of a response, end of the data) → where the lines it took end; see `bulk`.
+BulkScan = Callable[[bytearray, int, int], int]
 
 DEFAULT_MAX_LINE = 64 * 1024 * 1024
 DEFAULT_MAX_LITERAL = 512 * 1024 * 1024
@@ -76,6 +80,12 @@ class ResponseReader:
 
     Keeps only the unfinished part of the current response; when everything fed has been
     consumed its buffer is released, so an idle connection holds no large buffer.
+
+    `bulk`, while set, is offered the buffer at every response boundary and may take whole
+    lines itself (`flagfetch.FlagFetch.scan`) instead of having them split into `Response`s.
+    Its lines and the responses around them must be handled in the order they arrived, so in
+    this mode `feed()` returns after each response and `more` says that data is left: call
+    `feed(b"")` again once that response was dispatched (which may have unset `bulk`).
     """
 
     __slots__ = (
@@ -88,6 +98,8 @@ class ResponseReader:
         "_max_literal",
         "_records",
         "_scan",
+        "bulk",
+        "more",
     )
 
     def __init__(
@@ -102,6 +114,8 @@ class ResponseReader:
         self._literal_chunks: list[bytes] = []
         self._max_line = max_line
         self._max_literal = max_literal
+        self.bulk: BulkScan | None = None
+        self.more = False
 
     @property
     def pending(self) -> int:
@@ -117,6 +131,7 @@ class ResponseReader:
         buf += data
         pos = 0
         end = len(buf)
+        self.more = False
         while pos < end or (self._in_literal and self._literal_left == 0):
             if self._in_literal:
                 take = min(self._literal_left, end - pos)
@@ -133,6 +148,13 @@ class ResponseReader:
                 self._literal_head = b""
                 self._scan = pos
                 continue
+            if self.bulk is not None and not self._records:
+                if out:  # dispatched first: it may end the command the bulk lines belong to
+                    self.more = True
+                    break
+                pos = self.bulk(buf, pos, end)
+                if pos >= end:
+                    break
             idx = buf.find(b"\r\n", max(self._scan, pos))
             if idx < 0:
                 # Resume one byte back next time: the CR may be the last byte of this read.

@@ -100,14 +100,16 @@ def flag_change(uid: int, old: FlagSet, new: FlagSet) -> FlagChange | None:
 
 def diff_full(old: Mapping[int, FlagSet], current: Mapping[int, FlagSet]) -> FolderDiff:
     """Compare two complete uid → flags maps (the fallback without CONDSTORE)."""
+    # A first index compares 20,000 uids with none: no loop then, and key-view set operations
+    # (in C) for the new and deleted uids.
     changed = [
         change
-        for uid, flags in current.items()
+        for uid, flags in (current.items() if old else ())
         if uid in old and (change := flag_change(uid, old[uid], flags)) is not None
     ]
     return FolderDiff(
-        new=tuple(sorted(uid for uid in current if uid not in old)),
-        deleted=tuple(sorted(uid for uid in old if uid not in current)),
+        new=tuple(sorted(current.keys() - old.keys())),
+        deleted=tuple(sorted(old.keys() - current.keys())),
         changed=tuple(sorted(changed, key=lambda c: c.uid)),
     )
 

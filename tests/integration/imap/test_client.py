@@ -393,3 +393,106 @@ async def test_server_restart_closes_with_event(connect: Connect, dovecot: Dovec
     assert conn.state is ConnectionState.LOGOUT
     with pytest.raises(NetworkError):
         await conn.noop()
+
+
+# --- the bulk index fetch (imap/flagfetch.py) -----------------------------------------------------
+
+FLAG_SETS = [
+    (),
+    ("\\Seen",),
+    ("\\Seen", "\\Answered"),
+    ("\\Flagged", "$Forwarded"),
+    ("NonJunk", "$Label1", "\\Draft"),
+    ("\\Deleted",),
+]
+
+
+def keep_flags(
+    flags: tuple[str, ...] | None, labels: tuple[str, ...] | None
+) -> tuple[str, ...] | None:
+    return flags
+
+
+async def fill_flagged(conn: ImapConnection, count: int) -> None:
+    for n in range(count):
+        await conn.append("INBOX", make_message(f"m{n}"), flags=FLAG_SETS[n % len(FLAG_SETS)])
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "compressed"])
+async def test_uid_fetch_flags_equals_the_per_line_fetch(connect: Connect, compress: bool) -> None:
+    other = await connect()
+    await fill_flagged(other, 150)
+    conn = await connect()
+    if compress:
+        assert await conn.compress() is True
+    await conn.enable("CONDSTORE")
+    await conn.select("INBOX", condstore=True)  # the first session on the new mail: \Recent
+    await other.select("INBOX")
+    await other.uid_store([3, 4, 5, 77], "+", ["\\Deleted"], silent=True)
+    await other.expunge([3, 4, 5, 77])  # gaps in the uids
+    await conn.noop()
+    drain_events(conn)
+    answer = await conn.uid_fetch_flags(keep_flags)
+    per_line = await conn.uid_fetch("1:*", ["UID", "FLAGS"]).collect()
+    assert answer.values == {r.uid: r.flags for r in per_line}
+    assert len(answer.values) == 146 and 77 not in answer.values
+    assert any("\\Recent" in (flags or ()) for flags in answer.values.values())
+    changed = await conn.uid_fetch_flags(keep_flags, changed_since=1)
+    with_modseq = await conn.uid_fetch("1:*", ["UID", "FLAGS"], changed_since=1).collect()
+    assert changed.modseqs == {r.uid: r.modseq for r in with_modseq}
+    assert changed.values == {r.uid: r.flags for r in with_modseq}
+    assert conn.events.empty()
+
+
+async def test_uid_fetch_flags_routes_pending_changes_as_the_per_line_fetch_does(
+    connect: Connect,
+) -> None:
+    """Changes another session made before the fetch arrive inside its answer (flag updates
+    for uids already reported, expunges): both paths must answer and report them alike."""
+    changer = await connect()
+    await fill_flagged(changer, 40)
+    await changer.select("INBOX")
+    bulk, per_line = await connect(), await connect()
+    for conn in (bulk, per_line):
+        await conn.enable("QRESYNC")
+        await conn.select("INBOX", condstore=True)
+    await changer.uid_store([2, 9, 30], "+", ["$Changed"], silent=True)
+    await changer.uid_store([5, 6], "+", ["\\Deleted"], silent=True)
+    await changer.expunge([5, 6])
+    await deliver_like_append(changer)
+    answer = await bulk.uid_fetch_flags(keep_flags)
+    results = await per_line.uid_fetch("1:*", ["UID", "FLAGS"]).collect()
+    assert answer.values == {r.uid: r.flags for r in results}
+    assert "$Changed" in (answer.values[9] or ())
+    events = [drain_events(conn) for conn in (bulk, per_line)]
+    assert events[0] == events[1]
+    assert any(isinstance(e, Vanished | Expunge | Exists) for e in events[0])
+
+
+async def test_uid_fetch_flags_vanished_with_qresync(connect: Connect) -> None:
+    conn = await connect()
+    await fill_flagged(conn, 6)
+    await conn.enable("QRESYNC")
+    first = await conn.select("INBOX")
+    assert first.highest_modseq is not None
+    await conn.uid_store([2, 4], "+", ["\\Deleted"], silent=True)
+    await conn.expunge([2, 4])
+    await conn.uid_store([5], "+", ["\\Seen"], silent=True)
+    drain_events(conn)
+    answer = await conn.uid_fetch_flags(
+        keep_flags, changed_since=first.highest_modseq, vanished=True
+    )
+    assert sorted(answer.vanished) == [2, 4]
+    assert 5 in answer.values and "\\Seen" in (answer.values[5] or ())
+    assert set(answer.modseqs) == set(answer.values)
+
+
+async def deliver_like_append(conn: ImapConnection) -> None:
+    await conn.append("INBOX", make_message("late"), flags=["\\Seen"])
+
+
+def drain_events(conn: ImapConnection) -> list[UnsolicitedEvent]:
+    out: list[UnsolicitedEvent] = []
+    while not conn.events.empty():
+        out.append(conn.events.get_nowait())
+    return out

@@ -9,7 +9,9 @@ import pytest
 from imapapi.accounts.connect import open_imap
 from imapapi.accounts.syncer import AccountSyncer
 from imapapi.api.schemas.accounts import AccountCreate
-from tests.integration.conftest import running_api
+from imapapi.imap import ImapConnection
+from imapapi.sync import flagmap
+from tests.integration.conftest import Api, running_api
 from tests.integration.sync.helpers import account_body, message, register
 from tests.servers.dovecot import Dovecot, ImapUser
 from tests.servers.webhooks import WebhookReceiver
@@ -51,3 +53,29 @@ async def test_interrupted_first_sync_commits_nothing_and_restart_reports_no_old
         assert {"INBOX", "Archive"} <= folders
     assert webhook_receiver.events(event="messageNew") == []
     assert webhook_receiver.events(event="mailboxNew") == []
+
+
+async def test_first_sync_stores_every_message_with_its_flags(
+    api: Api, dovecot: Dovecot, imap_user: ImapUser, webhook_receiver: WebhookReceiver
+) -> None:
+    """The bulk index fetch (imap/flagfetch.py) against the per-line fetch of the same folder:
+    the stored map holds each uid with its flags, keywords included, \\Recent left out."""
+    conn = await ImapConnection.connect(dovecot.host, dovecot.port, security="none")
+    await conn.login(imap_user.name, imap_user.password)
+    flag_sets = [(), ("\\Seen",), ("\\Seen", "\\Answered"), ("\\Flagged", "$Forwarded"), ("$L1",)]
+    for n in range(120):
+        await conn.append("INBOX", message(f"m{n}"), flags=flag_sets[n % len(flag_sets)])
+    await conn.select("INBOX")
+    await conn.uid_store([7, 8, 50], "+", ["\\Deleted"], silent=True)
+    await conn.expunge([7, 8, 50])
+    expected = {
+        r.uid: frozenset(r.flags or ()) - {"\\Recent"}
+        for r in await conn.uid_fetch("1:*", ["UID", "FLAGS"]).collect()
+        if r.uid is not None
+    }
+    await conn.logout()
+    await register(api, dovecot, imap_user, webhook_receiver)
+    (inbox,) = [f for f in await api.service.store.get_folders(imap_user.name) if f.path == "INBOX"]
+    assert flagmap.decode(inbox.messages_blob) == expected
+    assert inbox.messages == len(expected) == 117
+    assert webhook_receiver.events(event="messageNew") == []

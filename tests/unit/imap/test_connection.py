@@ -351,6 +351,93 @@ async def test_uid_fetch_vanished_earlier_is_part_of_result(
     assert _drain(conn) == []
 
 
+def _flags_and_labels(
+    flags: tuple[str, ...] | None, labels: tuple[str, ...] | None
+) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    return flags, labels
+
+
+async def test_uid_fetch_flags_reads_in_bulk_and_routes_the_rest(
+    pair: tuple[ImapConnection, Server, list[tuple[str, str]]],
+) -> None:
+    conn, server, _ = pair
+    task = asyncio.create_task(conn.uid_fetch_flags(_flags_and_labels))
+    await server.expect(b"A1 UID FETCH 1:* (UID FLAGS)")
+    await server.send(b"* 1 FETCH (UID 5 FLAGS ())\r\n* 3 EXISTS\r\n* 2 FETCH (UID 6 FLA")
+    await server.send(
+        b"GS (\\Flagged))\r\n"
+        b"* 2 FETCH (UID 6 FLAGS (\\Flagged \\Seen))\r\n"  # a second report: an update
+        b"* 3 fetch (uid 7 flags (\\seen))\r\n"  # not the bulk shape: the per-line parser's
+        b"* 1 EXPUNGE\r\n"
+        b"A1 OK done\r\n"
+        b"* 4 FETCH (UID 8 FLAGS ())\r\n"  # after the tag: news
+    )
+    answer = await task
+    noop = asyncio.create_task(conn.noop())
+    await server.expect(b"A2 NOOP")
+    await server.send(b"A2 OK\r\n")
+    await noop
+    assert answer.values == {5: ((), None), 6: (("\\Flagged",), None), 7: (("\\seen",), None)}
+    assert _drain(conn) == [
+        Exists(3),
+        FetchUpdate(FetchResult(seq=2, uid=6, flags=("\\Flagged", "\\Seen"))),
+        Expunge(1),
+        FetchUpdate(FetchResult(seq=4, uid=8, flags=())),
+    ]
+
+
+async def test_uid_fetch_flags_changedsince_vanished_and_labels(
+    pair: tuple[ImapConnection, Server, list[tuple[str, str]]],
+) -> None:
+    conn, server, _ = pair
+    conn._enabled = frozenset({"QRESYNC"})
+    task = asyncio.create_task(
+        conn.uid_fetch_flags(_flags_and_labels, labels=True, changed_since=10, vanished=True)
+    )
+    await server.expect(b"A1 UID FETCH 1:* (UID FLAGS X-GM-LABELS) (CHANGEDSINCE 10 VANISHED)")
+    await server.send(
+        b"* VANISHED (EARLIER) 2:3\r\n"
+        b"* 1 FETCH (UID 4 FLAGS (\\Seen) MODSEQ (12))\r\n"
+        b'* 2 FETCH (X-GM-LABELS ("\\\\Inbox" foo) UID 5 FLAGS () MODSEQ (13))\r\n'
+        b"A1 OK\r\n"
+    )
+    answer = await task
+    assert answer.values == {4: (("\\Seen",), None), 5: ((), ("\\Inbox", "foo"))}
+    assert answer.modseqs == {4: 12, 5: 13}
+    assert answer.vanished == [2, 3]
+    assert _drain(conn) == []
+
+
+async def test_uid_fetch_flags_logs_what_the_per_line_path_logs(harness: Harness) -> None:
+    lines = b"".join(
+        b"* %d FETCH (UID %d FLAGS (\\Seen))\r\n" % (n, n) + (b"* 9 EXISTS\r\n" if n == 3 else b"")
+        for n in range(1, 61)
+    )
+    logs = []
+    for fetch in (
+        lambda conn: conn.uid_fetch("1:*", ["UID", "FLAGS"]).collect(),
+        lambda conn: conn.uid_fetch_flags(_flags_and_labels),
+    ):
+        conn, server, logged = await harness.pair()
+        task = asyncio.create_task(fetch(conn))
+        await server.expect(b"A1 UID FETCH 1:* (UID FLAGS)")
+        await server.send(lines + b"A1 OK done\r\n")
+        await task
+        logs.append([line for direction, line in logged[1:] if direction == "S"])  # no greeting
+    per_line, bulk = logs
+    assert bulk == per_line
+    assert bulk[:4] == [
+        "* 1 FETCH (UID 1 FLAGS (\\Seen))",
+        "* 2 FETCH (UID 2 FLAGS (\\Seen))",
+        "* 3 FETCH (UID 3 FLAGS (\\Seen))",
+        "* 9 EXISTS",
+    ]
+    assert bulk[-2:] == [
+        f"* … {61 - LOG_UNTAGGED_PER_COMMAND} more untagged responses not logged",
+        "A1 OK done",
+    ]
+
+
 async def test_append_synchronizing_literal_and_appenduid(
     pair: tuple[ImapConnection, Server, list[tuple[str, str]]],
 ) -> None:

@@ -55,3 +55,36 @@ def test_damaged_blobs_raise_corrupt_record(blob: bytes) -> None:
 
 def test_empty_blob_is_empty_map() -> None:
     assert flagmap.decode(b"") == {}
+
+
+# Version 1 blobs (gap and set index interleaved per message) are still in stores: they must
+# keep reading. {1: {}, 2: {\Seen}} has one-byte numbers only; 202 needs a two-byte gap.
+V1_TABLE = b"\x01\x02\x00\x01\x05\\Seen"
+V1_BLOBS = [
+    pytest.param(V1_TABLE + b"\x02\x01\x00\x01\x01", {1: set(), 2: {"\\Seen"}}, id="one-byte"),
+    pytest.param(
+        V1_TABLE + b"\x03\x01\x00\x01\x01\xc8\x01\x01",
+        {1: set(), 2: {"\\Seen"}, 202: {"\\Seen"}},
+        id="varints",
+    ),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), V1_BLOBS)
+def test_version_1_blobs_still_decode(raw: bytes, expected: dict[int, set[str]]) -> None:
+    assert flagmap.decode(__import__("zlib").compress(raw)) == expected
+
+
+def test_many_flag_sets_and_big_gaps_round_trip() -> None:
+    # Set indexes past 127 and gaps past 127 take several bytes: the slow path of each column.
+    mapping = {uid * 1000: frozenset({f"k{uid}"}) for uid in range(1, 400)}
+    assert flagmap.decode(flagmap.encode(mapping)) == mapping
+
+
+def test_any_iterable_of_flags_is_accepted() -> None:
+    mapping = {3: ["\\Seen", "\\Seen"], 1: ("a", "b"), 2: {"b", "a"}}
+    assert flagmap.decode(flagmap.encode(mapping)) == {
+        1: frozenset({"a", "b"}),
+        2: frozenset({"a", "b"}),
+        3: frozenset({"\\Seen"}),
+    }
