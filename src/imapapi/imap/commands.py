@@ -47,7 +47,7 @@ class FetchStream:
     def __init__(
         self,
         conn: MailboxCommands,
-        chunks: list[tuple[bytes, Callable[[int], bool]]],
+        chunks: list[tuple[bytes, Callable[[FetchResult], bool]]],
         tail: list[Part],
         timeout: float | None,
     ) -> None:
@@ -66,7 +66,7 @@ class FetchStream:
                 "UID FETCH",
                 [uid_set, *self._tail],
                 collect=("FETCH", "VANISHED"),
-                claim_uid=claim,
+                claim=claim,
                 timeout=self._timeout,
             )
             for response in command.untagged:
@@ -277,12 +277,13 @@ class MailboxCommands(ConnectionCore):
         """
         if chunk_size < 1:
             raise InvalidInputError("chunk_size", "must be positive")
-        chunks: list[tuple[bytes, Callable[[int], bool]]] = []
+        chunks: list[tuple[bytes, Callable[[FetchResult], bool]]] = []
+        answers = _answers(items)
         if isinstance(uids, str):
-            chunks.append((encode.raw_sequence_set(uids), _any_uid))
+            chunks.append((encode.raw_sequence_set(uids), answers))
         else:
             for chunk in encode.chunks(uids, chunk_size):
-                chunks.append((encode.sequence_set(chunk), frozenset(chunk).__contains__))
+                chunks.append((encode.sequence_set(chunk), _claim(frozenset(chunk), answers)))
         tail = [encode.fetch_items(items), *self._fetch_modifiers(changed_since, vanished)]
         return FetchStream(self, chunks, tail, timeout)
 
@@ -399,7 +400,7 @@ class MailboxCommands(ConnectionCore):
             args.append(encode.flag_list(flags))
         wanted = frozenset(uids)
         status, command = await self._run(
-            "UID STORE", args, collect=("FETCH",), claim_uid=wanted.__contains__
+            "UID STORE", args, collect=("FETCH",), claim=lambda result: result.uid in wanted
         )
         if status.code is not None and status.code.name == "MODIFIED":
             modified = parse.parse_sequence_set(status.code.args.strip())
@@ -442,8 +443,35 @@ class MailboxCommands(ConnectionCore):
         await self._run("UID EXPUNGE", [encode.sequence_set(uids)])
 
 
-def _any_uid(uid: int) -> bool:
-    return True
+def _claim(
+    wanted: frozenset[int], answers: Callable[[FetchResult], bool]
+) -> Callable[[FetchResult], bool]:
+    return lambda result: result.uid in wanted and answers(result)
+
+
+def _answers(items: Sequence[str]) -> Callable[[FetchResult], bool]:
+    """Whether a FETCH response carries the items of a request (those a server never pushes
+    on its own); UID, FLAGS and MODSEQ alone make any response with a UID an answer."""
+    names = [item.upper() for item in items]
+    checks: list[Callable[[FetchResult], bool]] = []
+    if "ENVELOPE" in names:
+        checks.append(lambda r: r.envelope is not None)
+    if "BODYSTRUCTURE" in names:
+        checks.append(lambda r: r.body_structure is not None)
+    if "INTERNALDATE" in names:
+        checks.append(lambda r: r.internal_date is not None)
+    if "RFC822.SIZE" in names:
+        checks.append(lambda r: r.size is not None)
+    if any(n.startswith(("BODY[", "BODY.PEEK[", "BINARY")) or n in _SECTIONS for n in names):
+        checks.append(lambda r: bool(r.sections))
+
+    def answers(result: FetchResult) -> bool:
+        return all(check(result) for check in checks)
+
+    return answers
+
+
+_SECTIONS = ("RFC822", "RFC822.HEADER", "RFC822.TEXT")
 
 
 def _as_bytes(part: Part) -> bytes:

@@ -73,8 +73,10 @@ class _Command:
     done: asyncio.Future[StatusResponse]
     untagged: list[Response] = field(default_factory=list)
     fetches: list[FetchResult] = field(default_factory=list)
-    # FETCH responses with a UID this accepts are results; the rest are unsolicited.
-    claim_uid: Callable[[int], bool] | None = None
+    # FETCH responses this accepts (by UID, and carrying what was asked for) are results; the
+    # rest are unsolicited: a flag change the server pushes for a message being fetched must
+    # not stand in for the answer (it has no ENVELOPE), nor the answer be taken for news.
+    claim: Callable[[FetchResult], bool] | None = None
     claimed: set[int] = field(default_factory=set)
     # A UID FETCH (UID FLAGS) read in bulk: its FETCH results go here instead (see flagfetch).
     flag_fetch: FlagFetch[Any] | None = None
@@ -362,11 +364,11 @@ class ConnectionCore:
                 return
         elif command is not None and "FETCH" in command.collect:
             uid = result.uid
-            accept = command.claim_uid
+            accept = command.claim
             if accept is None:
                 command.fetches.append(result)  # e.g. SELECT (QRESYNC) reporting changes
                 return
-            if uid is not None and uid not in command.claimed and accept(uid):
+            if uid is not None and uid not in command.claimed and accept(result):
                 command.claimed.add(uid)
                 command.fetches.append(result)
                 return
@@ -496,7 +498,7 @@ class ConnectionCore:
         name: str,
         *,
         collect: Iterable[str] = (),
-        claim_uid: Callable[[int], bool] | None = None,
+        claim: Callable[[FetchResult], bool] | None = None,
         flag_fetch: FlagFetch[Any] | None = None,
         redact: bool = False,
         pause_reader: bool = False,
@@ -506,7 +508,7 @@ class ConnectionCore:
             name=name,
             collect=frozenset(collect),
             done=asyncio.get_running_loop().create_future(),
-            claim_uid=claim_uid,
+            claim=claim,
             flag_fetch=flag_fetch,
             redact=redact,
             pause_reader=pause_reader,
@@ -544,7 +546,7 @@ class ConnectionCore:
         parts: Sequence[Part] = (),
         *,
         collect: Iterable[str] = (),
-        claim_uid: Callable[[int], bool] | None = None,
+        claim: Callable[[FetchResult], bool] | None = None,
         flag_fetch: FlagFetch[Any] | None = None,
         timeout: float | None = None,
         check: bool = True,
@@ -555,9 +557,7 @@ class ConnectionCore:
         self._check_usable(name)
         async with self._lock:
             self._check_usable(name)
-            command = self._new_command(
-                name, collect=collect, claim_uid=claim_uid, flag_fetch=flag_fetch
-            )
+            command = self._new_command(name, collect=collect, claim=claim, flag_fetch=flag_fetch)
             started = time.perf_counter()
             outcome = "error"  # no tagged response: timeout, connection lost
             try:

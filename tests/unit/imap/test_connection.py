@@ -318,6 +318,27 @@ async def test_uid_fetch_claims_its_uids_and_routes_the_rest(
     ]
 
 
+async def test_a_pushed_flag_change_does_not_stand_in_for_the_answer(
+    pair: tuple[ImapConnection, Server, list[tuple[str, str]]],
+) -> None:
+    """A server may push a message's flags (NOTIFY, another session's STORE) while the client
+    fetches its envelope: that line has the UID but not the items asked for."""
+    conn, server, _ = pair
+    items = ["UID", "FLAGS", "RFC822.SIZE", "ENVELOPE"]
+    task = asyncio.create_task(conn.uid_fetch([5], items).collect())
+    await server.expect(b"A1 UID FETCH 5 (UID FLAGS RFC822.SIZE ENVELOPE)")
+    await server.send(
+        b"* 1 FETCH (UID 5 FLAGS (\\Seen))\r\n"  # pushed before the answer
+        b'* 1 FETCH (UID 5 FLAGS (\\Seen) RFC822.SIZE 42 ENVELOPE (NIL "Hi" NIL NIL NIL NIL '
+        b"NIL NIL NIL NIL))\r\n"
+        b"A1 OK done\r\n"
+    )
+    [result] = await task
+    assert (result.uid, result.size) == (5, 42)
+    assert result.envelope is not None and result.envelope.subject == "Hi"
+    assert _drain(conn) == [FetchUpdate(FetchResult(seq=1, uid=5, flags=("\\Seen",)))]
+
+
 async def test_uid_fetch_in_chunks(
     pair: tuple[ImapConnection, Server, list[tuple[str, str]]],
 ) -> None:
