@@ -39,6 +39,7 @@ class _Slot:
     conn: ImapConnection | None = None
     busy: bool = False
     closer: asyncio.TimerHandle | None = None
+    used: float = 0.0  # when it was last given back (loop time)
 
     @property
     def usable(self) -> bool:
@@ -118,17 +119,28 @@ class CommandPool:
     # --- handing out ------------------------------------------------------------------------------
 
     def _pick(self, folder: str | None) -> _Slot | None:
-        """A free slot: one with `folder` selected, else any open one (its folder is cheaper
-        to change than a login), else one to open."""
+        """A free slot for a call that reads `folder` (None: no folder in particular).
+
+        First one that has `folder` selected; else an open one with nothing selected; else,
+        for a folder, a new connection rather than one whose folder is kept (changing it
+        costs a SELECT now and another when that folder is read again); else the open one
+        used least recently.
+        """
         free = [slot for slot in self._slots if not slot.busy]
+        if not free:
+            return None
+        opened = sorted((slot for slot in free if slot.usable), key=lambda slot: slot.used)
         if folder is not None:
-            for slot in free:
-                if slot.usable and slot.view.is_selected(folder):
+            for slot in opened:
+                if slot.view.is_selected(folder):
                     return slot
-        for slot in free:
-            if slot.usable:
+        for slot in opened:
+            if slot.view.path is None:
                 return slot
-        return free[0] if free else None
+        unopened = [slot for slot in free if not slot.usable]
+        if opened and (folder is None or not unopened):
+            return opened[0]
+        return unopened[0]
 
     async def _acquire(self, folder: str | None) -> _Slot:
         slot = None if self._waiters else self._pick(folder)  # no overtaking of waiters
@@ -169,6 +181,7 @@ class CommandPool:
             chosen[1].set_result(slot)  # stays busy: it changes hands
             return
         slot.busy = False
+        slot.used = asyncio.get_running_loop().time()
         if slot.conn is not None:
             slot.closer = asyncio.get_running_loop().call_later(
                 self._idle_close, lambda: self._spawn(self._close_idle(slot))

@@ -115,7 +115,24 @@ async def test_a_caller_gets_the_connection_with_its_folder(servers: Servers) ->
         async with pool.connection(folder="Archive") as conn:
             assert conn is second
     async with pool.connection(folder="INBOX") as conn:
-        assert conn in (first, second)  # nobody has it: any open one, no new connection
+        assert conn is first  # nobody has it: the open one with nothing selected
+    assert len(servers.opened) == 2
+    await pool.close()
+
+
+async def test_a_kept_folder_is_not_given_up_while_a_connection_can_be_added(
+    servers: Servers,
+) -> None:
+    pool = make_pool(servers, size=2)
+    async with pool.connection() as inbox:
+        pool.view(inbox).opened("INBOX", uid_validity=1, index=1, exists=0, read_only=True)
+    async with pool.connection(folder="Sent") as sent:
+        assert sent is not inbox  # a second connection, INBOX stays selected on the first
+        pool.view(sent).opened("Sent", uid_validity=1, index=2, exists=0, read_only=True)
+    async with pool.connection(folder="Drafts") as drafts:
+        assert drafts is inbox  # the pool is full: the one used least recently
+    async with pool.connection() as any_call:
+        assert any_call is sent  # no folder wanted: the open one used least recently
     assert len(servers.opened) == 2
     await pool.close()
 
