@@ -202,28 +202,37 @@ async def _list_messages(
     session: AccountSession, path: str, page: int, page_size: int
 ) -> MessagePage:
     async with session.command(folder=path) as conn:
-        folder = await open_folder(session, conn, path)
         view = session.commands.view(conn)
         items = summary_items(conn)
+        answer: MessagePage | None = None
         for _ in range(PAGE_ATTEMPTS):
+            # Again after a change: the NOOP of a kept selection lets the server report the
+            # rest, and a view the server made us forget (`* NO`) is selected anew.
+            folder = await open_folder(session, conn, path)
             total = view.exists
-            if page * page_size >= total:
-                messages: list[dict[str, Any]] = []  # past the end: no map needed
-                break
-            await _complete_map(conn, view)
+            if page * page_size >= total:  # past the end: no map needed
+                return MessagePage(page, page_count(total, page_size), total, [])
+            if not await _complete_map(conn, view):
+                continue
             changes, total = view.changes, view.exists
             messages = await _summaries(conn, folder, view, view.page(page, page_size), items)
+            answer = MessagePage(page, page_count(total, page_size), total, messages)
             if view.changes == changes:
                 break
-    return MessagePage(page, page_count(total, page_size), total, messages)
+    if answer is None:
+        raise ProtocolError(f"{path}: the folder changed during every attempt to list it")
+    return answer  # the last one consistent with itself, if the folder never stood still
 
 
-async def _complete_map(conn: ImapConnection, view: FolderView) -> None:
+async def _complete_map(conn: ImapConnection, view: FolderView) -> bool:
     """Make the view's sequence → UID map name every message: built with one UID SEARCH ALL
-    (ESEARCH, RFC 4731, answers a compact set), then extended with the UIDs of arrivals."""
+    (ESEARCH, RFC 4731, answers a compact set), then extended with the UIDs of arrivals.
+    False when the view was reset meanwhile (the folder must be selected again)."""
     for _ in range(MAP_ATTEMPTS):
+        if view.path is None:
+            return False
         if view.complete:
-            return
+            return True
         changes = view.changes
         if view.uids is None or not view.uids:
             found: Sequence[int] = ()
