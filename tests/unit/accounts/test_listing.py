@@ -111,12 +111,18 @@ async def listing(session: Any, page: int = 0) -> messages.MessagePage:
     return await messages.list_messages(session, "INBOX", page=page, page_size=2)
 
 
-async def test_a_kept_folder_costs_a_noop_and_one_fetch(scripted: Scripted) -> None:
-    session = scripted.session
-    task = asyncio.create_task(listing(session))
+async def first_listing(scripted: Scripted) -> tuple[asyncio.Task[messages.MessagePage], Script]:
+    """Page 0 of INBOX (UIDs 10, 20, 30) started on a fresh connection, up to its FETCH."""
+    task = asyncio.create_task(listing(scripted.session))
     script = await scripted.script()
     await script.expect('EXAMINE "INBOX"', *EXAMINED)
     await script.expect("UID SEARCH ALL", b"* SEARCH 10 20 30")
+    return task, script
+
+
+async def test_a_kept_folder_costs_a_noop_and_one_fetch(scripted: Scripted) -> None:
+    task, script = await first_listing(scripted)
+    session = scripted.session
     await script.expect(f"UID FETCH 20,30 {ITEMS}", fetched(3, 30), fetched(2, 20))
     first = await task
     assert [m["uid"] for m in first.messages] == [30, 20] and first.total == 3
@@ -129,11 +135,7 @@ async def test_a_kept_folder_costs_a_noop_and_one_fetch(scripted: Scripted) -> N
 
 
 async def test_changes_reported_after_the_fetch_mean_another_fetch(scripted: Scripted) -> None:
-    session = scripted.session
-    task = asyncio.create_task(listing(session))
-    script = await scripted.script()
-    await script.expect('EXAMINE "INBOX"', *EXAMINED)
-    await script.expect("UID SEARCH ALL", b"* SEARCH 10 20 30")
+    task, script = await first_listing(scripted)
     # The newest message was expunged by another client and one arrived; the server still
     # served the old one from the session's view before telling.
     await script.expect(
@@ -147,11 +149,8 @@ async def test_changes_reported_after_the_fetch_mean_another_fetch(scripted: Scr
 
 
 async def test_a_selection_the_server_ends_is_made_again(scripted: Scripted) -> None:
+    task, script = await first_listing(scripted)
     session = scripted.session
-    task = asyncio.create_task(listing(session))
-    script = await scripted.script()
-    await script.expect('EXAMINE "INBOX"', *EXAMINED)
-    await script.expect("UID SEARCH ALL", b"* SEARCH 10 20 30")
     await script.expect(f"UID FETCH 20,30 {ITEMS}", fetched(3, 30), fetched(2, 20))
     await task
     # Dovecot's answer when the folder was deleted and created again under the session.
