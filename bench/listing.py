@@ -1,7 +1,8 @@
 """The listing benchmark (issue 5 item 8, DESIGN.md §8): message pages and details over HTTP.
 
 Driver side (`bench_list`): a raw client runs the same `UID FETCH` a listing page sends, on an
-open connection, bytes only and with imapclient's parser; then a child (`serve_phase`, in
+open connection, bytes only and with imapclient's parser, and alone as well as after the NOOP
+that imapapi sends first on a folder it keeps selected; then a child (`serve_phase`, in
 `bench/child.py`'s service) registers the big INBOX's account and serves the API with a real
 uvicorn on loopback, and this process is the HTTP client (httpx), one request at a time and
 with 8 clients at once. The client runs in another process than the server so its own CPU does
@@ -95,9 +96,14 @@ async def raw_page(
     async def fetch_parse(client: RawClient = clients[0]) -> None:
         imapclient_parse(await fetch(client))
 
+    async def noop_fetch(client: RawClient = clients[0]) -> bytes:
+        await client.command(b"NOOP")
+        return await fetch(client)
+
     await timed(20, fetch)  # warm Dovecot's caches for these messages
     return {
         f"{name}_bytes": await timed(samples, fetch),
+        f"{name}_noop_bytes": await timed(samples, noop_fetch),
         f"{name}_parse": await timed(samples, fetch_parse),
         f"{name}_conc": await concurrent(
             CONCURRENCY, samples, [lambda c=c: fetch(c) for c in clients]
@@ -146,6 +152,9 @@ async def http_side(port: int, token: str, total: int, samples: int) -> dict[str
 
 
 def report(total: int, raw: dict[str, Any], ours: dict[str, Any]) -> tuple[Table, dict[str, Any]]:
+    from imapapi.config import Settings
+
+    connections = Settings().command_connections  # what the child runs with: same environment
     ms = 1000.0
     table = Table(f"list: pages of {PAGE_SIZE} of a {total:,}-message INBOX, and details")
     results: dict[str, Any] = {}
@@ -154,6 +163,12 @@ def report(total: int, raw: dict[str, Any], ours: dict[str, Any]) -> tuple[Table
         parse_p50 = percentile(raw[f"{name}_parse"], 50) * ms
         our_p50 = percentile(ours[name], 50) * ms
         table.add(f"{label} p50, 1 client (raw: bytes only)", raw_p50, our_p50, "ms")
+        table.add(
+            f"{label} p50, 1 client (raw: NOOP + fetch, bytes only)",
+            percentile(raw[f"{name}_noop_bytes"], 50) * ms,
+            our_p50,
+            "ms",
+        )
         table.add(f"{label} p50, 1 client (raw + imapclient parse)", parse_p50, our_p50, "ms")
         table.add(
             f"{label} p95, 1 client",
@@ -197,10 +212,16 @@ def report(total: int, raw: dict[str, Any], ours: dict[str, Any]) -> tuple[Table
     results["details_p50"] = percentile(ours["details"], 50) * ms
     results["details_rate"] = details_rate
     table.notes.append(
-        f"raw: {ITEMS.decode()} of the page's UIDs on open connections (CONDSTORE enabled), "
-        f"{CONCURRENCY} connections for the concurrent rows; imapapi: GET over HTTP/1.1 to "
-        "uvicorn on loopback (client: httpx in the driver process), one IMAP command "
-        "connection for the account, so concurrent requests queue on it"
+        f"raw: UID FETCH of the page's UIDs {ITEMS.decode()} on open connections (CONDSTORE "
+        f"enabled, INBOX examined once), {CONCURRENCY} connections for the concurrent rows; "
+        "'NOOP + fetch' is the same after a NOOP, the two round trips imapapi makes for a "
+        "folder it keeps selected"
+    )
+    table.notes.append(
+        "imapapi: GET over HTTP/1.1 to uvicorn on loopback (client: httpx in the driver "
+        f"process); {connections} IMAP command connection(s) for the account "
+        "(IMAPAPI_COMMAND_CONNECTIONS), each keeping INBOX selected: NOOP + UID FETCH per "
+        "page, NOOP + 2 UID FETCH per details; requests beyond that wait for a connection"
     )
     return table, results
 

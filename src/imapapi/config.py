@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     max_logins_per_host: int = Field(16, ge=1, description="Logins in flight per mail host.")
     imap_timeout: float = Field(30.0, gt=0, description="Seconds to wait for an IMAP response.")
     connect_timeout: float = Field(10.0, gt=0, description="Seconds to open a connection.")
+    command_connections: int = Field(
+        3,
+        ge=1,
+        le=16,
+        description="IMAP connections per account for API calls, opened only while concurrent "
+        "calls need them (servers limit connections per user: Gmail allows 15).",
+    )
     command_idle_close: float = Field(
         60.0, gt=0, description="Seconds before an unused command connection is closed."
     )

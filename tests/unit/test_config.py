@@ -33,3 +33,18 @@ def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IMAPAPI_PORT", "70000")
     with pytest.raises(ValidationError):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"), [("0", False), ("1", True), ("16", True), ("17", False)]
+)
+def test_command_connections_bounds(
+    monkeypatch: pytest.MonkeyPatch, value: str, accepted: bool
+) -> None:
+    monkeypatch.delenv("IMAPAPI_CONFIG", raising=False)
+    monkeypatch.setenv("IMAPAPI_COMMAND_CONNECTIONS", value)
+    if accepted:
+        assert load_settings().command_connections == int(value)
+    else:
+        with pytest.raises(ValidationError):
+            load_settings()

@@ -17,13 +17,13 @@ from imapapi.accounts.messages import (
     OpenFolder,
     fetch_one,
     fetch_text,
-    locate,
+    located,
     open_folder,
+    read_retrying,
     section,
 )
 from imapapi.accounts.session import AccountSession
 from imapapi.errors import NotFoundError
-from imapapi.imap import ImapConnection
 from imapapi.mail.bodystructure import part_filename
 from imapapi.mail.content import content_type_header, find_part
 from imapapi.mail.decode import TransferDecoder
@@ -50,9 +50,14 @@ async def get_text(
     index, uid, plain_part, html_part = decode_text_id(text_id)
     numbers = {"plain": plain_part, "html": html_part}
     wanted = {k: n for k, n in numbers.items() if n and text_type in ("*", k)}
-    async with session.command() as conn:
-        await locate(session, conn, index, what="text")
-        fetch = await fetch_one(conn, uid, ["UID", "BODYSTRUCTURE"])
+    return await read_retrying(lambda: _get_text(session, index, uid, wanted, max_bytes))
+
+
+async def _get_text(
+    session: AccountSession, index: int, uid: int, wanted: dict[str, str], max_bytes: int
+) -> dict[str, object]:
+    async with located(session, index, what="text") as (conn, _):
+        fetch = await fetch_one(session, conn, uid, ["UID", "BODYSTRUCTURE"])
         if fetch.body_structure is None:
             raise NotFoundError("text not found")
         parts = {}
@@ -61,59 +66,58 @@ async def get_text(
             if part is None or part.type != "text":
                 raise NotFoundError("text not found (the message has no such part)")
             parts[kind] = part
-        content, has_more = await fetch_text(conn, uid, parts, max_bytes)
+        content, has_more = await fetch_text(session, conn, uid, parts, max_bytes)
     return {**content, "hasMore": has_more}
 
 
 async def download_attachment(session: AccountSession, attachment_id: str) -> Download:
     """The decoded octets of one MIME part, with its type and file name."""
     index, uid, number = decode_attachment_id(attachment_id)
-    async with session.command() as conn:
-        folder = await locate(session, conn, index, what="attachment")
+    return await read_retrying(lambda: _download_attachment(session, index, uid, number))
+
+
+async def _download_attachment(
+    session: AccountSession, index: int, uid: int, number: str
+) -> Download:
+    async with located(session, index, what="attachment") as (conn, folder):
         item = f"BODY.PEEK[{number}]<0.{CHUNK_BYTES}>"
-        fetch = await fetch_one(conn, uid, ["UID", "BODYSTRUCTURE", item])
+        fetch = await fetch_one(session, conn, uid, ["UID", "BODYSTRUCTURE", item])
         part = find_part(fetch.body_structure, number) if fetch.body_structure else None
         if part is None:
             raise NotFoundError("attachment not found (the message has no such part)")
         first = section(fetch, f"BODY[{number}]") or b""
-    chunks = _decoded(
-        _chunks(session, conn, folder, uid, number, first), TransferDecoder(part.encoding)
-    )
+    chunks = _decoded(_chunks(session, folder, uid, number, first), TransferDecoder(part.encoding))
     return Download(content_type_header(part), part_filename(part), chunks)
 
 
 async def download_source(session: AccountSession, message_id: str) -> Download:
     """The message as stored on the server (RFC 5322 octets), unchanged."""
     index, uid = decode_message_id(message_id)
-    async with session.command() as conn:
-        folder = await locate(session, conn, index)
-        fetch = await fetch_one(conn, uid, ["UID", f"BODY.PEEK[]<0.{CHUNK_BYTES}>"])
+    return await read_retrying(lambda: _download_source(session, index, uid))
+
+
+async def _download_source(session: AccountSession, index: int, uid: int) -> Download:
+    async with located(session, index) as (conn, folder):
+        fetch = await fetch_one(session, conn, uid, ["UID", f"BODY.PEEK[]<0.{CHUNK_BYTES}>"])
         first = section(fetch, "BODY[]") or b""
-    return Download("message/rfc822", None, _chunks(session, conn, folder, uid, "", first))
+    return Download("message/rfc822", None, _chunks(session, folder, uid, "", first))
 
 
 async def _chunks(
-    session: AccountSession,
-    conn: ImapConnection,
-    folder: OpenFolder,
-    uid: int,
-    number: str,
-    first: bytes,
+    session: AccountSession, folder: OpenFolder, uid: int, number: str, first: bytes
 ) -> AsyncIterator[bytes]:
     """`first`, then further partial fetches until one comes back short."""
     yield first
     chunk, offset = first, len(first)
     while len(chunk) == CHUNK_BYTES:
-        async with session.command() as current:
-            # Another call may have used the connection (or a new one opened) since the last
-            # chunk: select the folder again unless it is still selected on the same one.
-            if current is not conn or current.selected != folder.path:
-                reopened = await open_folder(session, current, folder.path)
-                if reopened.uid_validity != folder.uid_validity:
-                    raise NotFoundError("message not found (its folder was reset)")
-                conn = current
+        # Other calls may have used the connections since the last chunk: the folder is
+        # selected again unless it still is, and must be the same one (UIDVALIDITY).
+        async with session.command(folder=folder.path) as conn:
+            reopened = await open_folder(session, conn, folder.path)
+            if reopened.uid_validity != folder.uid_validity:
+                raise NotFoundError("message not found (its folder was reset)")
             item = f"BODY.PEEK[{number}]<{offset}.{CHUNK_BYTES}>"
-            fetch = await fetch_one(conn, uid, ["UID", item])
+            fetch = await fetch_one(session, conn, uid, ["UID", item])
         chunk = section(fetch, f"BODY[{number}]") or b""
         offset += len(chunk)
         yield chunk

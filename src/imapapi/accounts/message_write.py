@@ -10,7 +10,7 @@ import datetime as _dt
 from collections.abc import Sequence
 from typing import Any
 
-from imapapi.accounts.messages import fetch_one, folder_refusals, locate, visible_flags
+from imapapi.accounts.messages import fetch_one, folder_refusals, located, visible_flags
 from imapapi.accounts.session import AccountSession
 from imapapi.errors import CapabilityError, InvalidInputError
 from imapapi.imap import ImapConnection, encode
@@ -45,11 +45,10 @@ async def update_flags(
     delete = _check_flags(delete, "flags.delete")
     replace = None if set_ is None else _check_flags(set_, "flags.set")
     label_changes = bool(labels_add or labels_delete or labels_set is not None)
-    async with session.command() as conn:
+    async with located(session, index, readonly=False) as (conn, _):
         if label_changes and not conn.has_capability(GMAIL):
             raise InvalidInputError("labels", "labels exist only on Gmail accounts")
-        await locate(session, conn, index, readonly=False)
-        await fetch_one(conn, uid, ["UID"])
+        await fetch_one(session, conn, uid, ["UID"])
         if replace is not None:
             await conn.uid_store([uid], "", replace, silent=True)
         if add:
@@ -63,7 +62,7 @@ async def update_flags(
         if labels_delete:
             await conn.uid_store([uid], "-", labels_delete, item="X-GM-LABELS")
         items = ["UID", "FLAGS", *(["X-GM-LABELS"] if conn.has_capability(GMAIL) else [])]
-        result = await fetch_one(conn, uid, items)
+        result = await fetch_one(session, conn, uid, items)
     out: dict[str, Any] = {"id": message_id, "flags": visible_flags(result.flags or ())}
     if result.gmail_labels is not None:
         out["labels"] = list(result.gmail_labels)
@@ -75,9 +74,8 @@ async def move_message(session: AccountSession, message_id: str, path: str) -> d
     the server reports where the message went (COPYUID, RFC 4315 §3)."""
     index, uid = decode_message_id(message_id)
     encode.mailbox(path, field="path")  # 400 for a bad name before any round trip
-    async with session.command() as conn:
-        await locate(session, conn, index, readonly=False)
-        await fetch_one(conn, uid, ["UID"])
+    async with located(session, index, readonly=False) as (conn, _):
+        await fetch_one(session, conn, uid, ["UID"])
         return await _move(session, conn, uid, path)
 
 
@@ -102,9 +100,8 @@ async def delete_message(
     """Move to the Trash folder (RFC 6154 `\\Trash`); expunge with `force`, when the message
     already is in Trash, or when the account has no Trash folder."""
     index, uid = decode_message_id(message_id)
-    async with session.command() as conn:
-        folder = await locate(session, conn, index, readonly=False)
-        await fetch_one(conn, uid, ["UID"])
+    async with located(session, index, readonly=False) as (conn, folder):
+        await fetch_one(session, conn, uid, ["UID"])
         trash = None
         if not force:
             uses = assign_special_use(await conn.list_mailboxes())

@@ -1,24 +1,30 @@
 """Message reads for the API (issue 5): paged listings, search results, message details.
 
-Runs on an account's command connection. Every operation SELECTs its folder first: that one
-round trip gives the message count the paging needs and the UIDVALIDITY that ids are checked
-against, so a stale id (RFC 3501 §2.3.1.1: UIDVALIDITY changed) answers 404 and can never name
-another message. Downloads, text and changes live in `message_read.py` / `message_write.py`.
+Runs on the account's command connections (`command_pool.py`). A folder stays selected on its
+connection between calls, and the connection's `FolderView` follows what the server reports
+on it (arrivals, expunges), so reading a folder that is selected already costs a NOOP instead
+of a SELECT whose price grows with the folder: a listing page is then one UID FETCH of the
+page's UIDs, taken from the view's sequence → UID map.
+Folders are opened with EXAMINE for reads, SELECT for changes; the UIDVALIDITY that ids are
+checked against comes from that response, so a stale id (RFC 3501 §2.3.1.1: UIDVALIDITY
+changed) answers 404 and can never name another message. Downloads, text and changes live in
+`message_read.py` / `message_write.py`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from imapapi.accounts.folder_view import FolderView
 from imapapi.accounts.search import SearchTerms, compile_search
 from imapapi.accounts.session import AccountSession
-from imapapi.errors import CommandFailedError, NotFoundError, ProtocolError
+from imapapi.errors import CommandFailedError, NetworkError, NotFoundError, ProtocolError
 from imapapi.imap import FetchResult, ImapConnection
-from imapapi.imap.encode import raw_sequence_set
 from imapapi.mail.bodystructure import find_text_parts
 from imapapi.mail.decode import decode_text
 from imapapi.mail.headers import parse_header_block
@@ -29,16 +35,20 @@ SUMMARY_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BOD
 GMAIL_ITEMS = ("X-GM-LABELS", "X-GM-MSGID", "X-GM-THRID")
 HEADER_ITEM = "BODY.PEEK[HEADER]"
 DEFAULT_TEXT_BYTES = 5 * 1024 * 1024
+# A folder that changes during every one of these attempts gets the last consistent answer.
+PAGE_ATTEMPTS = 3
+MAP_ATTEMPTS = 5
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class OpenFolder:
-    """A folder selected on the command connection, with the mailbox index of its ids."""
+    """A folder selected on a command connection, with the mailbox index of its ids."""
 
     path: str
     uid_validity: int
     index: int
-    exists: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,42 +74,81 @@ def folder_refusals(path: str) -> Iterator[None]:
         raise
 
 
+async def read_retrying(call: Callable[[], Awaitable[T]]) -> T:
+    """Run a read; once more if the connection was lost under it. A kept connection can be
+    dropped by the server between two calls (Dovecot ends a session whose selected folder was
+    deleted with BYE, RFC 3501 §7.1.5); the pool then opens a fresh one."""
+    try:
+        return await call()
+    except NetworkError:
+        return await call()
+
+
 async def open_folder(
     session: AccountSession, conn: ImapConnection, path: str, *, readonly: bool = True
 ) -> OpenFolder:
-    """EXAMINE (reads) or SELECT (changes) `path` and bind its mailbox index.
+    """`path` selected on `conn`, with its mailbox index bound.
 
-    Reads EXAMINE so that they never take \\Recent from the user's other clients (RFC 3501
-    §6.3.2). Changes SELECT; the next read simply EXAMINEs again.
+    Kept from an earlier call when it still is (a read can use a read-write selection; a
+    change needs one); otherwise EXAMINE for reads, so that they never take \\Recent from the
+    user's other clients (RFC 3501 §6.3.2), and SELECT for changes.
+
+    A kept selection is checked with a NOOP first, which makes the server report what changed
+    since the last call. A UID FETCH alone would report arrivals and expunges as well, but not
+    a folder deleted and created again by another client: Dovecot 2.3 then serves the old
+    folder's messages from the session's view for a command or more, while a NOOP answers
+    `* NO` at once (or BYE), which resets the view.
     """
+    view = session.commands.view(conn)
+    if view.is_selected(path) and conn.selected == path and (readonly or not view.read_only):
+        await conn.noop()
+        if view.is_selected(path):
+            return OpenFolder(path, view.uid_validity, view.index)
     with folder_refusals(path):
         selected = await conn.select(path, readonly=readonly)
     if selected.uid_validity is None:
         raise ProtocolError(f"{path}: the server sent no UIDVALIDITY")
     index = await session.ctx.store.mailbox_index(session.account, path, selected.uid_validity)
-    return OpenFolder(path, selected.uid_validity, index, selected.exists)
+    view.opened(
+        path,
+        uid_validity=selected.uid_validity,
+        index=index,
+        exists=selected.exists,
+        read_only=readonly or selected.read_only,
+        highest_modseq=selected.highest_modseq,
+    )
+    return OpenFolder(path, selected.uid_validity, index)
 
 
-async def locate(
-    session: AccountSession,
-    conn: ImapConnection,
-    index: int,
-    *,
-    what: str = "message",
-    readonly: bool = True,
-) -> OpenFolder:
-    """Open the folder a decoded id points to; 404 when it is gone or was recreated."""
-    resolved = await session.ctx.store.resolve_mailbox_index(session.account, index)
-    if resolved is None:
-        raise NotFoundError(f"{what} not found")
-    path, uid_validity = resolved
-    try:
-        folder = await open_folder(session, conn, path, readonly=readonly)
-    except NotFoundError:
-        raise NotFoundError(f"{what} not found (its folder no longer exists)") from None
-    if folder.uid_validity != uid_validity:
-        raise NotFoundError(f"{what} not found (its folder was reset: UIDVALIDITY changed)")
-    return folder
+def _selected_binding(session: AccountSession, index: int) -> tuple[str, int] | None:
+    """(path, UIDVALIDITY) of a mailbox index from a connection that has its folder selected
+    (a binding never changes, so this is what the store would answer)."""
+    for view in session.commands.views():
+        if view.path is not None and view.index == index:
+            return view.path, view.uid_validity
+    return None
+
+
+@contextlib.asynccontextmanager
+async def located(
+    session: AccountSession, index: int, *, what: str = "message", readonly: bool = True
+) -> AsyncIterator[tuple[ImapConnection, OpenFolder]]:
+    """A connection with the folder of a decoded id selected; 404 when the index is unknown,
+    the folder gone or recreated."""
+    binding = _selected_binding(session, index)
+    async with session.command(folder=binding[0] if binding else None) as conn:
+        if binding is None:
+            binding = await session.ctx.store.resolve_mailbox_index(session.account, index)
+            if binding is None:
+                raise NotFoundError(f"{what} not found")
+        path, uid_validity = binding
+        try:
+            folder = await open_folder(session, conn, path, readonly=readonly)
+        except NotFoundError:
+            raise NotFoundError(f"{what} not found (its folder no longer exists)") from None
+        if folder.uid_validity != uid_validity:
+            raise NotFoundError(f"{what} not found (its folder was reset: UIDVALIDITY changed)")
+        yield conn, folder
 
 
 def summary_items(conn: ImapConnection, *extra: str) -> tuple[str, ...]:
@@ -107,10 +156,14 @@ def summary_items(conn: ImapConnection, *extra: str) -> tuple[str, ...]:
     return (*SUMMARY_ITEMS, *gmail, *extra)
 
 
-async def fetch_one(conn: ImapConnection, uid: int, items: Sequence[str]) -> FetchResult:
-    """UID FETCH of one message; NotFoundError when the server returns nothing (expunged)."""
+async def fetch_one(
+    session: AccountSession, conn: ImapConnection, uid: int, items: Sequence[str]
+) -> FetchResult:
+    """UID FETCH of one message; NotFoundError when the server returns nothing, or reports
+    the message expunged (it may still serve one from its session's view, RFC 3501 §7.4.1)."""
+    view = session.commands.view(conn)
     for result in await conn.uid_fetch([uid], items).collect():
-        if result.uid == uid:
+        if result.uid == uid and uid not in view.expunged:
             return result
     raise NotFoundError("message not found")
 
@@ -135,22 +188,68 @@ def page_count(total: int, page_size: int) -> int:
 async def list_messages(
     session: AccountSession, path: str, *, page: int, page_size: int
 ) -> MessagePage:
-    """One page of `path`, newest first: SELECT, UID SEARCH of the page's sequence numbers,
+    """One page of `path`, newest first: the page's UIDs from the connection's sequence → UID
+    map (sequence numbers are in UID order, RFC 3501 §2.3.1.2, so the newest are the highest),
     then one UID FETCH of ENVELOPE/BODYSTRUCTURE for just those messages.
 
-    Sequence numbers are in UID order (RFC 3501 §2.3.1.2), so the newest are the highest; the
-    UID SEARCH turns the page's sequence range into UIDs without listing the whole folder.
+    The server reports arrivals and expunges after a UID FETCH; when it did, the page may
+    have shifted and is fetched again from the updated map.
     """
-    async with session.command() as conn:
-        folder = await open_folder(session, conn, path)
-        total = folder.exists
-        high = total - page * page_size
-        uids: list[int] = []
-        if high >= 1:
-            low = max(1, high - page_size + 1)
-            uids = await conn.uid_search([raw_sequence_set(f"{low}:{high}")])
-        messages = await _summaries(conn, folder, sorted(set(uids), reverse=True))
-    return MessagePage(page, page_count(total, page_size), total, messages)
+    return await read_retrying(lambda: _list_messages(session, path, page, page_size))
+
+
+async def _list_messages(
+    session: AccountSession, path: str, page: int, page_size: int
+) -> MessagePage:
+    async with session.command(folder=path) as conn:
+        view = session.commands.view(conn)
+        items = summary_items(conn)
+        answer: MessagePage | None = None
+        for _ in range(PAGE_ATTEMPTS):
+            # Again after a change: the NOOP of a kept selection lets the server report the
+            # rest, and a view the server made us forget (`* NO`) is selected anew.
+            folder = await open_folder(session, conn, path)
+            total = view.exists
+            if page * page_size >= total:  # past the end: no map needed
+                return MessagePage(page, page_count(total, page_size), total, [])
+            if not await _complete_map(conn, view):
+                continue
+            changes, total = view.changes, view.exists
+            messages = await _summaries(conn, folder, view, view.page(page, page_size), items)
+            answer = MessagePage(page, page_count(total, page_size), total, messages)
+            if view.changes == changes:
+                break
+    if answer is None:
+        raise ProtocolError(f"{path}: the folder changed during every attempt to list it")
+    return answer  # the last one consistent with itself, if the folder never stood still
+
+
+async def _complete_map(conn: ImapConnection, view: FolderView) -> bool:
+    """Make the view's sequence → UID map name every message: built with one UID SEARCH ALL
+    (ESEARCH, RFC 4731, answers a compact set), then extended with the UIDs of arrivals.
+    False when the view was reset meanwhile (the folder must be selected again)."""
+    for _ in range(MAP_ATTEMPTS):
+        if view.path is None:
+            return False
+        if view.complete:
+            return True
+        changes = view.changes
+        if view.uids is None or not view.uids:
+            found: Sequence[int] = ()
+            if view.exists:
+                if conn.has_capability("ESEARCH"):
+                    found = (await conn.uid_esearch([b"ALL"])).all
+                else:
+                    found = await conn.uid_search([b"ALL"])
+            if view.changes == changes:  # else: before or after the change? ask again
+                view.set_uids(found)
+        else:
+            last = view.uids[-1]
+            # `last+1:*` names at least the last message (RFC 3501 §6.4.8): only higher count.
+            arrived = await conn.uid_fetch(f"{last + 1}:*", ["UID"]).collect()
+            if view.changes == changes:
+                view.extend_uids(r.uid for r in arrived if r.uid is not None)
+    raise ProtocolError(f"{view.path}: the folder changed during every attempt to list it")
 
 
 async def search_messages(
@@ -158,7 +257,13 @@ async def search_messages(
 ) -> MessagePage:
     """Messages of `path` matching `terms` (compiled to IMAP SEARCH), paged newest first."""
     compile_search(terms)  # bad terms answer 400 before a connection is even asked for
-    async with session.command() as conn:
+    return await read_retrying(lambda: _search_messages(session, path, terms, page, page_size))
+
+
+async def _search_messages(
+    session: AccountSession, path: str, terms: SearchTerms, page: int, page_size: int
+) -> MessagePage:
+    async with session.command(folder=path) as conn:
         criteria, charset = compile_search(terms, utf8=conn.utf8)
         folder = await open_folder(session, conn, path)
         if conn.has_capability("ESEARCH"):  # RFC 4731: a compact set instead of every number
@@ -167,22 +272,43 @@ async def search_messages(
             found = await conn.uid_search(criteria, charset=charset)
         matches = sorted(set(found), reverse=True)
         start = page * page_size
-        messages = await _summaries(conn, folder, matches[start : start + page_size])
+        view = session.commands.view(conn)
+        uids = matches[start : start + page_size]
+        messages = await _summaries(conn, folder, view, uids, summary_items(conn))
     return MessagePage(page, page_count(len(matches), page_size), len(matches), messages)
 
 
 async def _summaries(
-    conn: ImapConnection, folder: OpenFolder, uids: list[int]
+    conn: ImapConnection,
+    folder: OpenFolder,
+    view: FolderView,
+    uids: list[int],
+    items: Sequence[str],
 ) -> list[dict[str, Any]]:
     if not uids:
         return []
+    view.updates.clear()
     fetched = {
-        result.uid: result
-        async for result in conn.uid_fetch(uids, summary_items(conn))
-        if result.uid is not None
+        result.uid: result async for result in conn.uid_fetch(uids, items) if result.uid is not None
     }
-    # Messages expunged between SEARCH and FETCH are simply missing from the page.
-    return [summarize(fetched[uid], folder) for uid in uids if uid in fetched]
+    # Messages expunged meanwhile are simply missing from the page.
+    return [
+        summarize(_fresher(fetched[uid], view.updates), folder)
+        for uid in uids
+        if uid in fetched and uid not in view.expunged
+    ]
+
+
+def _fresher(result: FetchResult, updates: Mapping[int, FetchResult]) -> FetchResult:
+    """`result` with the flags of an unsolicited FETCH the server sent after it (another
+    client changed them, RFC 3501 §7.4.2); if the update came first and was taken for the
+    result, the fuller response is the base."""
+    later = updates.get(result.uid) if result.uid is not None else None
+    if later is None:
+        return result
+    base = result if result.envelope is not None or later.envelope is None else later
+    flags = later.flags if later.flags is not None else result.flags
+    return dataclasses.replace(base, flags=flags)
 
 
 def summarize(fetch: FetchResult, folder: OpenFolder) -> dict[str, Any]:
@@ -207,23 +333,32 @@ async def get_message(
     """The listing object plus `headers` and the decoded text, each text part cut at
     `max_bytes` encoded octets (`text.hasMore` tells when something was left out)."""
     index, uid = decode_message_id(message_id)
-    async with session.command() as conn:
-        folder = await locate(session, conn, index)
-        fetch = await fetch_one(conn, uid, summary_items(conn, HEADER_ITEM))
+    return await read_retrying(lambda: _get_message(session, index, uid, max_bytes))
+
+
+async def _get_message(
+    session: AccountSession, index: int, uid: int, max_bytes: int
+) -> dict[str, Any]:
+    async with located(session, index) as (conn, folder):
+        fetch = await fetch_one(session, conn, uid, summary_items(conn, HEADER_ITEM))
         message = summarize(fetch, folder)
         message["headers"] = parse_header_block(section(fetch, "BODY[HEADER]") or b"")
         text = message.get("text")
         if text is not None and fetch.body_structure is not None:
             plain, html = find_text_parts(fetch.body_structure)
             wanted = {k: p for k, p in (("plain", plain), ("html", html)) if p is not None}
-            content, has_more = await fetch_text(conn, uid, wanted, max_bytes)
+            content, has_more = await fetch_text(session, conn, uid, wanted, max_bytes)
             text.update(content)
             text["hasMore"] = has_more
     return message
 
 
 async def fetch_text(
-    conn: ImapConnection, uid: int, parts: dict[str, Any], max_bytes: int
+    session: AccountSession,
+    conn: ImapConnection,
+    uid: int,
+    parts: dict[str, Any],
+    max_bytes: int,
 ) -> tuple[dict[str, str], bool]:
     """Decoded text of `parts` ("plain"/"html" → BodyPart), each cut at `max_bytes` encoded
     octets with a partial fetch (RFC 3501 §6.4.5 `<0.N>`): the rest is never downloaded.
@@ -234,7 +369,7 @@ async def fetch_text(
     if not parts:
         return {}, False
     items = [f"BODY.PEEK[{part.part}]<0.{max_bytes + 1}>" for part in parts.values()]
-    fetch = await fetch_one(conn, uid, ["UID", *items])
+    fetch = await fetch_one(session, conn, uid, ["UID", *items])
     content: dict[str, str] = {}
     has_more = False
     for kind, part in parts.items():

@@ -2,8 +2,9 @@
 
 A primary connection syncs and then waits for changes; it is reopened with exponential backoff
 and jitter whenever it fails (longer after authentication failures, so a wrong password does not
-hammer the server). API calls get a separate command connection, opened on demand and closed
-after it has been idle for a while, so a long download never delays change detection.
+hammer the server). API calls get separate command connections (a small pool, see
+`command_pool.py`), opened on demand and closed after they have been idle for a while, so a
+long download never delays change detection.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from imapapi.accounts.command_pool import CommandPool
 from imapapi.accounts.connect import open_imap
 from imapapi.accounts.limits import LoginLimiter
 from imapapi.accounts.manager import AccountStatus, SessionLike
@@ -34,7 +36,7 @@ from imapapi.errors import (
     ServerTimeoutError,
 )
 from imapapi.events.model import EventName, make_event
-from imapapi.imap import ImapConnection, UnsolicitedEvent
+from imapapi.imap import ImapConnection
 from imapapi.imap.core import CommandHook, EventCallback
 from imapapi.store.base import NewEvent, Store
 
@@ -85,9 +87,13 @@ class AccountSession(SessionLike):
         self._task: asyncio.Task[None] | None = None
         self._primary: ImapConnection | None = None
         self._wakeup = asyncio.Event()
-        self._command: ImapConnection | None = None
-        self._command_lock = asyncio.Lock()
-        self._command_closer: asyncio.TimerHandle | None = None
+        self.commands = CommandPool(
+            self._open_command,
+            size=ctx.settings.command_connections,
+            idle_close=ctx.settings.command_idle_close,
+            wait_timeout=ctx.settings.api_gateway_timeout,
+            spawn=self._spawn,
+        )
         self._connected_once = asyncio.Event()
         # Several nodes: the state published by the node that syncs this account, for a
         # session here that only serves API calls (not started).
@@ -121,7 +127,7 @@ class AccountSession(SessionLike):
     @property
     def open_connections(self) -> int:
         """IMAP connections of this account open now (primary, command), for metrics."""
-        return (self._primary is not None) + (self._command is not None)
+        return (self._primary is not None) + self.commands.open_count
 
     def _set_state(self, state: AccountState, error: str | None = None) -> None:
         """The one place the state changes; account events are emitted on transitions."""
@@ -178,7 +184,7 @@ class AccountSession(SessionLike):
                 await asyncio.wait([task], timeout=1.0)
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self._close_command()
+        await self.commands.close()
         if self._state is not AccountState.INIT:
             self._state = AccountState.DISCONNECTED
 
@@ -267,60 +273,26 @@ class AccountSession(SessionLike):
                 await conn.close()
             await self._sleep(backoff_delay(0, *CONNECT_BACKOFF, self.ctx.rng))
 
-    # --- the command connection for API calls ---------------------------------------------------
+    # --- the command connections for API calls ------------------------------------------------
     @contextlib.asynccontextmanager
-    async def command(self) -> AsyncIterator[ImapConnection]:
-        """A logged-in connection for one API call; 503 quickly when the account is not up."""
+    async def command(self, folder: str | None = None) -> AsyncIterator[ImapConnection]:
+        """A logged-in connection for one API call, preferably one that has `folder` selected
+        already; 503 quickly when the account is not up."""
         status = self.status  # this node's connection, or the owning node's view
         if status.state is not AccountState.CONNECTED:
             reason = status.last_error or f"the account is {status.state.value}"
             raise NotConnectedError(f"the IMAP connection is not available: {reason}")
-        timeout = self.ctx.settings.api_gateway_timeout
-        try:
-            await asyncio.wait_for(self._command_lock.acquire(), timeout)
-        except TimeoutError as exc:
-            raise ServerTimeoutError("the account's connection is busy; try again") from exc
-        try:
-            if self._command_closer is not None:
-                self._command_closer.cancel()
-                self._command_closer = None
-            conn = self._command
-            if conn is None or conn.state.value in ("logout", "notConnected"):
-                try:
-                    conn = await asyncio.wait_for(
-                        # Unsolicited data on the command connection (EXISTS, FETCH … of the
-                        # folder an API call selected) is the primary's business: dropped here
-                        # rather than queued for nobody on a connection that may live for hours.
-                        self._open("command", compress=True, on_event=_ignore_event),
-                        self.ctx.settings.connect_timeout,
-                    )
-                except TimeoutError as exc:
-                    raise ServerTimeoutError("the IMAP server did not answer in time") from exc
-                self._command = conn
-            try:
-                yield conn
-            except ImapApiError as exc:
-                if isinstance(exc, MailServerError) and not exc.code == "CommandFailed":
-                    await self._close_command()  # broken; the next call opens a fresh one
-                raise
-        finally:
-            if self._command is not None:
-                loop = asyncio.get_running_loop()
-                self._command_closer = loop.call_later(
-                    self.ctx.settings.command_idle_close,
-                    lambda: self._spawn(self._close_command()),
-                )
-            self._command_lock.release()
+        async with self.commands.connection(folder=folder) as conn:
+            yield conn
 
-    async def _close_command(self) -> None:
-        if self._command_closer is not None:
-            self._command_closer.cancel()
-            self._command_closer = None
-        conn, self._command = self._command, None
-        if conn is not None:
-            with contextlib.suppress(ImapApiError, TimeoutError):
-                await asyncio.wait_for(conn.logout(), 2.0)
-            await conn.close()
+    async def _open_command(self, on_event: EventCallback) -> ImapConnection:
+        try:
+            return await asyncio.wait_for(
+                self._open("command", compress=True, on_event=on_event),
+                self.ctx.settings.connect_timeout,
+            )
+        except TimeoutError as exc:
+            raise ServerTimeoutError("the IMAP server did not answer in time") from exc
 
     async def wait_connected(self, timeout: float) -> bool:
         """For tests and start-up: True once the first connection succeeded."""
@@ -329,10 +301,6 @@ class AccountSession(SessionLike):
         except TimeoutError:
             return False
         return True
-
-
-def _ignore_event(event: UnsolicitedEvent) -> None:
-    pass
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

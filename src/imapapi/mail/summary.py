@@ -11,13 +11,15 @@ subject as a string without a check.
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from imapapi.errors import ProtocolError
 from imapapi.imap.types import BodyPart, Envelope, FetchResult
 from imapapi.mail.addresses import format_address_list
 from imapapi.mail.bodystructure import attachments_with_inline, find_text_parts, part_filename
-from imapapi.mail.dates import message_date
+from imapapi.mail.dates import format_iso, message_date
 from imapapi.mail.headers import (
     decode_header_value,
     looks_encoded,
@@ -34,6 +36,24 @@ from imapapi.mail.ids import (
 
 _NO_ENVELOPE = Envelope(date=None, subject=None)
 
+# A listing builds this object for every message of every page, so the two forms nearly all
+# mail uses take a short path; anything else goes through the general parsers of
+# `mail/dates.py` and `mail/headers.py`, which give the same answer for these forms (the unit
+# tests compare them).
+# RFC 5322 §3.3 date-time: [day-of-week ","] day month year hour ":" minute [":" second] zone.
+_PLAIN_DATE = re.compile(
+    r"(?:[A-Za-z]{3}, ?)?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) "
+    r"(\d\d):(\d\d)(?::(\d\d))? ([+-])(\d\d)(\d\d)"
+)
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+# RFC 5322 §3.6.4 msg-id in its usual form: one bracketed id, nothing to strip or unfold.
+_PLAIN_MSGID = re.compile(r"<[^<>\s()]+>")
+
 
 def message_summary(fetch: FetchResult, *, index: int, path: str) -> dict[str, Any]:
     """JSON-ready summary of one message in the folder `path` bound to mailbox `index`."""
@@ -48,7 +68,7 @@ def message_summary(fetch: FetchResult, *, index: int, path: str) -> dict[str, A
         summary["emailId"] = str(fetch.gmail_msgid)
     if fetch.gmail_thrid is not None:
         summary["threadId"] = str(fetch.gmail_thrid)
-    _put(summary, "date", message_date(envelope.date, fetch.internal_date))
+    _put(summary, "date", _date(envelope.date, fetch.internal_date))
     _put(summary, "size", fetch.size)
     if fetch.flags is not None:  # not fetched → unknown, so neither flags nor unseen
         summary["flags"] = list(fetch.flags)
@@ -61,10 +81,8 @@ def message_summary(fetch: FetchResult, *, index: int, path: str) -> dict[str, A
     subject = envelope.subject or ""
     summary["subject"] = decode_header_value(subject) if looks_encoded(subject) else subject
     summary.update(_addresses(envelope))
-    _put(summary, "messageId", normalize_msgid(envelope.message_id))
-    in_reply_to = parse_msgid_list(envelope.in_reply_to)
-    if in_reply_to:
-        summary["inReplyTo"] = in_reply_to[0]
+    _put(summary, "messageId", _msgid(envelope.message_id))
+    _put(summary, "inReplyTo", _first_msgid(envelope.in_reply_to))
     _put(summary, "references", _references(fetch.sections) or None)
 
     if fetch.body_structure is not None:
@@ -80,6 +98,42 @@ def _put(target: dict[str, Any], key: str, value: object) -> None:
         target[key] = value
 
 
+def _date(header: str | None, internal_date: str | None) -> str | None:
+    """`message_date`, with a short path for a Date header in the plain RFC 5322 form."""
+    match = _PLAIN_DATE.fullmatch(header) if header else None
+    if match is not None:
+        day, month, year, hour, minute, second, sign, zone_h, zone_m = match.groups()
+        number = _MONTHS.get(month.lower())
+        # Outside these bounds the general parser reads the year or zone differently.
+        if number is not None and int(year) >= 1000 and int(zone_h) < 24:
+            try:
+                local = datetime(
+                    int(year), number, int(day), int(hour), int(minute), int(second or 0)
+                )
+                offset = timedelta(hours=int(zone_h), minutes=int(zone_m))
+                moment = local - offset if sign == "+" else local + offset
+            except (ValueError, OverflowError):
+                pass  # no such date: the general parser decides (it finds none either)
+            else:
+                return format_iso(moment.replace(tzinfo=UTC))
+    return message_date(header, internal_date)
+
+
+def _msgid(value: str | None) -> str | None:
+    if value and _PLAIN_MSGID.fullmatch(value):
+        return value
+    return normalize_msgid(value)
+
+
+def _first_msgid(value: str | None) -> str | None:
+    if not value:
+        return None
+    if _PLAIN_MSGID.fullmatch(value):
+        return value
+    ids = parse_msgid_list(value)
+    return ids[0] if ids else None
+
+
 def _addresses(envelope: Envelope) -> dict[str, Any]:
     out: dict[str, Any] = {}
     from_ = format_address_list(envelope.from_)
@@ -88,14 +142,17 @@ def _addresses(envelope: Envelope) -> dict[str, Any]:
     # RFC 3501 §7.4.2: the server copies From into Sender and Reply-To when those headers are
     # missing, so a copy of From says nothing; it is left out (clients reply to `replyTo` if
     # present, else `from`, as RFC 5322 §3.6.2 describes).
-    sender = format_address_list(envelope.sender)
-    if sender and sender[:1] != from_:
-        out["sender"] = sender[0]
-    reply_to = format_address_list(envelope.reply_to)
-    if reply_to and reply_to != from_:
-        out["replyTo"] = reply_to
+    # (Compared as sent first: the usual copy needs no formatting to be recognised.)
+    if envelope.sender != envelope.from_ or len(from_) > 1:
+        sender = format_address_list(envelope.sender)
+        if sender and sender[:1] != from_:
+            out["sender"] = sender[0]
+    if envelope.reply_to != envelope.from_:
+        reply_to = format_address_list(envelope.reply_to)
+        if reply_to and reply_to != from_:
+            out["replyTo"] = reply_to
     for key, addresses in (("to", envelope.to), ("cc", envelope.cc), ("bcc", envelope.bcc)):
-        formatted = format_address_list(addresses)
+        formatted = format_address_list(addresses) if addresses else None
         if formatted:
             out[key] = formatted
     return out

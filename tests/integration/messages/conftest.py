@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from imapapi.accounts.session import AccountSession
 from imapapi.api.schemas.messages import MessageDetails, MessageList
+from imapapi.imap import ImapConnection
 from tests.integration.conftest import Api
 from tests.integration.sync.helpers import register
 from tests.servers.dovecot import Dovecot, ImapUser
@@ -53,6 +57,22 @@ class Mailbox:
         body: dict[str, Any] = response.json()
         MessageDetails.model_validate(body)
         return body
+
+    @property
+    def session(self) -> AccountSession:
+        session = self.api.service.accounts.session(self.account)
+        assert isinstance(session, AccountSession)
+        return session
+
+    @asynccontextmanager
+    async def other_client(self) -> AsyncIterator[ImapConnection]:
+        """Another mail client of the same user, on a connection of its own."""
+        conn = await ImapConnection.connect(self.dovecot.host, self.dovecot.port, security="none")
+        try:
+            await conn.login(self.user.name, self.user.password)
+            yield conn
+        finally:
+            await conn.logout()
 
     async def sent_commands(self) -> list[str]:
         """What imapapi wrote to the server, from `GET /v1/logs/{account}` ("C" lines)."""

@@ -164,19 +164,3 @@ async def test_bad_uploads(
     assert response.status_code == status, response.text
     if field is not None:
         assert field in [d["field"] for d in response.json()["details"]]
-
-
-async def test_unsolicited_data_on_the_command_connection_is_not_kept(mailbox: Mailbox) -> None:
-    mailbox.deliver(message("first"))
-    await mailbox.listing()  # INBOX stays examined on the command connection
-    mailbox.deliver(message("second"))
-    raw = base64.b64encode(message("draft")).decode()
-    response = await mailbox.api.client.post(
-        f"{mailbox.base}/message", json={"path": "Drafts", "raw": raw}
-    )
-    assert response.status_code == 200
-    session = mailbox.api.service.accounts.session(mailbox.account)
-    conn = session._command  # type: ignore[union-attr]
-    assert conn is not None and conn.selected == "INBOX"
-    # Dovecot announced the second INBOX message during the APPEND; nothing queues it.
-    assert conn.events.qsize() == 0

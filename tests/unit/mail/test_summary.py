@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import datetime as _dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from imapapi.errors import ProtocolError
 from imapapi.imap.types import Address, BodyPart, Envelope, FetchResult
+from imapapi.mail import summary as summary_module
+from imapapi.mail.dates import message_date
+from imapapi.mail.headers import normalize_msgid, parse_msgid_list
 from imapapi.mail.ids import decode_attachment_id, decode_text_id, encode_attachment_id
 from imapapi.mail.summary import message_summary
 from tests.unit.mail.structures import (
@@ -289,3 +296,88 @@ def test_unnameable_parts_are_left_out() -> None:
     summary = summarize(body_structure=structure)
     assert "attachments" not in summary
     assert summary["text"]["encodedSize"] == {"plain": 100}
+
+
+# --- the short paths give what the general parsers give --------------------------------------
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Mon, 07 Oct 2019 09:05:23 +0300",
+        "7 Oct 2019 09:05 -0000",
+        "Mon,07 oct 2019 23:59:59 -1159",
+        "Sun, 31 Dec 9999 23:00:00 -0500",  # past year 9999 in UTC: no date from either
+        "Mon, 30 Feb 2019 09:05:23 +0000",
+        "Mon, 07 Oct 2019 24:05:23 +0000",
+        "Mon, 07 Oct 2019 09:05:60 +0000",
+        "Mon, 07 Oct 0099 09:05:23 +0000",  # the general parser reads 2-digit years
+        "Mon, 07 Oct 2019 09:05:23 +2400",
+        "Mon, 07 Foo 2019 09:05:23 +0000",
+        "Mon, 07 Oct 2019 09:05:23 +0000 (UTC)",
+        "Mon, 07 Oct 2019 09:05:23 GMT",
+        "",
+        "garbage",
+    ],
+)
+def test_plain_dates_read_as_the_general_parser_reads_them(value: str) -> None:
+    internal = "2020-01-02T03:04:05+00:00"
+    assert summary_module._date(value, internal) == message_date(value, internal)
+
+
+@given(
+    moment=st.datetimes(min_value=_dt.datetime(1000, 1, 2), max_value=_dt.datetime(9999, 12, 30)),
+    offset=st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59),
+    weekday=st.booleans(),
+    seconds=st.booleans(),
+    padded=st.booleans(),
+    case=st.sampled_from([str.title, str.lower, str.upper]),
+)
+def test_any_plain_date_reads_as_the_general_parser_reads_it(
+    moment: _dt.datetime,
+    offset: int,
+    weekday: bool,
+    seconds: bool,
+    padded: bool,
+    case: Callable[[str], str],
+) -> None:
+    sign = "-" if offset < 0 else "+"
+    zone = f"{sign}{abs(offset) // 60:02d}{abs(offset) % 60:02d}"
+    day = f"{moment.day:02d}" if padded else str(moment.day)
+    clock = f"{moment.hour:02d}:{moment.minute:02d}" + (f":{moment.second:02d}" if seconds else "")
+    value = f"{day} {case(_MONTH_NAMES[moment.month - 1])} {moment.year:04d} {clock} {zone}"
+    if weekday:
+        value = f"{_WEEKDAYS[moment.weekday()]}, {value}"
+    assert summary_module._date(value, None) == message_date(value, None)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "<a@b.example>",
+        "<a(b)@c>",
+        "< a@b >",
+        "<>",
+        "<a@b> <c@d>",
+        "a@b",
+        "<a@b",
+        "(comment) <a@b>",
+        "",
+        None,
+    ],
+)
+def test_plain_message_ids_read_as_the_general_parser_reads_them(value: str | None) -> None:
+    assert summary_module._msgid(value) == normalize_msgid(value)
+    first = parse_msgid_list(value)
+    assert summary_module._first_msgid(value) == (first[0] if first else None)
+
+
+@given(st.text(alphabet=st.characters(codec="ascii"), max_size=40))
+def test_any_message_id_reads_as_the_general_parser_reads_it(value: str) -> None:
+    for candidate in (value, f"<{value}>"):
+        assert summary_module._msgid(candidate) == normalize_msgid(candidate)
+        first = parse_msgid_list(candidate)
+        assert summary_module._first_msgid(candidate) == (first[0] if first else None)

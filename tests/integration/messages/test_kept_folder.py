@@ -1,0 +1,224 @@
+"""A folder kept selected on a command connection between API calls, against the real Dovecot.
+
+The second listing of a folder sends no EXAMINE; these tests change the folder from another
+client between two calls on the same kept connection and check the answers stay right.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from imapapi.mail.ids import decode_message_id
+from tests.integration.conftest import running_api
+from tests.integration.messages.conftest import Mailbox
+from tests.integration.sync.helpers import message, register
+from tests.servers.dovecot import Dovecot, ImapUser
+
+pytestmark = pytest.mark.integration
+# Enough protocol log that every command a test sends is still in it at the end.
+LOG_BYTES = 1 << 20
+
+
+@asynccontextmanager
+async def served(
+    data_dir: Path, dovecot: Dovecot, user: ImapUser, **settings: Any
+) -> AsyncIterator[Mailbox]:
+    async with running_api(data_dir, protocol_log_bytes=LOG_BYTES, **settings) as api:
+        account = await register(api, dovecot, user)
+        yield Mailbox(api, dovecot, user, account)
+
+
+@pytest.fixture
+async def mailbox(tmp_path: Path, dovecot: Dovecot, imap_user: ImapUser) -> AsyncIterator[Mailbox]:
+    async with served(tmp_path / "data", dovecot, imap_user) as mailbox:
+        yield mailbox
+
+
+def subjects(listing: dict[str, object]) -> list[str]:
+    messages = listing["messages"]
+    assert isinstance(messages, list)
+    return [m["subject"] for m in messages]
+
+
+async def selections(mailbox: Mailbox) -> list[str]:
+    """The SELECT/EXAMINE commands sent so far, without tags: ["EXAMINE INBOX", …]."""
+    found = []
+    for line in await mailbox.sent_commands():
+        _, name, *args = [*line.split(" ", 2), ""]
+        if name in ("SELECT", "EXAMINE"):
+            found.append(f"{name} {args[0].strip(chr(34))}")
+    return found
+
+
+async def examines(mailbox: Mailbox, path: str = "INBOX") -> int:
+    return (await selections(mailbox)).count(f"EXAMINE {path}")
+
+
+async def test_second_listing_sends_no_examine(mailbox: Mailbox) -> None:
+    for n in range(3):
+        mailbox.deliver(message(f"m{n}"))
+    first = await mailbox.listing(pageSize=2)
+    second = await mailbox.listing(pageSize=2)
+    assert first == second and subjects(first) == ["m2", "m1"]
+    assert await examines(mailbox) == 1
+    (view,) = mailbox.session.commands.views()
+    assert (view.path, view.exists) == ("INBOX", 3)
+
+
+async def test_new_mail_between_listings(mailbox: Mailbox) -> None:
+    for n in range(3):
+        mailbox.deliver(message(f"m{n}"))
+    assert subjects(await mailbox.listing(pageSize=2)) == ["m2", "m1"]
+    mailbox.deliver(message("m3"))
+    mailbox.deliver(message("m4"))
+    listing = await mailbox.listing(pageSize=2)
+    assert (listing["total"], listing["pages"]) == (5, 3)
+    assert subjects(listing) == ["m4", "m3"]
+    assert subjects(await mailbox.listing(page=2, pageSize=2)) == ["m0"]
+    assert await examines(mailbox) == 1  # the same selection, told of the arrivals
+
+
+async def test_expunge_by_another_client_between_listings(mailbox: Mailbox) -> None:
+    for n in range(5):
+        mailbox.deliver(message(f"m{n}"))
+    before = await mailbox.listing()
+    by_subject = {m["subject"]: m for m in before["messages"]}
+    async with mailbox.other_client() as other:
+        await other.select("INBOX")
+        gone = [by_subject["m4"]["uid"], by_subject["m2"]["uid"]]
+        await other.uid_store(gone, "+", ["\\Deleted"], silent=True)
+        await other.expunge(gone)
+    after = await mailbox.listing(pageSize=2)
+    assert (after["total"], after["pages"]) == (3, 2)
+    assert subjects(after) == ["m3", "m1"]
+    assert subjects(await mailbox.listing(page=1, pageSize=2)) == ["m0"]
+    for subject in ("m4", "m2"):
+        response = await mailbox.api.client.get(
+            f"{mailbox.base}/message/{by_subject[subject]['id']}"
+        )
+        assert response.status_code == 404, response.text
+    assert (await mailbox.details(by_subject["m3"]["id"]))["subject"] == "m3"
+    assert await examines(mailbox) == 1
+
+
+async def test_details_of_a_message_expunged_since_the_last_call(mailbox: Mailbox) -> None:
+    mailbox.deliver(message("short-lived"))
+    mailbox.deliver(message("stays"))
+    listing = await mailbox.listing()
+    doomed = next(m for m in listing["messages"] if m["subject"] == "short-lived")
+    async with mailbox.other_client() as other:
+        await other.select("INBOX")
+        await other.uid_store([doomed["uid"]], "+", ["\\Deleted"], silent=True)
+        await other.expunge([doomed["uid"]])
+    # The kept connection's session still shows the message until a UID command reports the
+    # expunge; the answer must not be the copy the server serves from that view.
+    for url in (f"/message/{doomed['id']}", f"/message/{doomed['id']}/source"):
+        response = await mailbox.api.client.get(mailbox.base + url)
+        assert response.status_code == 404, (url, response.text)
+    assert subjects(await mailbox.listing()) == ["stays"]
+
+
+async def test_flag_change_by_another_client_between_listings(mailbox: Mailbox) -> None:
+    mailbox.deliver(message("flag me"))
+    (item,) = (await mailbox.listing())["messages"]
+    assert item["flags"] == []
+    async with mailbox.other_client() as other:
+        await other.select("INBOX")
+        await other.uid_store([item["uid"]], "+", ["\\Flagged", "$Work"], silent=True)
+    (again,) = (await mailbox.listing())["messages"]
+    assert sorted(again["flags"]) == ["$Work", "\\Flagged"]
+    assert sorted((await mailbox.details(item["id"]))["flags"]) == ["$Work", "\\Flagged"]
+
+
+async def test_folder_recreated_under_a_kept_selection(mailbox: Mailbox) -> None:
+    mailbox.deliver(message("old"), folder="Projects")
+    (old,) = (await mailbox.listing("Projects"))["messages"]
+    assert (await mailbox.details(old["id"]))["subject"] == "old"
+    async with mailbox.other_client() as other:  # not through the API: its connection stays
+        await other.delete("Projects")
+        await other.create("Projects")
+    mailbox.deliver(message("new"), folder="Projects")
+    listing = await mailbox.listing("Projects")
+    (new,) = listing["messages"]
+    assert new["subject"] == "new" and new["uid"] == old["uid"]
+    assert decode_message_id(new["id"])[0] != decode_message_id(old["id"])[0]
+    for url in (
+        f"/message/{old['id']}",
+        f"/message/{old['id']}/source",
+        f"/text/{old['text']['id']}",
+    ):
+        response = await mailbox.api.client.get(mailbox.base + url)
+        assert response.status_code == 404, (url, response.text)
+    assert (await mailbox.details(new["id"]))["subject"] == "new"
+
+
+async def test_announcements_during_other_commands_are_followed(mailbox: Mailbox) -> None:
+    mailbox.deliver(message("first"))
+    await mailbox.listing()  # INBOX stays examined on the command connection
+    mailbox.deliver(message("second"))
+    raw = base64.b64encode(message("draft")).decode()
+    response = await mailbox.api.client.post(
+        f"{mailbox.base}/message", json={"path": "Drafts", "raw": raw}
+    )
+    assert response.status_code == 200
+    # Dovecot announced the second INBOX message during the APPEND, on the same connection.
+    (view,) = mailbox.session.commands.views()
+    assert (view.path, view.exists) == ("INBOX", 2)
+    assert subjects(await mailbox.listing()) == ["second", "first"]
+    assert await examines(mailbox) == 1
+
+
+async def test_a_change_selects_read_write_and_reads_keep_using_it(mailbox: Mailbox) -> None:
+    mailbox.deliver(message("seen later"))
+    (item,) = (await mailbox.listing())["messages"]
+    url = f"{mailbox.base}/message/{item['id']}"
+    assert (await mailbox.api.client.put(url, json={"flags": {"add": ["\\Seen"]}})).is_success
+    (after,) = (await mailbox.listing())["messages"]
+    assert after["unseen"] is False
+    assert await selections(mailbox) == ["EXAMINE INBOX", "SELECT INBOX"]
+
+
+# --- several command connections ----------------------------------------------------------------
+
+
+async def test_concurrent_calls_share_a_bounded_pool(
+    tmp_path: Path, dovecot: Dovecot, imap_user: ImapUser
+) -> None:
+    for n in range(30):
+        dovecot.deliver(imap_user, message(f"m{n:02d}"))
+    async with served(tmp_path / "data", dovecot, imap_user, command_connections=2) as mailbox:
+        first = await mailbox.listing(pageSize=10)
+        newest = first["messages"][0]
+        calls = [mailbox.listing(page=n % 3, pageSize=10) for n in range(8)]
+        calls += [mailbox.details(newest["id"]) for _ in range(4)]
+        results = await asyncio.gather(*calls)
+        for n, listing in enumerate(results[:8]):
+            page = n % 3
+            expected = [f"m{i:02d}" for i in range(29 - 10 * page, 19 - 10 * page, -1)]
+            assert subjects(listing) == expected
+        assert all(r["subject"] == "m29" for r in results[8:])
+        # More than one connection served them, never more than the setting allows.
+        assert mailbox.session.commands.open_count == 2
+        assert len(mailbox.session.commands.views()) == 2
+
+
+async def test_a_busy_pool_answers_504_then_serves_again(
+    tmp_path: Path, dovecot: Dovecot, imap_user: ImapUser
+) -> None:
+    dovecot.deliver(imap_user, message("only"))
+    async with served(
+        tmp_path / "data", dovecot, imap_user, command_connections=1, api_gateway_timeout=0.2
+    ) as mailbox:
+        async with mailbox.session.command():  # the only connection, held
+            busy = await mailbox.api.client.get(
+                f"{mailbox.base}/messages", params={"path": "INBOX"}
+            )
+        assert busy.status_code == 504, busy.text
+        assert subjects(await mailbox.listing()) == ["only"]
