@@ -22,7 +22,9 @@ _bearer = HTTPBearer(
 )
 
 
-def get_service(request: Request) -> Service:
+# These are `async def` on purpose: FastAPI runs a plain `def` dependency in its thread pool,
+# a thread hop per dependency per request for what is an attribute read.
+async def get_service(request: Request) -> Service:
     service: Service = request.app.state.service
     return service
 
@@ -30,11 +32,11 @@ def get_service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
-def get_store(service: ServiceDep) -> Store:
+async def get_store(service: ServiceDep) -> Store:
     return service.store
 
 
-def get_accounts(service: ServiceDep) -> AccountManager:
+async def get_accounts(service: ServiceDep) -> AccountManager:
     return service.accounts
 
 
