@@ -9,6 +9,7 @@ import pytest
 
 from imapapi.api.app import create_app
 from imapapi.service import Service
+from tests.integration.backends import StoreBackend
 from tests.integration.conftest import Api, make_settings
 
 pytestmark = pytest.mark.integration
@@ -32,8 +33,8 @@ async def test_not_ready_when_the_dispatcher_stopped(api: Api) -> None:
     assert (await api.client.get("/health")).status_code == 200  # still alive
 
 
-async def test_not_ready_before_start(tmp_path: Path) -> None:
-    service = Service.create(make_settings(tmp_path / "data"), sessions=False)
+async def test_not_ready_before_start(tmp_path: Path, store_backend: StoreBackend) -> None:
+    service = Service.create(make_settings(tmp_path / "data", store_backend), sessions=False)
     app = create_app(service, manage_lifespan=False)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://imapapi.test"
