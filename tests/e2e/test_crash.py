@@ -1,16 +1,21 @@
 """Issue 4: the service killed with SIGKILL between detecting a change and delivering it → the
-event is delivered after restart; nothing is lost, duplicates only carry the same eventId."""
+event is delivered after restart; nothing is lost, duplicates only carry the same eventId.
+Each test runs on SQLite and on Redis (the outbox lives in the store)."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections import defaultdict
+from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.conftest import ServiceFactory
 from tests.e2e.helpers import dovecot_account, first_start_token, register, wait_state
+from tests.integration.backends import BACKENDS, StoreBackend, backend_for
 from tests.servers.dovecot import Dovecot, ImapUser
 from tests.servers.service import ServiceProcess
 from tests.servers.webhooks import Received, WebhookReceiver
@@ -20,12 +25,31 @@ from tests.servers.webhooks import Received, WebhookReceiver
 SETTINGS_EVENTS = ["messageNew"]
 
 
+@pytest.fixture(params=BACKENDS)
+def store_backend(request: pytest.FixtureRequest) -> StoreBackend:
+    return backend_for(request)
+
+
+@pytest.fixture
+def service(
+    service_factory: ServiceFactory, store_backend: StoreBackend, tmp_path: Path
+) -> ServiceProcess:
+    """`imapapi serve` (not started) on the test's store backend."""
+    data_dir = tmp_path / "data"
+    return service_factory(data_dir=data_dir, env=store_backend.env(data_dir))
+
+
 def _mail(message_id: str, subject: str) -> bytes:
     return (
         f"From: Crash Test <crash@example.test>\r\nTo: someone@example.test\r\n"
         f"Subject: {subject}\r\nMessage-ID: {message_id}\r\n"
         f"Date: Mon, 07 Oct 2019 06:05:23 +0000\r\n\r\n{subject}\r\n"
     ).encode()
+
+
+# The primary connection's client line "A0012 IDLE" (timestamp, connection, direction first);
+# not the word IDLE in the server's CAPABILITY list, which the login response shows at once.
+_IDLE_SENT = re.compile(r"^\S+ primary C \S+ IDLE$", re.MULTILINE)
 
 
 def _message_id(received: Received) -> str | None:
@@ -44,7 +68,7 @@ def _wait_idle(client: httpx.Client, account: str, timeout: float = 20.0) -> Non
     text = ""
     while time.monotonic() < deadline:
         text = client.get(f"/v1/logs/{account}").text
-        if " IDLE" in text:
+        if _IDLE_SENT.search(text):
             return
         time.sleep(0.05)
     raise AssertionError(f"{account} never started IDLE; protocol log:\n{text[-3000:]}")
@@ -72,10 +96,9 @@ def _after_restart_synced(service: ServiceProcess, token: str, account: str) -> 
 
 
 def test_event_detected_but_undelivered_at_sigkill_is_delivered_after_restart(
-    service_factory: ServiceFactory, dovecot: Dovecot, webhook_receiver: WebhookReceiver
+    service: ServiceProcess, dovecot: Dovecot, webhook_receiver: WebhookReceiver
 ) -> None:
     user = dovecot.add_user()
-    service = service_factory()
     webhook_receiver.respond_with(500)
     token = _start_with_account(service, dovecot, user, webhook_receiver)
 
@@ -110,10 +133,9 @@ def test_event_detected_but_undelivered_at_sigkill_is_delivered_after_restart(
 
 
 def test_sigkill_right_after_a_delivery_burst_loses_no_message(
-    service_factory: ServiceFactory, dovecot: Dovecot, webhook_receiver: WebhookReceiver
+    service: ServiceProcess, dovecot: Dovecot, webhook_receiver: WebhookReceiver
 ) -> None:
     user = dovecot.add_user()
-    service = service_factory()
     token = _start_with_account(service, dovecot, user, webhook_receiver)
 
     burst = [f"<burst-{n}-{uuid.uuid4().hex}@example.test>" for n in range(20)]
