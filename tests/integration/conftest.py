@@ -28,15 +28,23 @@ def store_backend(request: pytest.FixtureRequest) -> StoreBackend:
     return backend_for(request)
 
 
-def make_settings(data_dir: Path, backend: StoreBackend, **overrides: Any) -> Settings:
-    """Test settings for a service on `data_dir` and `backend`; `overrides` win."""
+def make_settings(
+    data_dir: Path, backend: StoreBackend | None = None, **overrides: Any
+) -> Settings:
+    """Test settings for a service on `data_dir` and `backend`; `overrides` win.
+
+    `backend` may be left out only by a test that names its own Redis (`redis_url`): any other
+    test of the service takes `store_backend`, so that it runs on both stores.
+    """
+    if backend is None and "redis_url" not in overrides:
+        raise TypeError("pass the test's store_backend, or redis_url for a Redis-only test")
     values: dict[str, Any] = {
         "data_dir": data_dir,
         "secret": "test-secret-material-not-for-production",
         "api_gateway_timeout": 1.5,
         "connect_timeout": 3.0,
         "imap_timeout": 5.0,
-        **backend.settings(data_dir),
+        **(backend.settings(data_dir) if backend else {}),
     }
     values.update(overrides)
     return Settings(**values)
@@ -50,19 +58,20 @@ class Api:
     app: FastAPI
     client: httpx.AsyncClient
     token: str
-    backend: StoreBackend
+    backend: StoreBackend | None
 
     async def stored_bytes(self) -> bytes:
         """Everything this service's store holds at rest (files and Redis keys)."""
+        assert self.backend is not None, "a service started without a store_backend"
         return await self.backend.stored_bytes(self.service.settings.data_dir)
 
 
 @asynccontextmanager
 async def running_api(
-    data_dir: Path, backend: StoreBackend, **overrides: Any
+    data_dir: Path, backend: StoreBackend | None = None, **overrides: Any
 ) -> AsyncIterator[Api]:
     """Start a service on `data_dir` and `backend` (its real account sessions included) and a
-    client for it."""
+    client for it; `backend` as in :func:`make_settings`."""
     settings = make_settings(data_dir, backend, **overrides)
     service = Service.create(settings)
     app = create_app(service, manage_lifespan=False)

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from imapapi.accounts.session import AccountSession
-from tests.integration.backends import StoreBackend
 from tests.integration.conftest import Api, running_api
 from tests.integration.sync.helpers import message, register, wait_state
 from tests.servers.dovecot import Dovecot, ImapUser
@@ -36,14 +35,12 @@ async def test_messages_once_across_a_restart_on_the_same_redis(
     imap_user: ImapUser,
     webhook_receiver: WebhookReceiver,
 ) -> None:
-    # Both data dirs on one prefix (a StoreBackend alone would give each dir its own store).
-    backend = StoreBackend.on_redis(redis_server)
-    on_redis = {"redis_prefix": fresh_prefix()}
+    on_redis = {"redis_url": redis_server.url, "redis_prefix": fresh_prefix()}
 
     def is_new(subject: str) -> Callable[[Received], bool]:
         return lambda r: r.event == "messageNew" and r.json["data"]["subject"] == subject
 
-    async with running_api(tmp_path / "first", backend, **on_redis) as api:
+    async with running_api(tmp_path / "first", **on_redis) as api:
         assert "Redis" in repr(api.service.store)
         account = await register(api, dovecot, imap_user, webhook_receiver)
         dovecot.deliver(imap_user, message("Before restart"))
@@ -54,7 +51,7 @@ async def test_messages_once_across_a_restart_on_the_same_redis(
     dovecot.deliver(imap_user, message("While stopped"))
 
     # A new, empty data dir: whatever the second service knows came from Redis.
-    async with running_api(tmp_path / "second", backend, **on_redis) as api:
+    async with running_api(tmp_path / "second", **on_redis) as api:
         await synced(api, account)
         await webhook_receiver.wait_for(is_new("While stopped"), timeout=10)
         # The mailbox index survived, so the id handed out before the restart still works.
