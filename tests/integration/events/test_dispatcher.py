@@ -330,8 +330,8 @@ class ObservedStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
-    async def due_events(self, now: float, limit: int) -> list[QueuedEvent]:
-        events = await self._store.due_events(now, limit)
+    async def due_events(self, now: float, limit: int, **scope: Any) -> list[QueuedEvent]:
+        events = await self._store.due_events(now, limit, **scope)
         if not events:
             self.idle.set()
         return events

@@ -21,7 +21,8 @@ async def test_live_and_ready_without_a_token(api: Api) -> None:
     assert live.status_code == 200 and live.json() == {"status": "ok"}
     ready = await api.client.get("/health/ready", headers=headers)
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"store": "ok", "dispatcher": "ok"}}
+    body = ready.json()  # with several nodes on Redis it may also tell this node's share
+    assert (body["status"], body["checks"]) == ("ready", {"store": "ok", "dispatcher": "ok"})
 
 
 async def test_not_ready_when_the_dispatcher_stopped(api: Api) -> None:
