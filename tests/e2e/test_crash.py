@@ -1,5 +1,6 @@
 """Issue 4: the service killed with SIGKILL between detecting a change and delivering it → the
-event is delivered after restart; nothing is lost, duplicates only carry the same eventId."""
+event is delivered after restart; nothing is lost, duplicates only carry the same eventId.
+Each test runs on SQLite and on Redis (the outbox lives in the store)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import re
 import time
 import uuid
 from collections import defaultdict
+from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.conftest import ServiceFactory
 from tests.e2e.helpers import dovecot_account, first_start_token, register, wait_state
+from tests.integration.backends import BACKENDS, StoreBackend, backend_for
 from tests.servers.dovecot import Dovecot, ImapUser
 from tests.servers.service import ServiceProcess
 from tests.servers.webhooks import Received, WebhookReceiver
@@ -19,6 +23,20 @@ from tests.servers.webhooks import Received, WebhookReceiver
 # Only messageNew: with the receiver failing, an undeliverable accountConnected at the head of
 # the account's queue would (rightly, in order per account) hold every later event back.
 SETTINGS_EVENTS = ["messageNew"]
+
+
+@pytest.fixture(params=BACKENDS)
+def store_backend(request: pytest.FixtureRequest) -> StoreBackend:
+    return backend_for(request)
+
+
+@pytest.fixture
+def service(
+    service_factory: ServiceFactory, store_backend: StoreBackend, tmp_path: Path
+) -> ServiceProcess:
+    """`imapapi serve` (not started) on the test's store backend."""
+    data_dir = tmp_path / "data"
+    return service_factory(data_dir=data_dir, env=store_backend.env(data_dir))
 
 
 def _mail(message_id: str, subject: str) -> bytes:
@@ -78,10 +96,9 @@ def _after_restart_synced(service: ServiceProcess, token: str, account: str) -> 
 
 
 def test_event_detected_but_undelivered_at_sigkill_is_delivered_after_restart(
-    service_factory: ServiceFactory, dovecot: Dovecot, webhook_receiver: WebhookReceiver
+    service: ServiceProcess, dovecot: Dovecot, webhook_receiver: WebhookReceiver
 ) -> None:
     user = dovecot.add_user()
-    service = service_factory()
     webhook_receiver.respond_with(500)
     token = _start_with_account(service, dovecot, user, webhook_receiver)
 
@@ -116,10 +133,9 @@ def test_event_detected_but_undelivered_at_sigkill_is_delivered_after_restart(
 
 
 def test_sigkill_right_after_a_delivery_burst_loses_no_message(
-    service_factory: ServiceFactory, dovecot: Dovecot, webhook_receiver: WebhookReceiver
+    service: ServiceProcess, dovecot: Dovecot, webhook_receiver: WebhookReceiver
 ) -> None:
     user = dovecot.add_user()
-    service = service_factory()
     token = _start_with_account(service, dovecot, user, webhook_receiver)
 
     burst = [f"<burst-{n}-{uuid.uuid4().hex}@example.test>" for n in range(20)]

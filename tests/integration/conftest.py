@@ -1,4 +1,8 @@
-"""Fixtures that run imapapi itself in-process, against the real servers of tests/conftest.py."""
+"""Fixtures that run imapapi itself in-process, against the real servers of tests/conftest.py.
+
+Every test that runs the service takes `store_backend` (directly or through `api`), so it runs
+once on SQLite and once on Redis (ids `[sqlite]`, `[redis]`).
+"""
 
 from __future__ import annotations
 
@@ -16,15 +20,31 @@ from imapapi.api.app import create_app
 from imapapi.config import Settings
 from imapapi.credentials.tokens import create_token
 from imapapi.service import Service
+from tests.integration.backends import BACKENDS, StoreBackend, backend_for
 
 
-def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+@pytest.fixture(params=BACKENDS)
+def store_backend(request: pytest.FixtureRequest) -> StoreBackend:
+    return backend_for(request)
+
+
+def make_settings(
+    data_dir: Path, backend: StoreBackend | None = None, **overrides: Any
+) -> Settings:
+    """Test settings for a service on `data_dir` and `backend`; `overrides` win.
+
+    `backend` may be left out only by a test that names its own Redis (`redis_url`): any other
+    test of the service takes `store_backend`, so that it runs on both stores.
+    """
+    if backend is None and "redis_url" not in overrides:
+        raise TypeError("pass the test's store_backend, or redis_url for a Redis-only test")
     values: dict[str, Any] = {
         "data_dir": data_dir,
         "secret": "test-secret-material-not-for-production",
         "api_gateway_timeout": 1.5,
         "connect_timeout": 3.0,
         "imap_timeout": 5.0,
+        **(backend.settings(data_dir) if backend else {}),
     }
     values.update(overrides)
     return Settings(**values)
@@ -38,12 +58,21 @@ class Api:
     app: FastAPI
     client: httpx.AsyncClient
     token: str
+    backend: StoreBackend | None
+
+    async def stored_bytes(self) -> bytes:
+        """Everything this service's store holds at rest (files and Redis keys)."""
+        assert self.backend is not None, "a service started without a store_backend"
+        return await self.backend.stored_bytes(self.service.settings.data_dir)
 
 
 @asynccontextmanager
-async def running_api(data_dir: Path, **overrides: Any) -> AsyncIterator[Api]:
-    """Start a service on `data_dir` (its real account sessions included) and a client for it."""
-    settings = make_settings(data_dir, **overrides)
+async def running_api(
+    data_dir: Path, backend: StoreBackend | None = None, **overrides: Any
+) -> AsyncIterator[Api]:
+    """Start a service on `data_dir` and `backend` (its real account sessions included) and a
+    client for it; `backend` as in :func:`make_settings`."""
+    settings = make_settings(data_dir, backend, **overrides)
     service = Service.create(settings)
     app = create_app(service, manage_lifespan=False)
     await service.start()
@@ -55,12 +84,12 @@ async def running_api(data_dir: Path, **overrides: Any) -> AsyncIterator[Api]:
             base_url="http://imapapi.test",
             headers={"Authorization": f"Bearer {token}"},
         ) as client:
-            yield Api(service=service, app=app, client=client, token=token)
+            yield Api(service=service, app=app, client=client, token=token, backend=backend)
     finally:
         await service.stop()
 
 
 @pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    async with running_api(tmp_path / "data") as running:
+async def api(tmp_path: Path, store_backend: StoreBackend) -> AsyncIterator[Api]:
+    async with running_api(tmp_path / "data", store_backend) as running:
         yield running

@@ -12,6 +12,7 @@ and with persistence (AOF `appendfsync everysec` or better) if a restart must no
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -146,13 +147,20 @@ class RedisStore(RedisLeases):
 
     @asynccontextmanager
     async def _errors(self) -> AsyncIterator[None]:
-        """Translate redis-py's errors at the boundary (STYLE.md 8)."""
+        """Translate redis-py's errors at the boundary (STYLE.md 8), and keep cancellations."""
+        task = asyncio.current_task()
+        cancels = task.cancelling() if task is not None else 0
         try:
             yield
         except RedisError as exc:
             raise StoreError(f"Redis error: {exc}") from exc
         except OSError as exc:  # a socket error redis-py did not wrap
             raise StoreError(f"Redis connection error: {exc}") from exc
+        # redis-py sends under asyncio.wait_for (it has a socket timeout by default since 8.0),
+        # which before 3.12 drops a cancellation that lands as the send completes (gh-86296):
+        # the call returned as if never cancelled, and a stopping loop would run on.
+        if task is not None and task.cancelling() > cancels:
+            raise asyncio.CancelledError
 
     async def _run(self, script: str, keys: Sequence[str], args: Iterable[Any]) -> Any:
         self._client()

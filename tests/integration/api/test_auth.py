@@ -8,7 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from imapapi.credentials.tokens import create_token
+from imapapi.credentials.tokens import create_token, hash_token
+from tests.integration.backends import StoreBackend
 from tests.integration.conftest import Api, running_api
 
 pytestmark = pytest.mark.integration
@@ -49,12 +50,13 @@ async def test_every_v1_route_is_protected(api: Api) -> None:
                 assert response.status_code == 401, (method, path, response.text)
 
 
-async def test_tokens_are_stored_hashed(api: Api, tmp_path: Path) -> None:
-    raw = b"".join(p.read_bytes() for p in (tmp_path / "data").iterdir() if p.is_file())
-    assert api.token.encode() not in raw
+async def test_tokens_are_stored_hashed(api: Api) -> None:
+    raw = await api.stored_bytes()
+    assert hash_token(api.token).encode() in raw  # the token's record is there...
+    assert api.token.encode() not in raw  # ...but never the token
 
 
-async def test_insecure_mode_needs_no_token(tmp_path: Path) -> None:
-    async with running_api(tmp_path / "data", insecure=True) as insecure:
+async def test_insecure_mode_needs_no_token(tmp_path: Path, store_backend: StoreBackend) -> None:
+    async with running_api(tmp_path / "data", store_backend, insecure=True) as insecure:
         response = await insecure.client.get("/v1/accounts", headers={"Authorization": ""})
         assert response.status_code == 200

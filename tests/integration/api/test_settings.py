@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.integration.conftest import Api
@@ -42,11 +40,11 @@ async def test_settings_round_trip_and_partial_update(api: Api) -> None:
     assert (await api.client.get("/v1/settings")).json()["webhooks"] is None
 
 
-async def test_service_secret_is_encrypted_at_rest(api: Api, tmp_path: Path) -> None:
+async def test_service_secret_is_encrypted_at_rest(api: Api) -> None:
     await api.client.post("/v1/settings", json={"serviceSecret": "Distinctive-Secret-0815"})
     target = await api.service.runtime.webhook_target()
     assert target.secret == "Distinctive-Secret-0815"
-    raw = b"".join(p.read_bytes() for p in (tmp_path / "data").iterdir() if p.is_file())
+    raw = await api.stored_bytes()
     assert b"Distinctive-Secret-0815" not in raw
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for the dispatcher tests: the real SQLite store and a hand-driven clock."""
+"""Fixtures for the dispatcher tests: a real store (SQLite and Redis) and a hand-driven clock."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from typing import Any
 import pytest
 
 from imapapi.events import WebhookDispatcher
+from imapapi.store.base import Store
+from imapapi.store.redis import RedisStore
 from imapapi.store.sqlite import SqliteStore
+from tests.integration.backends import BACKENDS
+from tests.unit.store.conftest import fresh_prefix
 
 # 2024-05-01T12:00:00Z: a fixed start so retries become due only when a test says so.
 T0 = 1714564800.0
@@ -33,9 +37,13 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    db = SqliteStore(tmp_path / "imapapi.db")
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    db: Store
+    if request.param == "redis":
+        db = RedisStore(request.getfixturevalue("redis_server").url, prefix=fresh_prefix())
+    else:
+        db = SqliteStore(tmp_path / "imapapi.db")
     await db.open()
     try:
         yield db
@@ -45,7 +53,7 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
 
 @pytest.fixture
 async def make_dispatcher(
-    store: SqliteStore, clock: Clock
+    store: Store, clock: Clock
 ) -> AsyncIterator[Callable[..., WebhookDispatcher]]:
     """Build dispatchers on the test store and clock; rng 1.0 = the longest backoff, so one
     `clock.advance(3600)` (the cap) always makes a retry due."""

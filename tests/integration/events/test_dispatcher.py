@@ -1,4 +1,4 @@
-"""WebhookDispatcher against the real SQLite store and a real HTTP receiver on loopback.
+"""WebhookDispatcher against each real store (SQLite, Redis) and a real HTTP receiver.
 
 Retries are made due by advancing the test clock and driven with the drain modes
 (`run_once`, `run(until_empty=True)`), so nothing here sleeps or measures time.
@@ -16,8 +16,7 @@ import pytest
 
 from imapapi import __version__
 from imapapi.events import WebhookDispatcher, make_event, verify
-from imapapi.store.base import NewEvent, QueuedEvent
-from imapapi.store.sqlite import SqliteStore
+from imapapi.store.base import NewEvent, QueuedEvent, Store
 from tests.integration.events.conftest import Clock
 from tests.servers.ports import free_port
 from tests.servers.webhooks import Received, WebhookReceiver, verify_signature
@@ -56,12 +55,12 @@ def collapse(values: list[Any]) -> list[Any]:
     return [v for i, v in enumerate(values) if i == 0 or values[i - 1] != v]
 
 
-async def pending(store: SqliteStore) -> float:
+async def pending(store: Store) -> float:
     return (await store.outbox_stats(0.0))["pending"]
 
 
 async def test_delivers_payload_headers_and_signature(
-    store: SqliteStore,
+    store: Store,
     clock: Clock,
     webhook_receiver: WebhookReceiver,
     make_dispatcher: MakeDispatcher,
@@ -98,7 +97,7 @@ async def test_delivers_payload_headers_and_signature(
 
 
 async def test_unsigned_without_a_service_secret(
-    store: SqliteStore,
+    store: Store,
     clock: Clock,
     webhook_receiver: WebhookReceiver,
     make_dispatcher: MakeDispatcher,
@@ -114,7 +113,7 @@ async def test_unsigned_without_a_service_secret(
 
 
 async def test_in_order_per_account_through_failures(
-    store: SqliteStore,
+    store: Store,
     clock: Clock,
     webhook_receiver: WebhookReceiver,
     make_dispatcher: MakeDispatcher,
@@ -147,7 +146,7 @@ async def test_in_order_per_account_through_failures(
 
 
 async def test_many_accounts_in_order_none_lost(
-    store: SqliteStore,
+    store: Store,
     clock: Clock,
     webhook_receiver: WebhookReceiver,
     make_dispatcher: MakeDispatcher,
@@ -176,7 +175,7 @@ async def test_many_accounts_in_order_none_lost(
 
 
 async def test_failing_account_does_not_block_another(
-    store: SqliteStore,
+    store: Store,
     clock: Clock,
     webhook_receiver: WebhookReceiver,
     make_dispatcher: MakeDispatcher,
@@ -206,7 +205,7 @@ async def test_failing_account_does_not_block_another(
 
 
 async def test_webhook_events_filter(
-    store: SqliteStore,
+    store: Store,
     clock: Clock,
     webhook_receiver: WebhookReceiver,
     make_dispatcher: MakeDispatcher,
@@ -232,7 +231,7 @@ async def test_webhook_events_filter(
 
 
 async def test_without_a_url_events_are_settled_unsent(
-    store: SqliteStore,
+    store: Store,
     clock: Clock,
     webhook_receiver: WebhookReceiver,
     make_dispatcher: MakeDispatcher,
@@ -252,7 +251,7 @@ async def test_without_a_url_events_are_settled_unsent(
 
 
 async def test_event_past_max_age_becomes_dead_and_replays(
-    store: SqliteStore,
+    store: Store,
     clock: Clock,
     webhook_receiver: WebhookReceiver,
     make_dispatcher: MakeDispatcher,
@@ -291,7 +290,7 @@ async def test_event_past_max_age_becomes_dead_and_replays(
 
 
 async def test_stopped_mid_request_is_redelivered_after_restart(
-    store: SqliteStore,
+    store: Store,
     clock: Clock,
     webhook_receiver: WebhookReceiver,
     make_dispatcher: MakeDispatcher,
@@ -324,22 +323,22 @@ class ObservedStore:
     """The real store, signalling each time the dispatcher found nothing due (it is idle then:
     between that empty read and its wait for a wake-up the loop does not yield)."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
         self.idle = asyncio.Event()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
-    async def due_events(self, now: float, limit: int) -> list[QueuedEvent]:
-        events = await self._store.due_events(now, limit)
+    async def due_events(self, now: float, limit: int, **scope: Any) -> list[QueuedEvent]:
+        events = await self._store.due_events(now, limit, **scope)
         if not events:
             self.idle.set()
         return events
 
 
 async def test_wake_delivers_from_the_background_loop(
-    store: SqliteStore,
+    store: Store,
     clock: Clock,
     webhook_receiver: WebhookReceiver,
     make_dispatcher: MakeDispatcher,
@@ -364,7 +363,7 @@ async def test_wake_delivers_from_the_background_loop(
 
 
 async def test_timeout_is_a_failed_attempt(
-    store: SqliteStore,
+    store: Store,
     clock: Clock,
     webhook_receiver: WebhookReceiver,
     make_dispatcher: MakeDispatcher,
@@ -384,7 +383,7 @@ async def test_timeout_is_a_failed_attempt(
 
 
 async def test_connection_error_keeps_the_url_out_of_the_stored_error(
-    store: SqliteStore, clock: Clock, make_dispatcher: MakeDispatcher
+    store: Store, clock: Clock, make_dispatcher: MakeDispatcher
 ) -> None:
     url = f"http://127.0.0.1:{free_port()}/hook?token=SECRET-TOKEN"
     await store.update_settings({"webhooks": url})
@@ -401,7 +400,7 @@ async def test_connection_error_keeps_the_url_out_of_the_stored_error(
 
 
 async def test_shared_session_is_used_and_left_open(
-    store: SqliteStore,
+    store: Store,
     clock: Clock,
     webhook_receiver: WebhookReceiver,
     make_dispatcher: MakeDispatcher,
@@ -421,6 +420,6 @@ async def test_shared_session_is_used_and_left_open(
     [{"max_age": 23 * HOUR}, {"concurrency": 0}, {"timeout": 0}, {"poll_interval": 0}],
     ids=["max-age-under-a-day", "no-concurrency", "no-timeout", "no-poll"],
 )
-def test_rejects_bad_arguments(store: SqliteStore, kwargs: dict[str, Any]) -> None:
+def test_rejects_bad_arguments(store: Store, kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         WebhookDispatcher(store, **kwargs)

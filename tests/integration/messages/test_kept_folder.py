@@ -17,6 +17,7 @@ import pytest
 
 from imapapi.mail.ids import decode_message_id
 from tests.integration.conftest import running_api
+from tests.integration.backends import StoreBackend
 from tests.integration.messages.conftest import Mailbox
 from tests.integration.sync.helpers import message, register
 from tests.servers.dovecot import Dovecot, ImapUser
@@ -28,16 +29,18 @@ LOG_BYTES = 1 << 20
 
 @asynccontextmanager
 async def served(
-    data_dir: Path, dovecot: Dovecot, user: ImapUser, **settings: Any
+    data_dir: Path, backend: StoreBackend, dovecot: Dovecot, user: ImapUser, **settings: Any
 ) -> AsyncIterator[Mailbox]:
-    async with running_api(data_dir, protocol_log_bytes=LOG_BYTES, **settings) as api:
+    async with running_api(data_dir, backend, protocol_log_bytes=LOG_BYTES, **settings) as api:
         account = await register(api, dovecot, user)
         yield Mailbox(api, dovecot, user, account)
 
 
 @pytest.fixture
-async def mailbox(tmp_path: Path, dovecot: Dovecot, imap_user: ImapUser) -> AsyncIterator[Mailbox]:
-    async with served(tmp_path / "data", dovecot, imap_user) as mailbox:
+async def mailbox(
+    tmp_path: Path, store_backend: StoreBackend, dovecot: Dovecot, imap_user: ImapUser
+) -> AsyncIterator[Mailbox]:
+    async with served(tmp_path / "data", store_backend, dovecot, imap_user) as mailbox:
         yield mailbox
 
 
@@ -189,11 +192,13 @@ async def test_a_change_selects_read_write_and_reads_keep_using_it(mailbox: Mail
 
 
 async def test_concurrent_calls_share_a_bounded_pool(
-    tmp_path: Path, dovecot: Dovecot, imap_user: ImapUser
+    tmp_path: Path, store_backend: StoreBackend, dovecot: Dovecot, imap_user: ImapUser
 ) -> None:
     for n in range(30):
         dovecot.deliver(imap_user, message(f"m{n:02d}"))
-    async with served(tmp_path / "data", dovecot, imap_user, command_connections=2) as mailbox:
+    async with served(
+        tmp_path / "data", store_backend, dovecot, imap_user, command_connections=2
+    ) as mailbox:
         first = await mailbox.listing(pageSize=10)
         newest = first["messages"][0]
         calls = [mailbox.listing(page=n % 3, pageSize=10) for n in range(8)]
@@ -210,11 +215,16 @@ async def test_concurrent_calls_share_a_bounded_pool(
 
 
 async def test_a_busy_pool_answers_504_then_serves_again(
-    tmp_path: Path, dovecot: Dovecot, imap_user: ImapUser
+    tmp_path: Path, store_backend: StoreBackend, dovecot: Dovecot, imap_user: ImapUser
 ) -> None:
     dovecot.deliver(imap_user, message("only"))
     async with served(
-        tmp_path / "data", dovecot, imap_user, command_connections=1, api_gateway_timeout=0.2
+        tmp_path / "data",
+        store_backend,
+        dovecot,
+        imap_user,
+        command_connections=1,
+        api_gateway_timeout=0.2,
     ) as mailbox:
         async with mailbox.session.command():  # the only connection, held
             busy = await mailbox.api.client.get(

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.integration.backends import StoreBackend
 from tests.integration.submit.helpers import SMTP_PASSWORD
 from tests.servers.dovecot import Dovecot, ImapUser
 from tests.servers.service import ServiceProcess
@@ -23,11 +24,16 @@ SEND_DELAY = 2.0
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[ServiceProcess]:
+def service(tmp_path: Path, store_backend: StoreBackend) -> Iterator[ServiceProcess]:
+    data_dir = tmp_path / "data"
     process = ServiceProcess(
-        tmp_path / "data",
+        data_dir,
         tmp_path / "logs",
-        env={"IMAPAPI_INSECURE": "true", "IMAPAPI_SECRET": "crash-test-secret-material"},
+        env={
+            "IMAPAPI_INSECURE": "true",
+            "IMAPAPI_SECRET": "crash-test-secret-material",
+            **store_backend.env(data_dir),
+        },
     )
     try:
         yield process

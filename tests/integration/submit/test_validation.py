@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.backends import StoreBackend
 from tests.integration.conftest import Api, running_api
 from tests.integration.submit.helpers import register_sender
 from tests.servers.dovecot import Dovecot, ImapUser
@@ -18,9 +19,9 @@ GOOD: dict[str, Any] = {"to": {"address": "andris@example.com"}, "text": "Hello"
 
 
 @pytest.fixture
-async def small_api(tmp_path: Path) -> AsyncIterator[Api]:
+async def small_api(tmp_path: Path, store_backend: StoreBackend) -> AsyncIterator[Api]:
     """A service whose message size limit is 4 KiB."""
-    async with running_api(tmp_path / "data", max_message_size=4096) as running:
+    async with running_api(tmp_path / "data", store_backend, max_message_size=4096) as running:
         yield running
 
 

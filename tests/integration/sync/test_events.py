@@ -13,6 +13,7 @@ import pytest
 
 from imapapi.events.signing import verify
 from imapapi.mail.ids import decode_message_id
+from tests.integration.backends import StoreBackend
 from tests.integration.conftest import Api, running_api
 from tests.integration.sync.helpers import message, register
 from tests.servers.dovecot import Dovecot, ImapUser
@@ -173,12 +174,16 @@ async def test_uidvalidity_change_is_a_mailbox_reset(
 
 
 async def test_changes_while_stopped_are_reported_after_restart(
-    tmp_path: Path, dovecot: Dovecot, imap_user: ImapUser, webhook_receiver: WebhookReceiver
+    tmp_path: Path,
+    store_backend: StoreBackend,
+    dovecot: Dovecot,
+    imap_user: ImapUser,
+    webhook_receiver: WebhookReceiver,
 ) -> None:
     data_dir = tmp_path / "data"
     for subject in ("keep", "flag me", "delete me"):
         dovecot.deliver(imap_user, message(subject))
-    async with running_api(data_dir) as api:
+    async with running_api(data_dir, store_backend) as api:
         await register(api, dovecot, imap_user, webhook_receiver)
     assert of(webhook_receiver, "messageNew") == []  # existing mail is not new
 
@@ -192,7 +197,7 @@ async def test_changes_while_stopped_are_reported_after_restart(
     dovecot.deliver(imap_user, message("arrived while away"))
     dovecot.deliver(imap_user, message("also while away"), folder="Sent")
 
-    async with running_api(data_dir) as api:
+    async with running_api(data_dir, store_backend) as api:
         await webhook_receiver.wait_for(lambda r: r.event == "messageNew", count=2)
         await webhook_receiver.wait_for(lambda r: r.event == "messageDeleted")
         await webhook_receiver.wait_for(lambda r: r.event == "messageUpdated")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.backends import StoreBackend
 from tests.integration.conftest import Api, running_api
 from tests.integration.sync.helpers import message, register
 from tests.servers.dovecot import Dovecot
@@ -31,8 +32,8 @@ def plain_dovecot() -> Iterator[Dovecot]:
 
 
 @pytest.fixture
-async def polling_api(tmp_path: Path) -> AsyncIterator[Api]:
-    async with running_api(tmp_path / "data", status_poll_interval=0.3) as api:
+async def polling_api(tmp_path: Path, store_backend: StoreBackend) -> AsyncIterator[Api]:
+    async with running_api(tmp_path / "data", store_backend, status_poll_interval=0.3) as api:
         yield api
 
 

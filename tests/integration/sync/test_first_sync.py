@@ -11,6 +11,7 @@ from imapapi.accounts.syncer import AccountSyncer
 from imapapi.api.schemas.accounts import AccountCreate
 from imapapi.imap import ImapConnection
 from imapapi.sync import flagmap
+from tests.integration.backends import StoreBackend
 from tests.integration.conftest import Api, running_api
 from tests.integration.sync.helpers import account_body, message, register
 from tests.servers.dovecot import Dovecot, ImapUser
@@ -20,12 +21,16 @@ pytestmark = pytest.mark.integration
 
 
 async def test_interrupted_first_sync_commits_nothing_and_restart_reports_no_old_mail(
-    tmp_path: Path, dovecot: Dovecot, imap_user: ImapUser, webhook_receiver: WebhookReceiver
+    tmp_path: Path,
+    store_backend: StoreBackend,
+    dovecot: Dovecot,
+    imap_user: ImapUser,
+    webhook_receiver: WebhookReceiver,
 ) -> None:
     dovecot.deliver(imap_user, message("old inbox mail"))
     dovecot.deliver(imap_user, message("old archived mail"), folder="Archive")
     data_dir = tmp_path / "data"
-    async with running_api(data_dir, insecure=True) as api:
+    async with running_api(data_dir, store_backend, insecure=True) as api:
         body = account_body(dovecot, imap_user)
         # Store the account without a session, then run part of a first sync by hand and stop
         # as a crash would: after INBOX, before the other folders.
@@ -47,7 +52,7 @@ async def test_interrupted_first_sync_commits_nothing_and_restart_reports_no_old
             await conn.close()
         assert await api.service.store.get_folders(imap_user.name) == []
 
-    async with running_api(data_dir) as api:
+    async with running_api(data_dir, store_backend) as api:
         await register(api, dovecot, imap_user, webhook_receiver)
         folders = {f.path for f in await api.service.store.get_folders(imap_user.name)}
         assert {"INBOX", "Archive"} <= folders

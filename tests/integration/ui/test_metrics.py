@@ -9,6 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from imapapi.credentials.tokens import create_token
+from tests.integration.backends import StoreBackend
 from tests.integration.conftest import Api, running_api
 from tests.integration.sync.helpers import message, register, wait_state
 from tests.servers.dovecot import Dovecot, ImapUser
@@ -119,8 +120,10 @@ async def test_who_may_read_metrics(api: Api) -> None:
     assert wrong.status_code == 401
 
 
-async def test_localhost_may_read_metrics_when_configured(tmp_path: Path) -> None:
-    async with running_api(tmp_path / "on", metrics_allow_localhost=True) as api:
+async def test_localhost_may_read_metrics_when_configured(
+    tmp_path: Path, store_backend: StoreBackend
+) -> None:
+    async with running_api(tmp_path / "on", store_backend, metrics_allow_localhost=True) as api:
         # httpx's ASGI transport reports the client as 127.0.0.1.
         answer = await api.client.get("/metrics", headers={"Authorization": ""})
         assert answer.status_code == 200
@@ -129,8 +132,11 @@ async def test_localhost_may_read_metrics_when_configured(tmp_path: Path) -> Non
         ).status_code == 401
 
 
-async def test_each_service_counts_on_its_own(tmp_path: Path) -> None:
-    async with running_api(tmp_path / "a") as first, running_api(tmp_path / "b") as second:
+async def test_each_service_counts_on_its_own(tmp_path: Path, store_backend: StoreBackend) -> None:
+    async with (
+        running_api(tmp_path / "a", store_backend) as first,
+        running_api(tmp_path / "b", store_backend) as second,
+    ):
         for _ in range(3):
             await first.client.get("/health")
         a, b = await scrape(first), await scrape(second)

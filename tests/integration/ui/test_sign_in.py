@@ -10,6 +10,7 @@ import pytest
 
 from imapapi.credentials.tokens import create_token
 from imapapi.ui.session import COOKIE
+from tests.integration.backends import StoreBackend
 from tests.integration.conftest import Api, running_api
 from tests.integration.ui.conftest import browser, csrf_of, sign_in
 from tests.servers.service import base_env, imapapi_command
@@ -19,13 +20,15 @@ pytestmark = pytest.mark.integration
 ADMIN_PASSWORD = "correct horse battery staple"
 
 
-async def set_password(data_dir: Path, password: str) -> subprocess.CompletedProcess[str]:
+async def set_password(
+    data_dir: Path, backend: StoreBackend, password: str
+) -> subprocess.CompletedProcess[str]:
     """`imapapi password set` as an operator runs it, the password piped on stdin."""
     return await asyncio.to_thread(
         subprocess.run,
         [*imapapi_command(), "password", "set", "--data-dir", str(data_dir)],
         input=password + "\n",
-        env=base_env(),
+        env=base_env(backend.env(data_dir)),
         capture_output=True,
         text=True,
         timeout=60,
@@ -151,12 +154,16 @@ async def test_next_only_leads_to_a_local_page(api: Api) -> None:
 
 
 async def test_admin_password_from_the_cli_signs_in_and_signs_everyone_out(
-    tmp_path: Path,
+    tmp_path: Path, store_backend: StoreBackend
 ) -> None:
     data_dir = tmp_path / "data"
-    async with running_api(data_dir) as api, browser(api) as early, browser(api) as admin:
+    async with (
+        running_api(data_dir, store_backend) as api,
+        browser(api) as early,
+        browser(api) as admin,
+    ):
         assert (await sign_in(early, api.token)).status_code == 303
-        result = await set_password(data_dir, ADMIN_PASSWORD)
+        result = await set_password(data_dir, store_backend, ADMIN_PASSWORD)
         assert result.returncode == 0, result.stderr
         assert ADMIN_PASSWORD not in result.stdout + result.stderr
         stored = await api.service.store.get_settings()
@@ -171,6 +178,6 @@ async def test_admin_password_from_the_cli_signs_in_and_signs_everyone_out(
         async with browser(api) as visitor:
             assert "imapapi password set" not in (await visitor.get("/login")).text
 
-        short = await set_password(data_dir, "short")
+        short = await set_password(data_dir, store_backend, "short")
         assert short.returncode == 2 and "at least" in short.stderr
         assert (await admin.get("/")).status_code == 200  # a refused change changes nothing
