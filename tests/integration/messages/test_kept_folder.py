@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from imapapi.mail.ids import decode_message_id
-from tests.integration.conftest import running_api
 from tests.integration.backends import StoreBackend
+from tests.integration.conftest import running_api
 from tests.integration.messages.conftest import Mailbox
 from tests.integration.sync.helpers import message, register
 from tests.servers.dovecot import Dovecot, ImapUser
