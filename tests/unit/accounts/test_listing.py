@@ -100,7 +100,12 @@ async def scripted() -> AsyncIterator[Scripted]:
 
 
 def fetched(seq: int, uid: int) -> bytes:
-    return b"* %d FETCH (UID %d FLAGS ())" % (seq, uid)
+    """A whole answer to ITEMS (a line without them would be a server's push, not the answer)."""
+    return (
+        b'* %d FETCH (UID %d FLAGS () INTERNALDATE "07-Oct-2019 06:05:23 +0000" RFC822.SIZE 10 '
+        b'ENVELOPE (NIL "m%d" NIL NIL NIL NIL NIL NIL NIL NIL) '
+        b'BODYSTRUCTURE ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 1 NIL NIL NIL))'
+    ) % (seq, uid, uid)
 
 
 EXAMINED = (b"* 3 EXISTS", b"* OK [UIDVALIDITY 5] ok")
