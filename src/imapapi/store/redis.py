@@ -43,6 +43,7 @@ from imapapi.store.sqlite import PAYLOAD_VERSION
 
 log = logging.getLogger(__name__)
 
+REDIS_TIMEOUT = 10.0  # seconds for one Redis call or connect
 MAX_MAILBOX_INDEX = 0xFFFFFFFF  # a uint32 in message ids (DESIGN.md §4)
 
 
@@ -102,7 +103,14 @@ class RedisStore(RedisLeases):
     # --- lifecycle -------------------------------------------------------------------------------
     async def open(self) -> None:
         try:
-            client = aioredis.Redis.from_url(self.url, decode_responses=False)
+            # Explicit timeouts (redis-py's defaults changed between majors): a Redis that hangs
+            # fails a call in seconds rather than holding it forever.
+            client = aioredis.Redis.from_url(
+                self.url,
+                decode_responses=False,
+                socket_timeout=REDIS_TIMEOUT,
+                socket_connect_timeout=REDIS_TIMEOUT,
+            )
         except (RedisError, ValueError) as exc:
             raise StoreError(f"bad Redis URL: {exc}") from exc
         self._redis = client
