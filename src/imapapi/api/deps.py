@@ -84,12 +84,15 @@ async def get_account(account: AccountIdPath, accounts: AccountsDep) -> AccountC
 AccountDep = Annotated[AccountConfig, Depends(get_account)]
 
 
-async def get_session(config: AccountDep, accounts: AccountsDep) -> AccountSession:
-    """The live session of the account in the path; 503 when it has none in this process."""
-    session = accounts.session(config.account)
-    if not isinstance(session, AccountSession):
-        raise NotConnectedError(f"account {config.account!r} has no IMAP session here")
-    return session
+async def get_session(account: AccountIdPath, accounts: AccountsDep) -> AccountSession:
+    """The live session of the account in the path; 404 for an unknown account, 503 when it
+    has no session in this process. A registered account's session is in memory, so the
+    message routes read nothing from the store to find it."""
+    session = accounts.session(account)
+    if isinstance(session, AccountSession):
+        return session
+    await accounts.registry.get(account)  # 404 for unknown accounts
+    raise NotConnectedError(f"account {account!r} has no IMAP session here")
 
 
 SessionDep = Annotated[AccountSession, Depends(get_session)]
