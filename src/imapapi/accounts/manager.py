@@ -46,6 +46,9 @@ class SessionLike:
     async def stop(self) -> None:
         raise NotImplementedError
 
+    async def stop_sync(self) -> None:
+        raise NotImplementedError
+
     async def reconnect(self) -> None:
         raise NotImplementedError
 
@@ -133,12 +136,14 @@ class AccountManager:
             await session.start(fence)
 
     async def demote(self, account: str) -> None:
-        """Stop syncing `account` but keep serving its API calls: a fresh unstarted session
-        from the configuration in memory (no store read: this runs when the store may be
-        unreachable)."""
+        """Stop syncing `account` but keep serving its API calls on the same session and its
+        open command connections (no store read: this runs when the store may be unreachable).
+        Taking the account back later makes a fresh session."""
         session = self._sessions.get(account)
         if session is not None:
-            await self.replace(session.config, None)
+            last = session.status
+            await session.stop_sync()
+            session.remote = last  # until the next round reads what the new owner publishes
 
     async def forget(self, account: str) -> None:
         session = self._sessions.pop(account, None)

@@ -174,6 +174,12 @@ class AccountSession(SessionLike):
             self._task = asyncio.create_task(self._run(), name=f"account:{self.account}")
 
     async def stop(self) -> None:
+        await self.stop_sync()
+        await self.commands.close()
+
+    async def stop_sync(self) -> None:
+        """Stop the primary connection and its sync loop; API calls keep their connections
+        (another node takes the account over, this one still answers for it)."""
         task, self._task = self._task, None
         if task is not None:
             # Cancel until it is done: a cancellation that lands just as an awaited operation
@@ -184,7 +190,6 @@ class AccountSession(SessionLike):
                 await asyncio.wait([task], timeout=1.0)
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.commands.close()
         if self._state is not AccountState.INIT:
             self._state = AccountState.DISCONNECTED
 
