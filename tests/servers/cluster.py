@@ -20,12 +20,10 @@ from typing import Any
 import httpx
 import redis
 
+from tests.e2e.helpers import first_start_token
 from tests.servers.dovecot import Dovecot, DovecotError, ImapUser
 from tests.servers.redis import RedisServer
 from tests.servers.service import ServiceProcess
-
-# Tokens are printed alone on an indented line of the first-start banner (cli.py).
-_TOKEN_PREFIX = "    "
 
 
 class Cluster:
@@ -70,13 +68,7 @@ class Cluster:
         node = self.nodes[index]
         node.start()
         if not self.token:
-            lines = [
-                line.strip()
-                for line in node.stderr.splitlines()
-                if line.startswith(_TOKEN_PREFIX) and len(line.strip()) == 64
-            ]
-            assert len(lines) == 1, f"expected the first start to print one token:\n{node.stderr}"
-            self.token = lines[0]
+            self.token = first_start_token(node.stderr)
 
     def client(self, index: int) -> httpx.Client:
         return self.nodes[index].client(self.token, timeout=30.0)
@@ -150,17 +142,12 @@ class ConnectionWatch(threading.Thread):
     def run(self) -> None:
         previous: set[str] = set()
         while not self._stop_event.is_set():
-            counts: Counter[str] = Counter()
             try:
-                listing = self.dovecot.doveadm("-f", "flow", "who", "-1")
+                sessions = self.dovecot.imap_sessions()
             except DovecotError:  # anvil busy under load: this sample is lost, not the watch
                 self._stop_event.wait(0.15)
                 continue
-            for line in listing.splitlines():
-                fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
-                if fields.get("proto") == "imap" and fields.get("username") in self.users:
-                    counts[fields["username"]] += 1
-            now = {user for user, n in counts.items() if n > 1}
+            now = {user for user in self.users if sessions[user] > 1}
             self.doubled |= now & previous
             previous = now
             self.samples += 1

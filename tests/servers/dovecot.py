@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -419,6 +420,15 @@ class Dovecot:
         for path in dict.fromkeys(dirs):  # ordered, without duplicates
             path.mkdir(mode=0o700, exist_ok=True)
             os.chown(path, self._uid, self._gid)
+
+    def imap_sessions(self) -> Counter[str]:
+        """Logged-in IMAP sessions per user, as Dovecot itself counts them (`doveadm who`)."""
+        sessions: Counter[str] = Counter()
+        for line in self.doveadm("-f", "flow", "who", "-1").splitlines():
+            fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
+            if fields.get("proto") == "imap" and "username" in fields:
+                sessions[fields["username"]] += 1
+        return sessions
 
     def doveadm(self, *args: str, input: bytes | None = None) -> str:
         """Run ``doveadm -c CONF ARGS`` and return its stdout; raise DovecotError on failure."""

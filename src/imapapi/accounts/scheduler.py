@@ -209,24 +209,31 @@ class Scheduler:
         async with self._round:
             version = (await self.store.account_versions([account])).get(account)
             config = await self.manager.registry.find(account) if version else None
-            if version is None or config is None:  # deleted
-                await self.manager.forget(account)
-                self._versions.pop(account, None)
-                if self._owned.pop(account, None) is not None:
-                    await self.store.release_leases(self.node, [account])
+            if version is None or config is None:
+                await self._forget(account)
                 return
             fence = None
             if preferred_node(account, self.live) == self.node:
                 held = await self.store.claim_leases(self.node, [account], self.lease_ttl)
                 fence = held.get(account)
+            released = fence is None and account in self._owned
             if fence is not None:
                 self._owned[account] = fence
-            elif self._owned.pop(account, None) is not None:
-                await self.store.release_leases(self.node, [account])
+            else:
+                self._owned.pop(account, None)
             await self.manager.replace(config, fence)
+            if released:  # only once its session has stopped
+                await self.store.release_leases(self.node, [account])
             self._versions[account] = version
             if fence is not None:
                 self._on_gain()
+
+    async def _forget(self, account: str) -> None:
+        """A deleted account: stop and drop its session, then give up its lease if held."""
+        await self.manager.forget(account)
+        self._versions.pop(account, None)
+        if self._owned.pop(account, None) is not None:
+            await self.store.release_leases(self.node, [account])
 
     # --- one round --------------------------------------------------------------------------------
     async def run_once(self) -> None:
@@ -244,14 +251,8 @@ class Scheduler:
                 raise StoreError("the store did not answer a scheduling round in time") from None
             self._renewed = started
 
-            for account in [a for a in self._owned if a not in versions]:  # deleted
-                await self.manager.forget(account)
-                self._versions.pop(account, None)
-                await self.store.release_leases(self.node, [account])
-                del self._owned[account]
-            for account in [a for a in self._versions if a not in versions]:
-                await self.manager.forget(account)
-                del self._versions[account]
+            for account in [a for a in {*self._owned, *self._versions} if a not in versions]:
+                await self._forget(account)
 
             unwanted = [a for a in self._owned if a not in held]
             for account in unwanted:  # meant for another node now, or lost

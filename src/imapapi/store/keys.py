@@ -67,7 +67,7 @@ class RedisKeys:
         # zset of "<len(account)>:<account><message_id>" by sent_at for the retention purge
         self.sent_stem = p + "sent:"
         self.sent_by_time = p + "sent-by-time"
-        # account ownership (store/redis_leases.py): `lease:<account>` holds the owning node
+        # account ownership (store/redis_scripts.py): `lease:<account>` holds the owning node
         # with an expiry, `fence:<account>` an INCR fencing token moved on by every new owner
         # (checked by COMMIT_SYNC), `nodes` the live nodes scored by their expiry (server time,
         # ms), `account-status` the owner's view of each account, `account-signals` a counter

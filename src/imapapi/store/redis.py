@@ -24,7 +24,6 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from imapapi.errors import CorruptRecordError, LeaseLostError, StoreError
-from imapapi.store import redis_leases
 from imapapi.store import redis_scripts as lua
 from imapapi.store.base import (
     AccountRecord,
@@ -32,17 +31,18 @@ from imapapi.store.base import (
     NewEvent,
     Page,
     QueuedEvent,
+    RemoteStatus,
     SentRecord,
     Submission,
     SubmissionState,
     TokenRecord,
 )
 from imapapi.store.keys import REDIS_DEFAULT_PREFIX, REDIS_SCHEMA_VERSION, RedisKeys
-from imapapi.store.redis_leases import RedisLeases
 from imapapi.store.sqlite import PAYLOAD_VERSION
 
 log = logging.getLogger(__name__)
 
+LEASE_LOG_LENGTH = 100_000  # lease-log entries kept (approximately: MAXLEN ~)
 REDIS_TIMEOUT = 10.0  # seconds for one Redis call or connect
 MAX_MAILBOX_INDEX = 0xFFFFFFFF  # a uint32 in message ids (DESIGN.md §4)
 
@@ -87,7 +87,7 @@ def _hash(raw: Any) -> dict[str, bytes]:
     return _fields(raw)
 
 
-class RedisStore(RedisLeases):
+class RedisStore:
     """`ClusterStore` on one Redis (see `store/base.py` for the contract of each method)."""
 
     def __init__(self, url: str, *, prefix: str = REDIS_DEFAULT_PREFIX) -> None:
@@ -119,8 +119,6 @@ class RedisStore(RedisLeases):
             for name in dir(lua)
             if name.isupper() and not name.endswith(("_BIND", "_FUNCS")) and name[0] != "_"
         }
-        for name in redis_leases.SCRIPTS:
-            self._scripts[name] = client.register_script(getattr(redis_leases, name))
         async with self._errors():
             # The layout version, set once; a deployment written by a newer imapapi is refused
             # (as SQLite's user_version) rather than misread.
@@ -734,3 +732,78 @@ class RedisStore(RedisLeases):
     async def purge_sent(self, before: float) -> int:
         args = [self.keys.sent_stem, "(" + _f(before)]
         return int(await self._run("PURGE_SENT", [self.keys.sent_by_time], args))
+
+    # --- account ownership (issue 8; scripts and invariants in store/redis_scripts.py) -----
+    async def heartbeat(self, node: str, ttl: float) -> list[str]:
+        live = await self._run("HEARTBEAT", [self.keys.nodes], [node, _ms(ttl)])
+        return sorted(_s(n) for n in live)
+
+    async def leave(self, node: str) -> None:
+        await self._call("ZREM", self.keys.nodes, node)
+
+    async def claim_leases(self, node: str, accounts: Sequence[str], ttl: float) -> dict[str, int]:
+        if not accounts:
+            return {}
+        k = self.keys
+        flat = await self._run(
+            "CLAIM_LEASES",
+            [k.lease_log],
+            [k.lease_stem, k.fence_stem, node, _ms(ttl), LEASE_LOG_LENGTH, *accounts],
+        )
+        return {_s(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+    async def release_leases(self, node: str, accounts: Sequence[str]) -> None:
+        if not accounts:
+            return
+        k = self.keys
+        await self._run(
+            "RELEASE_LEASES",
+            [k.lease_log],
+            [k.lease_stem, k.fence_stem, node, LEASE_LOG_LENGTH, *accounts],
+        )
+
+    async def account_versions(self, accounts: Sequence[str] | None = None) -> dict[str, str]:
+        k = self.keys
+        if accounts is not None and not accounts:
+            return {}
+        flat = await self._run(
+            "ACCOUNT_VERSIONS", [k.accounts, k.account_signals], [k.account_stem, *(accounts or ())]
+        )
+        return {_s(flat[i]): _s(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+    async def signal_account(self, account: str) -> None:
+        await self._call("HINCRBY", self.keys.account_signals, account, 1)
+
+    async def set_account_status(
+        self, account: str, node: str, state: str, error: str | None, now: float
+    ) -> None:
+        doc = {"node": node, "state": state, "error": error, "updated": now}
+        await self._call("HSET", self.keys.account_status, account, json.dumps(doc))
+
+    async def account_statuses(self) -> dict[str, RemoteStatus]:
+        statuses = {}
+        for account, value in _hash(await self._call("HGETALL", self.keys.account_status)).items():
+            try:
+                doc = json.loads(value)
+                statuses[account] = RemoteStatus(
+                    node=str(doc["node"]),
+                    state=str(doc["state"]),
+                    error=doc["error"],
+                    updated=float(doc["updated"]),
+                )
+            except (ValueError, KeyError, TypeError):
+                continue  # a status is advisory; an unreadable one is as good as none
+        return statuses
+
+    async def lease_history(self, limit: int) -> list[dict[str, str]]:
+        entries = await self._call("XREVRANGE", self.keys.lease_log, "+", "-", "COUNT", limit)
+        history = []
+        for entry_id, fields in reversed(entries):
+            record = {name: _s(value) for name, value in _hash(fields).items()}
+            record["at"] = _s(entry_id).split("-")[0]
+            history.append(record)
+        return history
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))

@@ -549,3 +549,86 @@ for _, m in ipairs(members) do
 end
 return #members
 """
+
+
+# --- account ownership (issue 8) -------------------------------------------------------------
+# Account ownership on Redis: node heartbeats, per-account leases with fencing tokens, the
+# owners' published account states and restart signals (issue 8, DESIGN.md §7).
+#
+# A lease is `lease:<account>` = node id with a millisecond expiry (SET NX semantics inside a
+# script), so a node that dies loses its accounts when the keys expire, by Redis's clock, with no
+# node's clock involved. `fence:<account>` is incremented whenever a lease changes hands and never
+# reset (not even when the account is deleted), so a token is never handed out twice; COMMIT_SYNC
+# refuses a write carrying an older token. Every acquisition and release is appended to the
+# capped `lease-log` stream, whose entry ids carry Redis's time: the audit trail the failover tests
+# and the demo read.
+
+# Redis's clock in milliseconds, as every script below reads it.
+_NOW_MS = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+
+# KEYS[1] nodes zset; ARGV node, ttl ms. Drops expired nodes, renews this one, lists the rest.
+HEARTBEAT = (
+    _NOW_MS
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+"""
+)
+
+# KEYS[1] lease log; ARGV lease stem, fence stem, node, ttl ms, log length, accounts...
+# Returns a flat list account, fence for every lease the node holds afterwards.
+CLAIM_LEASES = """
+local out = {}
+for i = 6, #ARGV do
+  local account = ARGV[i]
+  local lease = ARGV[1] .. account
+  local holder = redis.call('GET', lease)
+  if holder == ARGV[3] then
+    redis.call('PEXPIRE', lease, ARGV[4])
+    out[#out + 1] = account
+    out[#out + 1] = redis.call('GET', ARGV[2] .. account) or '0'
+  elseif not holder then
+    redis.call('SET', lease, ARGV[3], 'PX', ARGV[4])
+    local fence = redis.call('INCR', ARGV[2] .. account)
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], '*', 'account', account,
+      'node', ARGV[3], 'fence', fence, 'action', 'acquire')
+    out[#out + 1] = account
+    out[#out + 1] = tostring(fence)
+  end
+end
+return out
+"""
+
+# KEYS[1] lease log; ARGV lease stem, fence stem, node, log length, accounts...
+RELEASE_LEASES = """
+for i = 5, #ARGV do
+  local account = ARGV[i]
+  if redis.call('GET', ARGV[1] .. account) == ARGV[3] then
+    redis.call('DEL', ARGV[1] .. account)
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'account', account,
+      'node', ARGV[3], 'fence', redis.call('GET', ARGV[2] .. account) or '0',
+      'action', 'release')
+  end
+end
+return 1
+"""
+
+# KEYS[1] accounts index, KEYS[2] signals hash; ARGV account stem, then the ids to read (all
+# when none). Flat list id, version, for the ids that exist.
+ACCOUNT_VERSIONS = """
+local ids = {}
+if #ARGV > 1 then ids = {unpack(ARGV, 2)} else ids = redis.call('ZRANGE', KEYS[1], 0, -1) end
+local out = {}
+for _, id in ipairs(ids) do
+  local updated = redis.call('HGET', ARGV[1] .. id, 'updated')
+  if updated then
+    out[#out + 1] = id
+    out[#out + 1] = updated .. '/' .. (redis.call('HGET', KEYS[2], id) or '0')
+  end
+end
+return out
+"""

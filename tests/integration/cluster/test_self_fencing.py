@@ -36,15 +36,10 @@ def own_redis() -> Iterator[RedisServer]:
         server.close()
 
 
-def _imap_sessions(dovecot: Dovecot, user: ImapUser) -> int:
-    lines = dovecot.doveadm("-f", "flow", "who", "-1").splitlines()
-    return sum(f"username={user.name} " in line + " " and "proto=imap" in line for line in lines)
-
-
 async def _wait_sessions(dovecot: Dovecot, user: ImapUser, count: int, timeout: float) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        if _imap_sessions(dovecot, user) == count:
+        if dovecot.imap_sessions()[user.name] == count:
             return time.monotonic() - started
         await asyncio.sleep(0.1)
     raise AssertionError(f"{user.name} never had {count} IMAP sessions within {timeout} s")
