@@ -132,7 +132,9 @@ async def test_reconnects_after_the_server_restarts(
     await wait_state(api, account, "connectError")
     own_dovecot.start()
     await wait_state(api, account, "connected", timeout=20)
-    names = [r.event for r in webhook_receiver.received if r.account == account]
+    # The state is set before its webhook is delivered: wait for the third account event.
+    hooks = await webhook_receiver.wait_for(lambda r: r.account == account, count=3)
+    names = [r.event for r in hooks]
     assert names[:3] == ["accountConnected", "connectError", "accountConnected"], names
 
 
