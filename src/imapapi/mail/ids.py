@@ -62,20 +62,31 @@ def encode_message_id(index: int, uid: int) -> str:
 
 def encode_text_id(index: int, uid: int, plain_part: str | None, html_part: str | None) -> str:
     """Id naming the text/plain and text/html parts of a message; either may be None."""
+    return _b64encode(_head(index, uid) + _text_tail(plain_part, html_part))
+
+
+def encode_attachment_id(index: int, uid: int, part: str) -> str:
+    """Id naming one MIME part of a message."""
+    return _b64encode(_head(index, uid) + _attachment_tail(part))
+
+
+# Every listed message has a text id and most share a handful of part numbers ("1", "1;2"):
+# each tail is checked and packed once.
+@functools.lru_cache(maxsize=4096)
+def _text_tail(plain_part: str | None, html_part: str | None) -> bytes:
     if plain_part is None and html_part is None:
         raise ValueError("a text id needs a plain or an html part")
     for part in (plain_part, html_part):
         if part is not None and not is_valid_part(part):
             raise ValueError(f"invalid MIME part number {part!r}")
-    tail = (plain_part or "") + _SEPARATOR + (html_part or "")
-    return _b64encode(_head(index, uid) + _pack_nibbles(tail))
+    return _pack_nibbles((plain_part or "") + _SEPARATOR + (html_part or ""))
 
 
-def encode_attachment_id(index: int, uid: int, part: str) -> str:
-    """Id naming one MIME part of a message."""
+@functools.lru_cache(maxsize=4096)
+def _attachment_tail(part: str) -> bytes:
     if not is_valid_part(part):
         raise ValueError(f"invalid MIME part number {part!r}")
-    return _b64encode(_head(index, uid) + _pack_nibbles(part))
+    return _pack_nibbles(part)
 
 
 def _head(index: int, uid: int) -> bytes:

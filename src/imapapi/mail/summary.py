@@ -12,14 +12,14 @@ subject as a string without a check.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from imapapi.errors import ProtocolError
 from imapapi.imap.types import BodyPart, Envelope, FetchResult
 from imapapi.mail.addresses import format_address_list
 from imapapi.mail.bodystructure import attachments_with_inline, find_text_parts, part_filename
-from imapapi.mail.dates import format_iso, message_date
+from imapapi.mail.dates import message_date
 from imapapi.mail.headers import (
     decode_header_value,
     looks_encoded,
@@ -107,15 +107,18 @@ def _date(header: str | None, internal_date: str | None) -> str | None:
         # Outside these bounds the general parser reads the year or zone differently.
         if number is not None and int(year) >= 1000 and int(zone_h) < 24:
             try:
-                local = datetime(
+                moment = datetime(
                     int(year), number, int(day), int(hour), int(minute), int(second or 0)
                 )
-                offset = timedelta(hours=int(zone_h), minutes=int(zone_m))
-                moment = local - offset if sign == "+" else local + offset
+                if zone_h != "00" or zone_m != "00":
+                    offset = timedelta(hours=int(zone_h), minutes=int(zone_m))
+                    moment = moment - offset if sign == "+" else moment + offset
             except (ValueError, OverflowError):
                 pass  # no such date: the general parser decides (it finds none either)
             else:
-                return format_iso(moment.replace(tzinfo=UTC))
+                # Naive UTC with whole seconds, year ≥ 1000: isoformat (C) writes exactly what
+                # format_iso does, at a fraction of the cost.
+                return moment.isoformat(timespec="milliseconds") + "Z"
     return message_date(header, internal_date)
 
 
