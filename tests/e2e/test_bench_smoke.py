@@ -38,3 +38,4 @@ def test_quick_bench_prints_every_table() -> None:
     for title in ("== index:", "== store:", "== list:", "== connect:", "== latency:", "== summary"):
         assert title in result.stdout, result.stdout
     assert "store per message" in result.stdout
+    assert "page 0 CPU per page" in result.stdout  # the server-CPU figure of the listing
