@@ -311,6 +311,8 @@ _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
         "7 Oct 2019 09:05 -0000",
         "Mon,07 oct 2019 23:59:59 -1159",
         "Sun, 31 Dec 9999 23:00:00 -0500",  # past year 9999 in UTC: no date from either
+        "Fri, 31 Dec 9999 23:30:00 -0000",  # the last minute there is, no offset to apply
+        "Wed, 01 Jan 1000 00:30:00 +0100",  # year 999 in UTC: still four digits
         "Mon, 30 Feb 2019 09:05:23 +0000",
         "Mon, 07 Oct 2019 24:05:23 +0000",
         "Mon, 07 Oct 2019 09:05:60 +0000",
