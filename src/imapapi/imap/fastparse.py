@@ -97,19 +97,26 @@ def parse_fetch_line(line: bytes) -> FetchResult | None:
 # oddly (`%`, control octets, a quote glued to an atom, an unclosed bracket or quote, a `{`
 # token anywhere else, unbalanced parentheses) is left to it: the answer is None.
 _ATOM_CHAR = rb'[^\x00-\x1f ()%"\[]'
+QUOTED = rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"'  # with re.DOTALL: any octet may be escaped
 _BRACKETS = rb"\[[^\]]*\]"
 # Possessive (`++`, `*+`): an atom glued to a quote or `%` must not match a shorter atom; it falls
 # through to the second group, which marks the response as one for imapclient.
 _TOKEN = re.compile(
     rb"[ \t\r\n]*+(?:("
     rb"\(|\)"
-    rb'|"[^"\\]*+(?:\\.[^"\\]*+)*+"'
-    rb"|(?:" + _ATOM_CHAR + rb"++|" + _BRACKETS + rb")"
+    rb"|" + QUOTED + rb"|(?:" + _ATOM_CHAR + rb"++|" + _BRACKETS + rb")"
     rb"(?:" + _ATOM_CHAR + rb"++|" + _BRACKETS + rb")*+(?![^ \t\r\n()])"
     rb")|([^ \t\r\n]))",
     re.DOTALL,
 )
 _UNESCAPE = re.compile(rb'\\(["\\])')
+
+
+def unquote(token: bytes) -> bytes:
+    """A quoted string's content as imapclient reads it: only \\\\ and \\" are escapes."""
+    inner = token[1:-1]
+    return _UNESCAPE.sub(rb"\1", inner) if b"\\" in inner else inner
+
 
 Token = object  # bytes, int, None or a tuple of tokens
 
@@ -146,8 +153,7 @@ def tokens(data: list[bytes | tuple[bytes, bytes]]) -> tuple[Token, ...] | None:
                 out = stack.pop()
                 out.append(done)
             elif first == 0x22:  # "
-                inner = token[1:-1]
-                out.append(_UNESCAPE.sub(rb"\1", inner) if b"\\" in inner else inner)
+                out.append(unquote(token))
             elif first == 0x7B:  # { not ending a record
                 return None
             elif token == b"NIL":

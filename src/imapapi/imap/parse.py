@@ -12,11 +12,7 @@ what the generic path would or declines (DESIGN.md §6, §8).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime as _dt
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import unquote_to_bytes
 
@@ -24,15 +20,16 @@ from imapclient import response_parser
 from imapclient.exceptions import ProtocolError as _ImapclientProtocolError
 
 from imapapi.errors import ProtocolError
-from imapapi.imap import fastparse
+from imapapi.imap import fastfetch, fastparse
 from imapapi.imap.encode import decode_mailbox
+from imapapi.imap.envelope import decode_words, parse_envelope, parse_internal_date
+from imapapi.imap.envelope import text_of as _str
+from imapapi.imap.envelope import tuple_of as _tuple
 from imapapi.imap.reader import Record, Response
 from imapapi.imap.types import (
-    Address,
     AppendUid,
     BodyPart,
     CopyUid,
-    Envelope,
     ESearchResult,
     FetchResult,
     MailboxInfo,
@@ -44,17 +41,9 @@ from imapapi.imap.types import (
 
 log = logging.getLogger(__name__)
 
-Atom = object  # what the tokenizer yields: bytes, int, None or nested tuples of those
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
-    )
-}
-_INTERNALDATE = re.compile(
-    r"\s*(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})"
-)
 _SECTION_PREFIXES = (b"BODY[", b"BINARY[", b"RFC822", b"BINARY.SIZE[")
+
+Atom = object  # what the tokenizer yields: bytes, int, None or nested tuples of those
 
 
 def _tokens(data: Sequence[Record]) -> tuple[Atom, ...]:
@@ -72,14 +61,6 @@ def _tokens(data: Sequence[Record]) -> tuple[Atom, ...]:
 # --- small conversions ------------------------------------------------------------------------
 
 
-def _str(value: Atom) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
 def _int(value: Atom, what: str) -> int:
     try:
         return int(value)  # type: ignore[call-overload,no-any-return]
@@ -89,67 +70,6 @@ def _int(value: Atom, what: str) -> int:
 
 def _is_word(value: Atom, word: str) -> bool:
     return isinstance(value, bytes) and value.upper() == word.encode()
-
-
-def _tuple(value: Atom) -> tuple[Atom, ...]:
-    return value if isinstance(value, tuple) else ()
-
-
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=")
-
-
-def _word_bytes(encoding: str, text: str) -> bytes:
-    if encoding in "Bb":
-        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-    # RFC 2047 §4.2: "_" is a space, =XX a hex octet.
-    return re.sub(
-        rb"=([0-9A-Fa-f]{2})",
-        lambda m: bytes([int(m.group(1), 16)]),
-        text.replace("_", " ").encode("ascii", "replace"),
-    )
-
-
-def decode_words(value: Atom) -> str | None:
-    """Text with RFC 2047 encoded words decoded; raw 8-bit is read as UTF-8 (RFC 6532).
-
-    Whitespace between adjacent encoded words is dropped (RFC 2047 §6.2), and adjacent words
-    in the same charset are joined before decoding so a multi-byte character split across two
-    words survives. A word in an unknown charset, or broken, is kept as sent.
-    """
-    text = _str(value)
-    if text is None or "=?" not in text:
-        return text
-    # pieces: (charset or None for plain text, octets, original text)
-    pieces: list[tuple[str | None, bytes, str]] = []
-    pos = 0
-    for m in _ENCODED_WORD.finditer(text):
-        between = text[pos : m.start()]
-        if between and not (between.isspace() and pieces and pieces[-1][0] is not None):
-            pieces.append((None, b"", between))
-        charset = m.group(1).split("*", 1)[0].lower()  # RFC 2231 §5 language suffix
-        try:
-            octets = _word_bytes(m.group(2), m.group(3))
-        except (binascii.Error, ValueError):
-            pieces.append((None, b"", m.group(0)))
-        else:
-            if pieces and pieces[-1][0] == charset:
-                last = pieces.pop()
-                pieces.append((charset, last[1] + octets, last[2] + m.group(0)))
-            else:
-                pieces.append((charset, octets, m.group(0)))
-        pos = m.end()
-    if pos < len(text):
-        pieces.append((None, b"", text[pos:]))
-    out: list[str] = []
-    for charset, octets, original in pieces:
-        if charset is None:
-            out.append(original)
-            continue
-        try:
-            out.append(octets.decode(charset, "replace"))
-        except LookupError:
-            out.append(original)
-    return "".join(out)
 
 
 def parse_sequence_set(text: str | bytes | int) -> tuple[int, ...]:
@@ -263,27 +183,43 @@ def parse_id(response: Response) -> dict[str, str | None] | None:
 # --- FETCH --------------------------------------------------------------------------------------
 
 
-def _fast_fetch(data: Sequence[Record]) -> FetchResult | None:
-    """The one call into the lean FETCH parser: None when it does not know the shape."""
-    if len(data) == 1 and isinstance(data[0], bytes):
-        return fastparse.parse_fetch_line(data[0])
-    return None  # literals (BODY[...] sections) are the generic parser's
+def _fast_fetch(data: Sequence[Record], utf8: bool) -> FetchResult | None:
+    """The one call into the lean FETCH readers: None when they do not know the shape."""
+    if len(data) != 1 or not isinstance(data[0], bytes):
+        return None  # literals (BODY[...] sections) are the generic parser's
+    line = data[0]
+    flags_only = fastparse.parse_fetch_line(line)
+    if flags_only is not None:
+        return flags_only
+    # A listing line: its fixed-shape items read directly, the rest (BODYSTRUCTURE) as tokens.
+    listing = fastfetch.read_listing(line)
+    if listing is None:
+        return None
+    seq, values, rest = listing
+    return _fetch_result(seq, rest, utf8=utf8, values=values)
 
 
 def parse_fetch(response: Response, *, utf8: bool = False) -> FetchResult:
     """`* 12 FETCH (UID 7 FLAGS (\\Seen) ...)` (RFC 3501 §7.4.2) into a `FetchResult`."""
-    return _fast_fetch(response.data) or parse_fetch_generic(response, utf8=utf8)
+    return _fast_fetch(response.data, utf8) or parse_fetch_generic(response, utf8=utf8)
 
 
 def parse_fetch_generic(response: Response, *, utf8: bool = False) -> FetchResult:
-    """`parse_fetch` through imapclient's tokenizer alone: every shape, ~35 µs a message."""
+    """`parse_fetch` through the generic tokenizer alone: every shape."""
     tokens = _tokens(response.data)
     if len(tokens) < 3 or not isinstance(tokens[2], tuple):
         raise ProtocolError("FETCH response without an item list")
-    items = tokens[2]
+    return _fetch_result(tokens[0], tokens[2], utf8=utf8)
+
+
+def _fetch_result(
+    seq: Atom, items: tuple[Atom, ...], *, utf8: bool, values: dict[str, object] | None = None
+) -> FetchResult:
+    """A FETCH response's sequence number and item list tokens as a `FetchResult`; `values`
+    holds the fields of items before these that were already read (by `fastfetch`)."""
     if len(items) % 2:
         raise ProtocolError("FETCH response with an odd number of items")
-    values: dict[str, object] = {}
+    values = {} if values is None else values
     sections: dict[str, bytes] = {}
     for key, value in zip(items[::2], items[1::2], strict=True):
         if not isinstance(key, bytes):
@@ -316,67 +252,7 @@ def parse_fetch_generic(response: Response, *, utf8: bool = False) -> FetchResul
             values["gmail_thrid"] = _int(value, "X-GM-THRID")
         else:
             log.debug("ignoring FETCH item %s", name)
-    return FetchResult(seq=_int(tokens[0], "FETCH sequence number"), sections=sections, **values)  # type: ignore[arg-type]
-
-
-def parse_internal_date(value: Atom) -> str | None:
-    """INTERNALDATE `"17-Jul-1996 02:44:25 -0700"` as ISO 8601 with offset."""
-    text = _str(value)
-    if text is None:
-        return None
-    m = _INTERNALDATE.fullmatch(text)
-    if not m or m.group(2).lower() not in _MONTHS:
-        log.debug("unparsable INTERNALDATE %r", text)
-        return None
-    day, mon, year, hh, mm, ss, sign, oh, om = m.groups()
-    offset = _dt.timedelta(hours=int(oh), minutes=int(om)) * (-1 if sign == "-" else 1)
-    try:
-        when = _dt.datetime(
-            int(year),
-            _MONTHS[mon.lower()],
-            int(day),
-            int(hh),
-            int(mm),
-            int(ss),
-            tzinfo=_dt.timezone(offset),
-        )
-    except ValueError:
-        return None
-    return when.isoformat()
-
-
-def _addresses(value: Atom) -> tuple[Address, ...]:
-    out: list[Address] = []
-    for item in _tuple(value):
-        fields = _tuple(item)
-        if len(fields) != 4:
-            continue
-        name, _adl, mailbox, host = fields
-        if host is None:
-            # RFC 3501 §7.4.2 group syntax: (NIL NIL "group" NIL) starts, all-NIL ends a group.
-            out.append(Address(decode_words(mailbox) or "", ""))
-            continue
-        out.append(Address(decode_words(name) or "", f"{_str(mailbox) or ''}@{_str(host)}"))
-    return tuple(out)
-
-
-def parse_envelope(value: Atom) -> Envelope:
-    """ENVELOPE (RFC 3501 §7.4.2) with subject and names decoded from RFC 2047 encoded words."""
-    fields = _tuple(value)
-    if len(fields) < 10:
-        raise ProtocolError("ENVELOPE with fewer than 10 fields")
-    return Envelope(
-        date=_str(fields[0]) or None,
-        subject=decode_words(fields[1]),
-        from_=_addresses(fields[2]),
-        sender=_addresses(fields[3]),
-        reply_to=_addresses(fields[4]),
-        to=_addresses(fields[5]),
-        cc=_addresses(fields[6]),
-        bcc=_addresses(fields[7]),
-        in_reply_to=_str(fields[8]) or None,
-        message_id=_str(fields[9]) or None,
-    )
+    return FetchResult(seq=_int(seq, "FETCH sequence number"), sections=sections, **values)  # type: ignore[arg-type]
 
 
 def decode_params(value: Atom) -> tuple[tuple[str, str], ...]:
