@@ -63,14 +63,20 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def message(subject: str, *, size: int = 0, message_id: str | None = None) -> bytes:
+def message(
+    subject: str,
+    *,
+    size: int = 0,
+    message_id: str | None = None,
+    sender: str = "Bench Sender <sender@bench.test>",
+) -> bytes:
     """A small RFC 5322 message; `size` pads the body to about that many bytes."""
     mid = message_id or f"<{time.time_ns()}.{subject.replace(' ', '-')}@bench.test>"
     body = "Hello from the benchmark.\r\n"
     if size > len(body):
         body += ("x" * 76 + "\r\n") * ((size - len(body)) // 78)
     return (
-        "From: Bench Sender <sender@bench.test>\r\n"
+        f"From: {sender}\r\n"
         "To: user@bench.test\r\n"
         f"Subject: {subject}\r\n"
         "Date: Mon, 07 Oct 2019 06:05:23 +0000\r\n"

@@ -113,7 +113,16 @@ async def fill(dovecot: Dovecot, user: str, count: int) -> float:
     flag_sets = [(), ("\\Seen",), ("\\Seen",), ("\\Seen", "\\Answered"), ("\\Flagged",)]
     for first in range(0, count, FILL_BATCH):
         batch = [
-            (message(f"filler {n}", message_id=f"<fill-{n}@bench.test>"), rng.choice(flag_sets))
+            (
+                # A sender of its own per message, as in a real inbox: no parse cache can
+                # flatter the listing figures by seeing the same address list every time.
+                message(
+                    f"filler {n}",
+                    message_id=f"<fill-{n}@bench.test>",
+                    sender=f"Sender {n} <sender{n}@bench.test>",
+                ),
+                rng.choice(flag_sets),
+            )
             for n in range(first, min(count, first + FILL_BATCH))
         ]
         await client.append("INBOX", batch)
