@@ -188,9 +188,12 @@ def _fast_fetch(data: Sequence[Record], utf8: bool) -> FetchResult | None:
     if len(data) != 1 or not isinstance(data[0], bytes):
         return None  # literals (BODY[...] sections) are the generic parser's
     line = data[0]
-    flags_only = fastparse.parse_fetch_line(line)
-    if flags_only is not None:
-        return flags_only
+    # Both readers answer as the generic path does, so the order only saves time: a line with
+    # an ENVELOPE or BODYSTRUCTURE (a listing's) is never one for the UID/FLAGS/MODSEQ reader.
+    if b"ENVELOPE" not in line and b"BODYSTRUCTURE" not in line:
+        flags_only = fastparse.parse_fetch_line(line)
+        if flags_only is not None:
+            return flags_only
     # A listing line: its fixed-shape items read directly, the rest (BODYSTRUCTURE) as tokens.
     listing = fastfetch.read_listing(line)
     if listing is None:
