@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -12,7 +13,8 @@ from imapapi.credentials.tokens import hash_token
 from imapapi.service import Service
 from imapapi.ui import session as sessions
 from imapapi.ui.password import PASSWORD_SETTING, verify_password
-from imapapi.ui.render import AnyPage, redirect, render, safe_next
+from imapapi.ui.render import AnyPage, Page, redirect, render, safe_next
+from imapapi.ui.throttle import SignInThrottle
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +54,37 @@ async def login_form(page: AnyPage, next: str = Query("/", max_length=2048)) -> 
     )
 
 
+def _throttle(page: Page) -> SignInThrottle:
+    throttle: SignInThrottle = page.request.app.state.sign_in_throttle
+    return throttle
+
+
 @router.post("/login")
 async def login(page: AnyPage) -> Response:
     form = await page.form()
     target = safe_next(form.get("next"))
+    client = page.request.client.host if page.request.client else "?"
+    throttle = _throttle(page)
+    wait = throttle.retry_after(client)
+    if wait is not None:
+        # Refused unchecked: the right password is not confirmed to a guesser either.
+        log.warning("web sign-in from %s refused unchecked: too many failures", client)
+        refused = render(
+            page,
+            "login.html",
+            status_code=429,
+            title="Sign in",
+            next=target,
+            error=f"Too many failed sign-ins from your address. Try again in "
+            f"{math.ceil(wait / 60)} minute(s).",
+            password_set=await _password_set(page.service),
+        )
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     subject = await _authenticate(page.service, form.get("credential"))
     if subject is None:
-        log.warning(
-            "web sign-in refused from %s", page.request.client.host if page.request.client else "?"
-        )
+        throttle.failed(client)
+        log.warning("web sign-in refused from %s", client)
         # 200, the form again with a message, as sign-in pages answer: a 401 would need a
         # WWW-Authenticate challenge the browser cannot answer, and logs a console error.
         return render(
@@ -71,6 +95,7 @@ async def login(page: AnyPage) -> Response:
             error="Wrong password or token.",
             password_set=await _password_set(page.service),
         )
+    throttle.succeeded(client)
     session = sessions.UiSession.new(subject)
     key = await sessions.signing_key(page.service)
     response = redirect(target)

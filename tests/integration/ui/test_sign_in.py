@@ -6,10 +6,12 @@ import asyncio
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
 from imapapi.credentials.tokens import create_token
 from imapapi.ui.session import COOKIE
+from imapapi.ui.throttle import LOCKOUT, MAX_FAILURES
 from tests.integration.backends import StoreBackend
 from tests.integration.conftest import Api, running_api
 from tests.integration.ui.conftest import browser, csrf_of, sign_in
@@ -181,3 +183,22 @@ async def test_admin_password_from_the_cli_signs_in_and_signs_everyone_out(
         short = await set_password(data_dir, store_backend, "short")
         assert short.returncode == 2 and "at least" in short.stderr
         assert (await admin.get("/")).status_code == 200  # a refused change changes nothing
+
+
+async def test_repeated_failures_from_one_address_lock_it_out_of_sign_in(api: Api) -> None:
+    def from_address(host: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=api.app, client=(host, 50123))
+        return httpx.AsyncClient(transport=transport, base_url="http://imapapi.test")
+
+    async with from_address("203.0.113.9") as guesser, from_address("198.51.100.4") as other:
+        for attempt in range(MAX_FAILURES):
+            wrong = await sign_in(guesser, f"guess-{attempt}")
+            assert wrong.status_code == 200 and "Wrong password or token." in wrong.text
+        locked = await sign_in(guesser, api.token)  # even the right token: nothing confirmed
+        assert locked.status_code == 429
+        assert "Too many failed sign-ins" in locked.text
+        assert 0 < int(locked.headers["retry-after"]) <= LOCKOUT
+        assert (await guesser.get("/")).status_code == 303  # still signed out
+        # Another address is not locked out, and the API token itself still works on /v1.
+        assert (await sign_in(other, api.token)).status_code == 303
+        assert (await api.client.get("/v1/accounts")).status_code == 200
