@@ -50,6 +50,7 @@ CONNECT_BACKOFF = (1.0, 300.0)  # first and longest delay after a network failur
 AUTH_BACKOFF = (60.0, 3600.0)  # after the server refused the credentials
 # An auth-server outage is usually short and retrying costs the mail server nothing.
 AUTH_SERVER_BACKOFF = (1.0, 120.0)
+SPAWNED_GRACE = 5.0  # seconds stop() waits for background steps to finish
 
 
 def backoff_delay(attempt: int, first: float, cap: float, rng: Callable[[], float]) -> float:
@@ -87,6 +88,7 @@ class AccountSession(SessionLike):
         self._task: asyncio.Task[None] | None = None
         self._primary: ImapConnection | None = None
         self._wakeup = asyncio.Event()
+        self._spawned: set[asyncio.Task[None]] = set()
         self.commands = CommandPool(
             self._open_command,
             size=ctx.settings.command_connections,
@@ -160,6 +162,8 @@ class AccountSession(SessionLike):
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
+        self._spawned.add(task)
+        task.add_done_callback(self._spawned.discard)
         task.add_done_callback(_log_failure)
 
     async def _emit(self, event: NewEvent) -> None:
@@ -176,6 +180,10 @@ class AccountSession(SessionLike):
     async def stop(self) -> None:
         await self.stop_sync()
         await self.commands.close()
+        # Background steps still running (an account event being written, a connection being
+        # closed) finish while the store is open: the service closes it next.
+        if self._spawned:
+            await asyncio.wait(set(self._spawned), timeout=SPAWNED_GRACE)
 
     async def stop_sync(self) -> None:
         """Stop the primary connection and its sync loop; API calls keep their connections
