@@ -6,7 +6,7 @@ once on SQLite and once on Redis (ids `[sqlite]`, `[redis]`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,7 @@ from imapapi.config import Settings
 from imapapi.credentials.tokens import create_token
 from imapapi.service import Service
 from tests.integration.backends import BACKENDS, StoreBackend, backend_for
+from tests.servers.dovecot import Dovecot
 
 
 @pytest.fixture(params=BACKENDS)
@@ -93,3 +94,14 @@ async def running_api(
 async def api(tmp_path: Path, store_backend: StoreBackend) -> AsyncIterator[Api]:
     async with running_api(tmp_path / "data", store_backend) as running:
         yield running
+
+
+@pytest.fixture
+def own_dovecot() -> Iterator[Dovecot]:
+    """A Dovecot of this test's own, free to be stopped and restarted."""
+    server = Dovecot()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -4,9 +4,12 @@ Per submission: claim it (a lease, so a worker that dies mid-send does not stran
 pass takes it over when the lease runs out), send it in one SMTP transaction, then
 
 * 250 → state SENT, `messageSent` with the server's reply, the Message-ID in the sent index —
-  one transaction — and afterwards, best effort over the account's IMAP command connection: the
-  exact sent bytes APPENDed to the Sent folder flagged \\Seen (not on Gmail, which files sent
-  mail itself), and \\Answered or $Forwarded set on the original;
+  one transaction — and afterwards, over the account's IMAP command connection: the exact sent
+  bytes APPENDed to the Sent folder flagged \\Seen (not on Gmail, which files sent mail
+  itself), and \\Answered or $Forwarded set on the original. When IMAP is down or fails
+  there, these steps are tried again in the background (`SENT_COPY_RETRIES`), holding the sent
+  bytes in memory only (the queue has dropped them; a restart gives up on them, logged); a
+  later attempt first looks for the Message-ID in Sent, so a copy is never filed twice;
 * 5yz → FAILED at once with `messageFailed` (RFC 5321 §4.2.1: permanent);
 * 4yz, network errors, timeouts, refused logins → retried with exponential backoff and jitter,
   `messageFailed` after `max_attempts`.
@@ -32,6 +35,8 @@ from imapapi.accounts.submission import ACTION_FLAGS, unseal
 from imapapi.credentials.crypto import SecretBox
 from imapapi.errors import CorruptRecordError, ImapApiError, MailServerError, SendError
 from imapapi.events.model import EventName, derive_event_id, make_event
+from imapapi.imap import encode
+from imapapi.imap.connection import ImapConnection
 from imapapi.mail.delivery import Delivered, deliver
 from imapapi.store.base import SentRecord, Store, Submission, SubmissionState
 from imapapi.sync.mailboxes import assign_special_use
@@ -48,6 +53,8 @@ MAX_ATTEMPTS = 10  # ~4 h of retrying with the schedule above
 LEASE = 600.0  # a claimed submission is taken over after this long without an outcome
 RETENTION = 7 * 24 * 3600.0  # final submissions stay listable (and their keys known) this long
 PURGE_EVERY = 3600.0
+SENT_COPY_RETRIES = (30.0, 120.0, 600.0, 1800.0)  # pauses between Sent-copy attempts: ~42 min
+SENT_COPY_MEMORY = 64 * 1024 * 1024  # sent bytes held for pending Sent copies at most
 
 
 def retry_delay(attempt: int, rng: Callable[[], float]) -> float:
@@ -98,6 +105,9 @@ class SubmissionWorker:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_purge = 0.0
+        self.sent_copy_retries: tuple[float, ...] = SENT_COPY_RETRIES
+        self._copies: set[asyncio.Task[None]] = set()
+        self._copy_bytes = 0
         self.sent = 0
         self.failed = 0
         self.retried = 0
@@ -150,12 +160,17 @@ class SubmissionWorker:
             self._task = asyncio.create_task(self.run(), name="submission-worker")
 
     async def stop(self) -> None:
-        """Stop the loop. A send cut off here stays claimed and is retried after its lease."""
+        """Stop the loop. A send cut off here stays claimed and is retried after its lease;
+        Sent copies still waiting for IMAP are given up (logged)."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        copies = list(self._copies)
+        for copy in copies:
+            copy.cancel()
+        await asyncio.gather(*copies, return_exceptions=True)
 
     # --- one submission ---------------------------------------------------------------------------
     async def _guarded(self, submission: Submission) -> None:
@@ -310,14 +325,53 @@ class SubmissionWorker:
 
     # --- after sending: Sent copy and the original's flag ---------------------------------------
     async def _after_send(self, s: Submission, raw: bytes) -> None:
-        session = self._accounts.session(s.account)
-        if not isinstance(session, AccountSession):
+        if await self.file_sent_copy(s, raw, retrying=False):
             return
-        if not await session.wait_connected(self._connect_timeout):
+        if self._copy_bytes + len(raw) > SENT_COPY_MEMORY:
             log.warning(
-                "%s: %s sent, but IMAP is not connected: no Sent copy", s.account, s.queue_id
+                "%s: %s sent; too many Sent copies wait for IMAP: this one is not filed",
+                s.account,
+                s.queue_id,
             )
             return
+        self._copy_bytes += len(raw)
+        copy = asyncio.create_task(self._file_later(s, raw), name=f"sent-copy-{s.queue_id}")
+        self._copies.add(copy)
+        copy.add_done_callback(self._copies.discard)
+
+    async def _file_later(self, s: Submission, raw: bytes) -> None:
+        try:
+            for pause in self.sent_copy_retries:
+                await asyncio.sleep(pause)
+                if await self.file_sent_copy(s, raw, retrying=True):
+                    log.info("%s: %s: Sent copy filed on a later attempt", s.account, s.queue_id)
+                    return
+            log.warning(
+                "%s: %s sent; gave up filing its Sent copy after %d more attempts",
+                s.account,
+                s.queue_id,
+                len(self.sent_copy_retries),
+            )
+        except asyncio.CancelledError:
+            log.warning(
+                "%s: %s sent; its Sent copy was not filed (stopping)", s.account, s.queue_id
+            )
+            raise
+        finally:
+            self._copy_bytes -= len(raw)
+
+    async def file_sent_copy(self, s: Submission, raw: bytes, *, retrying: bool) -> bool:
+        """File the Sent copy and flag the original; False when IMAP failed and it is worth
+        another try. `retrying`: an earlier attempt may have filed the copy unseen (the
+        connection dropped before APPEND's answer), so Sent is searched for it first."""
+        session = self._accounts.session(s.account)
+        if not isinstance(session, AccountSession):
+            return True  # the account is gone: there is nothing to file into
+        if not await session.wait_connected(self._connect_timeout):
+            log.warning(
+                "%s: %s sent, but IMAP is not connected: no Sent copy yet", s.account, s.queue_id
+            )
+            return False
         try:
             async with session.command() as conn:
                 # Gmail (X-GM-EXT-1) files every message sent through its SMTP in Sent Mail
@@ -327,7 +381,7 @@ class SubmissionWorker:
                     sent_path = next((p for p, use in uses.items() if use == "\\Sent"), None)
                     if sent_path is None:
                         log.info("%s: no Sent folder found; no copy kept", s.account)
-                    else:
+                    elif not (retrying and await _filed(conn, sent_path, s.message_id)):
                         await conn.append(sent_path, raw, flags=["\\Seen"])
                 ref = s.reference
                 if ref is not None and ref.get("action") in ACTION_FLAGS:
@@ -345,6 +399,20 @@ class SubmissionWorker:
             log.warning(
                 "%s: %s sent, but the Sent copy or flag failed: %s", s.account, s.queue_id, exc
             )
+            return False
+        return True
+
+
+async def _filed(conn: ImapConnection, path: str, message_id: str) -> bool:
+    """Whether `path` holds a message with this Message-ID (UID SEARCH HEADER, RFC 3501 §6.4.4)."""
+    await conn.examine(path)
+    try:
+        found = await conn.uid_search(
+            [b"HEADER", b"Message-ID", encode.string(message_id, "messageId", utf8=conn.utf8)]
+        )
+    finally:
+        await conn.unselect()
+    return bool(found)
 
 
 def _common(s: Submission) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -15,17 +14,6 @@ from tests.servers.smtp import SmtpServer
 from tests.servers.webhooks import WebhookReceiver
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def own_dovecot() -> Iterator[Dovecot]:
-    """A Dovecot of this test's own, free to be stopped and restarted."""
-    server = Dovecot()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 async def test_connects_and_reports_special_use_folders(
