@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from urllib.parse import unquote_to_bytes
 
 from imapclient import response_parser
 from imapclient.exceptions import ProtocolError as _ImapclientProtocolError
@@ -25,6 +24,7 @@ from imapapi.imap.encode import decode_mailbox
 from imapapi.imap.envelope import decode_words, parse_envelope, parse_internal_date
 from imapapi.imap.envelope import text_of as _str
 from imapapi.imap.envelope import tuple_of as _tuple
+from imapapi.imap.params import decode_params
 from imapapi.imap.reader import Record, Response
 from imapapi.imap.types import (
     AppendUid,
@@ -256,52 +256,6 @@ def _fetch_result(
         else:
             log.debug("ignoring FETCH item %s", name)
     return FetchResult(seq=_int(seq, "FETCH sequence number"), sections=sections, **values)  # type: ignore[arg-type]
-
-
-def decode_params(value: Atom) -> tuple[tuple[str, str], ...]:
-    """A body parameter list `("name" "value" ...)` with RFC 2231 continuations and charsets
-    (`name*0*=utf-8''%E2%82`, `name*1*=%AC`) joined and decoded; RFC 2047 words decoded too
-    (not standard in parameters, but common)."""
-    raw = _tuple(value)
-    order: list[str] = []
-    simple: dict[str, str] = {}
-    pieces: dict[str, list[tuple[int, bool, bytes]]] = {}
-    for key, val in zip(raw[::2], raw[1::2], strict=False):
-        name = (_str(key) or "").lower()
-        data = val if isinstance(val, bytes) else (_str(val) or "").encode()
-        base, star, rest = name.partition("*")
-        if not star:
-            if name not in order:
-                order.append(name)
-            simple[name] = decode_words(data) or ""
-            continue
-        number, star2, _ = rest.partition("*")
-        if rest == "":
-            index, encoded = 0, True  # name*=charset'lang'value
-        elif number.isdigit():
-            index, encoded = int(number), bool(star2)
-        else:
-            continue
-        if base not in order:
-            order.append(base)
-        pieces.setdefault(base, []).append((index, encoded, data))
-    for base, parts in pieces.items():
-        parts.sort(key=lambda p: p[0])
-        charset = "us-ascii"
-        octets = bytearray()
-        for position, (_, encoded, data) in enumerate(parts):
-            if encoded:
-                if position == 0 and data.count(b"'") >= 2:
-                    cs, _lang, data = data.split(b"'", 2)
-                    charset = cs.decode("ascii", "replace") or "us-ascii"
-                octets += unquote_to_bytes(data)
-            else:
-                octets += data
-        try:
-            simple[base] = octets.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            simple[base] = octets.decode("utf-8", "replace")
-    return tuple((name, simple[name]) for name in order if name in simple)
 
 
 def _disposition(value: Atom) -> tuple[str | None, tuple[tuple[str, str], ...]]:
