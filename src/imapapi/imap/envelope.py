@@ -27,6 +27,12 @@ _MONTHS = {
 _INTERNALDATE = re.compile(
     r"\s*(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})"
 )
+# The spelling servers send (RFC 3501 §9 date-time), ASCII only and with a valid month, hour,
+# minute and second, so the ISO text is its pieces rearranged; any other goes through datetime.
+_PLAIN_INTERNALDATE = re.compile(
+    rb"( ?\d{1,2}-(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)-\d{4}) "
+    rb"((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d) ([+-]\d{4})"
+)
 
 
 def text_of(value: Atom) -> str | None:
@@ -100,6 +106,22 @@ def decode_words(value: Atom) -> str | None:
 
 def parse_internal_date(value: Atom) -> str | None:
     """INTERNALDATE `"17-Jul-1996 02:44:25 -0700"` as ISO 8601 with offset."""
+    if isinstance(value, bytes):
+        plain = _PLAIN_INTERNALDATE.fullmatch(value)
+        if plain is not None:
+            day, time, zone = plain.groups()
+            iso_day = _cached_part(_ISO_DAYS, day, day + b" 00:00:00 +0000", slice(0, 10))
+            iso_zone = _cached_part(
+                _ISO_ZONES, zone, b"01-Jan-2000 00:00:00 " + zone, slice(19, None)
+            )
+            if iso_day is None or iso_zone is None:
+                return None
+            return f"{iso_day}T{time.decode()}{iso_zone}"
+    return parse_internal_date_generic(value)
+
+
+def parse_internal_date_generic(value: Atom) -> str | None:
+    """`parse_internal_date` for every spelling, through `datetime`."""
     text = text_of(value)
     if text is None:
         return None
@@ -121,6 +143,26 @@ def parse_internal_date(value: Atom) -> str | None:
     except ValueError:
         return None
     return when.isoformat()
+
+
+# A listing's dates share few days and fewer zones: the ISO text of each is found once, by the
+# generic path itself (a date at midnight UTC; 1 January 2000 in the zone), so a day that does
+# not exist or a zone a day or more away is None alike. Bounded: cleared when full.
+_ISO_DAYS: dict[bytes, str | None] = {}
+_ISO_ZONES: dict[bytes, str | None] = {}
+
+
+def _cached_part(
+    cache: dict[bytes, str | None], key: bytes, probe: bytes, part: slice
+) -> str | None:
+    if key in cache:
+        return cache[key]
+    iso = parse_internal_date_generic(probe)
+    found = None if iso is None else iso[part]
+    if len(cache) >= _CACHE_MAX:
+        cache.clear()
+    cache[key] = found
+    return found
 
 
 # A listing sees few distinct zones and address lists (one sender, "to me" every time, From =
