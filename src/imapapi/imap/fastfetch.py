@@ -5,9 +5,10 @@ and reads one line per message; the generic path tokenizes the whole line and th
 tokens. Most of such a line has a fixed shape (RFC 3501 §7.4.2, §9): numbers, a flag list, a
 quoted date and an envelope of ten nstrings and address lists. Those items are matched here by
 compiled regexes and converted at once by the same functions the generic path uses
-(`envelope.py`, `fastparse.flag_names`), with address lists read once per spelling. The first
-item that is not one of those shapes (BODYSTRUCTURE, another item, odd spacing) and everything
-after it are left as tokens, read by `fastparse.tokens`, for the generic item loop of `parse.py`.
+(`envelope.py`, `fastparse.flag_names`), with address lists read once per spelling; the
+BODYSTRUCTURE by `fastbody.read_body`. The first item that is not one of those shapes (another
+item, odd spacing, a body structure `fastbody` declines) and everything after it are left as
+tokens, read by `fastparse.tokens`, for the generic item loop of `parse.py`.
 
 Never a different answer, only a faster one: None (the generic path) whenever unsure: a
 literal, a line that does not end with its item list, a flag the tokenizer would turn into a
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from imapapi.imap import envelope
+from imapapi.imap import envelope, fastbody
 from imapapi.imap.fastparse import FLAG, QUOTED, Token, flag_names, tokens, unquote
 from imapapi.imap.types import Address, Envelope
 
@@ -36,7 +37,8 @@ _ITEM = re.compile(
     rb"|(?i:MODSEQ) \((?P<modseq>\d+)\)"
     rb"|(?i:FLAGS) \((?P<flags>(?:" + FLAG + rb"(?: " + FLAG + rb")*)?)\)"
     rb"|(?i:INTERNALDATE) (?P<date>" + QUOTED + rb"))(?= |\)\Z)"
-    rb"|(?i:ENVELOPE) (?P<envelope>\())",
+    rb"|(?i:ENVELOPE) (?P<envelope>\()"
+    rb"|(?i:BODY(?:STRUCTURE)?) (?P<body>\())",
     re.DOTALL,
 )
 
@@ -127,11 +129,17 @@ def read_listing(line: bytes) -> tuple[int, dict[str, object], tuple[Token, ...]
             if flags is None:
                 break
             values["flags"] = flags
-        else:
-            read = _envelope(line, item.start(kind))  # type: ignore[arg-type]
+        elif kind == "envelope":
+            read = _envelope(line, item.start(kind))
             if read is None:
                 break
             values["envelope"], pos = read[0], read[1] + 1
+            continue
+        else:
+            body = fastbody.read_body(line, item.start(kind))  # type: ignore[arg-type]
+            if body is None or (body[1] != end and line[body[1] : body[1] + 1] != b" "):
+                break
+            values["body_structure"], pos = body[0], body[1] + 1
             continue
         pos = item.end() + 1  # past the space, or onto `end`
     if pos >= end:

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from imapapi.imap import parse
+from imapapi.imap import fastfetch, parse
 from imapapi.imap.reader import Response, ResponseReader
 from tests.integration.messages import corpus
 from tests.servers.dovecot import Dovecot, ImapUser
@@ -77,6 +77,7 @@ async def test_every_corpus_listing_line_reads_as_the_generic_parser(
     fetched = await raw_fetch(dovecot, imap_user, f"UID FETCH 1:* ({LISTING_ITEMS} MODSEQ)")
     assert len(fetched) == len(messages)
     answered = 0
+    bodies_read = []
     for response in fetched:
         lean = parse._fast_fetch(response.data, False)
         generic = parse.parse_fetch_generic(response)
@@ -85,5 +86,10 @@ async def test_every_corpus_listing_line_reads_as_the_generic_parser(
             answered += 1
             assert lean == generic
         assert parse.parse_fetch(response) == generic
+        listing = fastfetch.read_listing(response.data[0])  # type: ignore[arg-type]
+        if listing is not None and listing[2] == ():
+            bodies_read.append(generic.envelope.subject)
     # Every line of these is a single record of the common shapes: all read by the lean path.
     assert answered == len(messages)
+    # ... and every body structure of these, by the lean BODYSTRUCTURE reader (fastbody.py).
+    assert len(bodies_read) == len(messages), bodies_read

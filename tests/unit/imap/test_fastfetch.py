@@ -147,6 +147,12 @@ CASES = [
     ("closed_early", b"7 FETCH (UID 1) (RFC822.SIZE 3)", DECLINED),
     ("percent", listing(b"UID 1 FOO %"), DECLINED),
     ("not_fetch", b"7 EXISTS", DECLINED),
+    (
+        "body_eats_the_close",
+        listing(b'BODYSTRUCTURE ("text" "plain" NIL NIL NIL "7bit" 3 1'),
+        DECLINED,
+    ),
+    ("body_glued_to_next", listing(b"BODYSTRUCTURE " + TEXT_PLAIN + b"UID 1"), ANSWERED),
 ]
 
 
@@ -197,13 +203,21 @@ def test_lean_listing_equals_generic(line: bytes, expect: str) -> None:
     assert answered == (expect == ANSWERED)
 
 
-def test_bench_line_is_read_without_the_tokenizer_up_to_the_body() -> None:
+def test_bench_line_is_read_without_the_tokenizer() -> None:
     listing_read = fastfetch.read_listing(BENCH)
     assert listing_read is not None
     seq, values, rest = listing_read
     assert seq == 19981
-    assert set(values) == {"uid", "modseq", "flags", "internal_date", "size", "envelope"}
-    assert rest[0] == b"BODYSTRUCTURE" and len(rest) == 2
+    assert set(values) == {
+        "uid", "modseq", "flags", "internal_date", "size", "envelope", "body_structure"
+    }  # fmt: skip
+    assert rest == ()
+
+
+def body_read_directly(line: bytes) -> bool:
+    """Whether the listing reader read the whole line, the body structure included."""
+    listing_read = fastfetch.read_listing(line)
+    return listing_read is not None and listing_read[2] == ()
 
 
 def test_address_cache_is_bounded() -> None:
@@ -331,3 +345,4 @@ def test_random_listing_lines_read_alike(
         items = [i.split(b" ", 1)[0].lower() + b" " + i.split(b" ", 1)[1] for i in items]
     # The plain shapes of a listing are always answered, so the lean path is exercised.
     assert check(listing(*items))
+    assert body_read_directly(listing(*items))
