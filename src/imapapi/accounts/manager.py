@@ -10,6 +10,7 @@ starts it (syncs); upsert and delete then let the scheduler apply the change eve
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from imapapi.accounts.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
+
+SETTLE_GRACE = 5.0  # seconds stop() waits for stopped sessions' background steps
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,9 @@ class SessionLike:
     async def reconnect(self) -> None:
         raise NotImplementedError
 
+    def background(self) -> set[asyncio.Task[None]]:
+        return set()
+
 
 SessionFactory = Callable[[AccountConfig], SessionLike]
 
@@ -63,6 +69,9 @@ class AccountManager:
         self.registry = registry
         self._factory = session_factory
         self._sessions: dict[str, SessionLike] = {}
+        # Background steps of stopped sessions, awaited (briefly) by stop() before the store
+        # closes: an account event emitted while stopping is written, not lost.
+        self._settling: set[asyncio.Task[None]] = set()
         self.scheduler: Scheduler | None = None  # set by Scheduler(): several nodes
 
     def __repr__(self) -> str:
@@ -83,6 +92,11 @@ class AccountManager:
         sessions, self._sessions = self._sessions, {}
         for session in sessions.values():
             await session.stop()
+            self._settle(session)
+        # Once for all sessions, bounded: a store that hangs must not hold up the shutdown.
+        pending, self._settling = self._settling, set()
+        if pending:
+            await asyncio.wait(pending, timeout=SETTLE_GRACE)
 
     async def _start_session(self, config: AccountConfig) -> None:
         if self._factory is None:
@@ -149,6 +163,11 @@ class AccountManager:
         session = self._sessions.pop(account, None)
         if session is not None:
             await session.stop()
+            self._settle(session)
+
+    def _settle(self, session: SessionLike) -> None:
+        self._settling = {task for task in self._settling if not task.done()}
+        self._settling |= session.background()
 
     def accounts(self) -> list[str]:
         return list(self._sessions)

@@ -50,7 +50,6 @@ CONNECT_BACKOFF = (1.0, 300.0)  # first and longest delay after a network failur
 AUTH_BACKOFF = (60.0, 3600.0)  # after the server refused the credentials
 # An auth-server outage is usually short and retrying costs the mail server nothing.
 AUTH_SERVER_BACKOFF = (1.0, 120.0)
-SPAWNED_GRACE = 5.0  # seconds stop() waits for background steps to finish
 
 
 def backoff_delay(attempt: int, first: float, cap: float, rng: Callable[[], float]) -> float:
@@ -180,10 +179,11 @@ class AccountSession(SessionLike):
     async def stop(self) -> None:
         await self.stop_sync()
         await self.commands.close()
-        # Background steps still running (an account event being written, a connection being
-        # closed) finish while the store is open: the service closes it next.
-        if self._spawned:
-            await asyncio.wait(set(self._spawned), timeout=SPAWNED_GRACE)
+
+    def background(self) -> set[asyncio.Task[None]]:
+        """Steps still running on their own (an account event being written, an idle
+        connection being closed): the manager lets them finish before the store closes."""
+        return {task for task in self._spawned if not task.done()}
 
     async def stop_sync(self) -> None:
         """Stop the primary connection and its sync loop; API calls keep their connections
