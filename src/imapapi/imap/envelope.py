@@ -12,6 +12,7 @@ import logging
 import re
 
 from imapapi.errors import ProtocolError
+from imapapi.imap.fastparse import remember
 from imapapi.imap.types import Address, Envelope
 
 log = logging.getLogger(__name__)
@@ -158,11 +159,7 @@ def _cached_part(
     if key in cache:
         return cache[key]
     iso = parse_internal_date_generic(probe)
-    found = None if iso is None else iso[part]
-    if len(cache) >= _CACHE_MAX:
-        cache.clear()
-    cache[key] = found
-    return found
+    return remember(cache, key, None if iso is None else iso[part], _CACHE_MAX)
 
 
 # A listing sees few distinct zones and address lists (one sender, "to me" every time, From =
@@ -178,10 +175,7 @@ def _zone(sign: str, hours: str, minutes: str) -> _dt.timezone:
     zone = _ZONES.get(key)
     if zone is None:
         offset = _dt.timedelta(hours=int(hours), minutes=int(minutes))
-        zone = _dt.timezone(-offset if sign == "-" else offset)
-        if len(_ZONES) >= _CACHE_MAX:
-            _ZONES.clear()
-        _ZONES[key] = zone
+        zone = remember(_ZONES, key, _dt.timezone(-offset if sign == "-" else offset), _CACHE_MAX)
     return zone
 
 
@@ -190,14 +184,12 @@ def addresses(value: Atom) -> tuple[Address, ...]:
         return ()
     cached = _ADDRESS_LISTS.get(value)
     if cached is None:
-        cached = _read_addresses(value)
-        if len(_ADDRESS_LISTS) >= _CACHE_MAX:
-            _ADDRESS_LISTS.clear()
-        _ADDRESS_LISTS[value] = cached
+        cached = remember(_ADDRESS_LISTS, value, read_addresses(value), _CACHE_MAX)
     return cached
 
 
-def _read_addresses(value: tuple[Atom, ...]) -> tuple[Address, ...]:
+def read_addresses(value: tuple[Atom, ...]) -> tuple[Address, ...]:
+    """An address list's entries (4-tuples of tokens) as `Address`es; not memoised."""
     out: list[Address] = []
     for item in value:
         fields = tuple_of(item)

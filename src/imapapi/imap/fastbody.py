@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from imapapi.imap.envelope import decode_words
-from imapapi.imap.fastparse import QUOTED, unquote
+from imapapi.imap.fastparse import QUOTED, remember, unquote
 from imapapi.imap.params import decode_params
 from imapapi.imap.types import BodyPart
 
@@ -69,10 +69,8 @@ def _params(raw: bytes | None) -> Params:
         return ()
     cached = _PARAM_LISTS.get(raw)
     if cached is None:
-        cached = decode_params(tuple(map(unquote, _QUOTED.findall(raw))))
-        if len(_PARAM_LISTS) >= _CACHE_MAX:
-            _PARAM_LISTS.clear()
-        _PARAM_LISTS[raw] = cached
+        params = decode_params(tuple(map(unquote, _QUOTED.findall(raw))))
+        cached = remember(_PARAM_LISTS, raw, params, _CACHE_MAX)
     return cached
 
 

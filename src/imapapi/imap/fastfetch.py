@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 from imapapi.imap import envelope, fastbody
-from imapapi.imap.fastparse import FLAG, QUOTED, Token, flag_names, tokens, unquote
+from imapapi.imap.fastparse import FLAG, QUOTED, Token, flag_names, remember, tokens, unquote
 from imapapi.imap.types import Address, Envelope
 
 _HEAD = re.compile(rb"(\d+) FETCH \(", re.IGNORECASE)
@@ -73,13 +73,12 @@ def _text(raw: bytes) -> str | None:
 def _addresses(raw: bytes) -> tuple[Address, ...]:
     cached = _ADDRESS_LISTS.get(raw)
     if cached is None:
-        found = None if raw == b"NIL" else tuple(
-            tuple(map(_nstring, fields)) for fields in _ADDRESS.findall(raw)
+        # Read here, not through `envelope.addresses`: its memo of the same list by tokens
+        # would hold every entry twice.
+        read = () if raw == b"NIL" else envelope.read_addresses(
+            tuple(tuple(map(_nstring, fields)) for fields in _ADDRESS.findall(raw))
         )  # fmt: skip
-        cached = envelope.addresses(found)
-        if len(_ADDRESS_LISTS) >= _CACHE_MAX:
-            _ADDRESS_LISTS.clear()
-        _ADDRESS_LISTS[raw] = cached
+        cached = remember(_ADDRESS_LISTS, raw, read, _CACHE_MAX)
     return cached
 
 

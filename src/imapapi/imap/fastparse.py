@@ -12,8 +12,23 @@ a faster one. Pure: bytes in, `FetchResult` or None out.
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
 from imapapi.imap.types import FetchResult
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def remember(cache: dict[K, V], key: K, value: V, limit: int) -> V:
+    """`value` kept under `key` in one of the lean readers' memos (flag lists, address lists,
+    parameter lists, days, zones), and returned. Bounded: cleared when full, since the values
+    recur and a fresh start costs one read each."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value
+    return value
+
 
 # A flag is an atom, optionally after a backslash (RFC 3501 §9: flag-keyword / flag-extension).
 # Atom characters are CHAR minus atom-specials `( ) { SP CTL % * " \ ]`; `[` is left out as well
@@ -43,10 +58,7 @@ def flag_names(raw: bytes) -> tuple[str, ...] | None:
     # imapclient turns an all-digit atom into an int ("007" → 7) and NIL into None.
     if any(n.isdigit() or n.upper() == b"NIL" for n in names):
         result = None
-    if len(_FLAGS_CACHE) >= _FLAGS_CACHE_MAX:
-        _FLAGS_CACHE.clear()
-    _FLAGS_CACHE[raw] = result
-    return result
+    return remember(_FLAGS_CACHE, raw, result, _FLAGS_CACHE_MAX)
 
 
 def parse_fetch_line(line: bytes) -> FetchResult | None:
