@@ -7,6 +7,7 @@ from collections.abc import Generator, Iterator
 import pytest
 
 from tests.servers.dovecot import Dovecot, DovecotError, ImapUser
+from tests.servers.mailserver import MailServer
 from tests.servers.redis import RedisServer, RedisServerError
 from tests.servers.smtp import SmtpServer
 from tests.servers.webhooks import WebhookReceiver
@@ -34,6 +35,56 @@ def dovecot() -> Iterator[Dovecot]:
 def imap_user(dovecot: Dovecot) -> ImapUser:
     """A fresh user with its own mailboxes, so no two tests ever see each other's mail."""
     return dovecot.add_user()
+
+
+# The IMAP servers a test taking `mail_server` runs on, each its own test id.
+SERVER_KINDS = ["dovecot", "cyrus", "courier"]
+
+
+def _started(server: MailServer) -> MailServer:
+    try:
+        server.start()
+    except Exception as exc:  # each harness's error carries its log tail
+        server.close()
+        pytest.fail(f"could not start {server.kind}: {exc}", pytrace=False)
+    return server
+
+
+@pytest.fixture(scope="session")
+def cyrus() -> Iterator[MailServer]:
+    """One real Cyrus IMAP 3.6 for the whole run (tests/servers/cyrus.py)."""
+    from tests.servers.cyrus import Cyrus
+
+    server = _started(Cyrus())
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def courier() -> Iterator[MailServer]:
+    """One real Courier-IMAP 5.0 for the whole run (tests/servers/courier.py)."""
+    from tests.servers.courier import Courier
+
+    server = _started(Courier())
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(params=SERVER_KINDS)
+def mail_server(request: pytest.FixtureRequest) -> MailServer:
+    """Each IMAP server of the harness in turn (test ids `dovecot`, `cyrus`, `courier`)."""
+    server: MailServer = request.getfixturevalue(request.param)
+    return server
+
+
+@pytest.fixture
+def server_user(mail_server: MailServer) -> ImapUser:
+    """A fresh user on `mail_server`."""
+    return mail_server.add_user()
 
 
 @pytest.fixture(scope="session")

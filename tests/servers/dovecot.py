@@ -17,9 +17,9 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from tests.servers.mailserver import ImapUser as ImapUser
 from tests.servers.ports import LOOPBACK, free_port
 from tests.servers.tls import make_tls_files
 
@@ -45,15 +45,6 @@ SPECIAL_USE_FOLDERS: tuple[tuple[str, str], ...] = (
 
 class DovecotError(RuntimeError):
     """Dovecot failed to start, stop or run a doveadm command; the message has the log tail."""
-
-
-@dataclass(frozen=True)
-class ImapUser:
-    """A mailbox on the test Dovecot: log in with ``name`` and ``password``."""
-
-    name: str
-    password: str
-    email: str
 
 
 _CONFIG = """\
@@ -214,6 +205,9 @@ class Dovecot:
     """
 
     _counter = itertools.count(1)
+    kind = "dovecot"
+    separator = "/"
+    prefix = ""
 
     def __init__(
         self,
@@ -387,6 +381,9 @@ class Dovecot:
         self.close()
 
     # -- users and mail --------------------------------------------------------------------
+
+    def path(self, *names: str) -> str:
+        return self.separator.join(names) if names else "INBOX"
 
     def add_user(self, name: str | None = None, password: str = "secret-pass") -> ImapUser:
         """Add a login. ``name=None`` picks a unique one, so tests never share a mailbox."""

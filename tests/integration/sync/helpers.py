@@ -9,11 +9,12 @@ from typing import Any
 
 from imapapi.accounts.session import AccountSession
 from tests.integration.conftest import Api
-from tests.servers.dovecot import Dovecot, ImapUser
+from tests.servers.dovecot import ImapUser
+from tests.servers.mailserver import MailServer
 from tests.servers.webhooks import WebhookReceiver
 
 
-def account_body(dovecot: Dovecot, user: ImapUser, account: str | None = None) -> dict[str, Any]:
+def account_body(dovecot: MailServer, user: ImapUser, account: str | None = None) -> dict[str, Any]:
     imap = dovecot.account_settings(user)
     imap["starttls"] = "never"
     return {"account": account or user.name, "name": user.name, "imap": imap}
@@ -32,7 +33,7 @@ async def wait_state(api: Api, account: str, state: str, timeout: float = 15.0) 
 
 async def register(
     api: Api,
-    dovecot: Dovecot,
+    dovecot: MailServer,
     user: ImapUser,
     receiver: WebhookReceiver | None = None,
     *,
