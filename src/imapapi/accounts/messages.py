@@ -312,16 +312,8 @@ def _fresher(result: FetchResult, updates: Mapping[int, FetchResult]) -> FetchRe
 
 
 def summarize(fetch: FetchResult, folder: OpenFolder) -> dict[str, Any]:
-    """The listing object; \\Recent is session state, not the message's (gone in RFC 9051)."""
-    message = message_summary(fetch, index=folder.index, path=folder.path)
-    flags = message.get("flags")
-    if flags is not None:
-        message["flags"] = visible_flags(flags)
-    return message
-
-
-def visible_flags(flags: Sequence[str]) -> list[str]:
-    return [flag for flag in flags if flag.lower() != "\\recent"]
+    """The listing object."""
+    return message_summary(fetch, index=folder.index, path=folder.path)
 
 
 # --- one message ------------------------------------------------------------------------------

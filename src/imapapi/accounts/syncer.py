@@ -244,6 +244,11 @@ class AccountSyncer:
                         # Kept: not every server bumps MODSEQ for what it pushes (label
                         # changes, for one), so CHANGEDSINCE alone could miss it.
                         self._pushed.setdefault(conn.selected, {})[result.uid] = result
+                    elif isinstance(event, u.Vanished):
+                        # What was pushed for a message before it was expunged is void.
+                        pushed = self._pushed.get(conn.selected, {})
+                        for uid in event.uids:
+                            pushed.pop(uid, None)
         return taken
 
     async def _wait(self, conn: ImapConnection, notify: bool) -> None:
@@ -432,6 +437,7 @@ class AccountSyncer:
         elif usable_modseq and stored is not None and stored.highest_modseq is not None:
             answer = await conn.uid_fetch_flags(
                 stored_flags,
+                uids=known_uids(old, stored.uid_next, selected.uid_next),
                 labels=self._gmail,
                 changed_since=stored.highest_modseq,
                 vanished="QRESYNC" in conn.enabled,
@@ -585,6 +591,17 @@ class AccountSyncer:
         self.stats.last_sync = time.time()
         if events:
             self._on_committed()
+
+
+def known_uids(old: dict[int, FlagSet], *uid_nexts: int | None) -> str:
+    """The UID range of a CHANGEDSINCE fetch: every UID ever known, not `1:*`.
+
+    `*` is the highest UID the folder holds now (RFC 3501 §6.4.8), and VANISHED (EARLIER)
+    covers only the UIDs asked for (RFC 7162 §3.2.6): once the highest message is expunged,
+    `1:*` no longer reaches it (Cyrus reads it so).
+    """
+    top = max([max(old, default=0), *((n - 1) for n in uid_nexts if n)])
+    return f"1:{top}" if top > 0 else "1:*"
 
 
 def stored_flags(flags: tuple[str, ...] | None, labels: tuple[str, ...] | None) -> FlagSet:

@@ -12,6 +12,7 @@ subject as a string without a check.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -71,7 +72,7 @@ def message_summary(fetch: FetchResult, *, index: int, path: str) -> dict[str, A
     _put(summary, "date", _date(envelope.date, fetch.internal_date))
     _put(summary, "size", fetch.size)
     if fetch.flags is not None:  # not fetched → unknown, so neither flags nor unseen
-        summary["flags"] = list(fetch.flags)
+        summary["flags"] = visible_flags(fetch.flags)
         if fetch.gmail_labels is not None:
             summary["labels"] = list(fetch.gmail_labels)
         summary["unseen"] = not any(flag.lower() == "\\seen" for flag in fetch.flags)
@@ -91,6 +92,13 @@ def message_summary(fetch: FetchResult, *, index: int, path: str) -> dict[str, A
         attachments = attachments_with_inline(fetch.body_structure, text_parts)
         _put(summary, "attachments", _attachments(attachments, index, uid) or None)
     return summary
+
+
+def visible_flags(flags: Sequence[str]) -> list[str]:
+    """The flags a user sees: \\Recent is session state, not the message's (RFC 3501 §2.3.2;
+    gone in RFC 9051), and differs between the connection that announced and the one that
+    lists, so neither listings nor webhooks show it."""
+    return [flag for flag in flags if flag.lower() != "\\recent"]
 
 
 def _put(target: dict[str, Any], key: str, value: object) -> None:

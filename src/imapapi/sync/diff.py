@@ -120,15 +120,23 @@ def diff_partial(
     vanished: Iterable[int],
 ) -> FolderDiff:
     """Apply a CONDSTORE/QRESYNC answer: `fetched` holds only changed or new messages
-    (RFC 7162 §3.1.4 CHANGEDSINCE), `vanished` the expunged uids (RFC 7162 §3.2.10)."""
-    gone = sorted({uid for uid in vanished if uid in old and uid not in fetched})
+    (RFC 7162 §3.1.4 CHANGEDSINCE), `vanished` the expunged uids (RFC 7162 §3.2.10).
+
+    An expunge is final (RFC 3501 §2.3.1.1: a UID is never reused), so a uid in `vanished`
+    is gone even when `fetched` has flags for it: those came earlier, e.g. a FETCH the server
+    pushed for `STORE +FLAGS (\\Deleted)` before the EXPUNGE that followed it.
+    """
+    expunged = set(vanished)
+    gone = sorted(expunged.intersection(old))
     changed = [
         change
         for uid, flags in fetched.items()
-        if uid in old and (change := flag_change(uid, old[uid], flags)) is not None
+        if uid in old
+        and uid not in expunged
+        and (change := flag_change(uid, old[uid], flags)) is not None
     ]
     return FolderDiff(
-        new=tuple(sorted(uid for uid in fetched if uid not in old)),
+        new=tuple(sorted(uid for uid in fetched if uid not in old and uid not in expunged)),
         deleted=tuple(gone),
         changed=tuple(sorted(changed, key=lambda c: c.uid)),
     )

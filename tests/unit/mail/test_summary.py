@@ -89,6 +89,11 @@ def test_is_json_serializable() -> None:
         pytest.param(("\\SEEN",), {"flags": ["\\SEEN"], "unseen": False}, id="case-insensitive"),
         pytest.param(("$Forwarded",), {"flags": ["$Forwarded"], "unseen": True}, id="keyword"),
         pytest.param(None, {}, id="not-fetched"),
+        # Session state (RFC 3501 §2.3.2), e.g. Cyrus's answer to the announcing connection.
+        pytest.param(
+            ("\\Recent", "\\Seen"), {"flags": ["\\Seen"], "unseen": False}, id="recent-hidden"
+        ),
+        pytest.param(("\\RECENT",), {"flags": [], "unseen": True}, id="recent-any-case"),
     ],
 )
 def test_flags(flags: tuple[str, ...] | None, expected: dict[str, Any]) -> None:

@@ -41,6 +41,27 @@ def test_partial_diff_uses_only_changed_and_vanished() -> None:
     assert apply(old, diff, fetched) == {2: S, 3: NONE, 5: S}
 
 
+def test_a_vanished_uid_is_gone_even_with_flags_fetched_before() -> None:
+    # Cyrus pushes the FETCH of STORE +FLAGS (\Deleted), then the VANISHED of the EXPUNGE.
+    old = {1: NONE, 2: S}
+    fetched = {2: frozenset({"\\Seen", "\\Deleted"}), 3: NONE, 4: S}
+    diff = diff_partial(old, fetched, vanished=[2, 4])
+    assert diff.deleted == (2,)
+    assert diff.changed == ()
+    assert diff.new == (3,)  # 4 came and went between two syncs: never announced
+    assert apply(old, diff, fetched) == {1: NONE, 3: NONE}
+
+
+SMALL_MAPS = st.dictionaries(st.integers(1, 30), st.frozensets(st.sampled_from("ab")))
+
+
+@given(SMALL_MAPS, SMALL_MAPS, st.sets(st.integers(1, 30)))
+def test_partial_diff_never_keeps_a_vanished_uid(
+    old: dict[int, frozenset[str]], fetched: dict[int, frozenset[str]], vanished: set[int]
+) -> None:
+    assert not set(apply(old, diff_partial(old, fetched, vanished), fetched)) & vanished
+
+
 def test_recent_is_never_a_change() -> None:
     assert normalize_flags(["\\Recent", "\\Seen"]) == S
     assert diff_full({1: S}, {1: normalize_flags(["\\Seen", "\\Recent"])}).empty
