@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 from bench.run import Options, run
+from bench.soak import SERVERS, SoakOptions, run_soaks
 
 ALL = ("index", "list", "connect", "latency")
+# Selectable, not in the default run: minutes per server at its default size.
+EXTRA = ("soak",)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,8 +24,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--samples", type=int, help="latency samples per folder (50; quick: 10)")
     parser.add_argument("--repeat", type=int, help="registrations timed for index (3; quick: 1)")
-    parser.add_argument("--only", choices=ALL, action="append", help="run only these (repeatable)")
+    parser.add_argument(
+        "--only", choices=ALL + EXTRA, action="append", help="run only these (repeatable)"
+    )
     parser.add_argument("--profile", type=Path, help="write pyinstrument reports next to PATH")
+    soak = parser.add_argument_group("soak (--only soak; bench/README.md)")
+    soak.add_argument("--soak-accounts", type=int, default=200, help="accounts (200)")
+    soak.add_argument("--soak-ops", type=int, default=5000, help="operations per server (5,000)")
+    soak.add_argument("--seed", type=int, help="replay this seed (default: a random one)")
+    soak.add_argument(
+        "--server", choices=(*SERVERS, "all"), default="all", help="servers to soak (all)"
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     opts = Options(
@@ -36,7 +48,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     if opts.accounts < 1 or opts.messages < 1 or opts.samples < 1 or opts.repeat < 1:
         parser.error("counts must be positive")
-    return asyncio.run(run(opts))
+    if args.soak_accounts < 1 or args.soak_ops < 1:
+        parser.error("counts must be positive")
+    status = 0
+    if opts.only - set(EXTRA):
+        opts.only -= set(EXTRA)
+        status = asyncio.run(run(opts))
+    if "soak" in (args.only or ()):
+        soak_opts = SoakOptions(
+            accounts=args.soak_accounts,
+            operations=args.soak_ops,
+            seed=args.seed,
+            servers=SERVERS if args.server == "all" else (args.server,),
+        )
+        status = asyncio.run(run_soaks(soak_opts)) or status
+    return status
 
 
 if __name__ == "__main__":

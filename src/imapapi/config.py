@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -65,6 +65,25 @@ class Settings(BaseSettings):
     max_logins_per_host: int = Field(16, ge=1, description="Logins in flight per mail host.")
     imap_timeout: float = Field(30.0, gt=0, description="Seconds to wait for an IMAP response.")
     connect_timeout: float = Field(10.0, gt=0, description="Seconds to open a connection.")
+    reconnect_delay: float = Field(
+        1.0,
+        gt=0,
+        description="Seconds before the first new attempt after a network failure (or an "
+        "auth-server outage); doubled, with jitter, after each further failure.",
+    )
+    reconnect_delay_max: float = Field(
+        300.0, gt=0, description="Longest pause between attempts after network failures."
+    )
+    auth_retry_delay: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds before the first new attempt after the server refused the "
+        "credentials (long, so a wrong password does not hammer the server); doubled after "
+        "each further refusal.",
+    )
+    auth_retry_delay_max: float = Field(
+        3600.0, gt=0, description="Longest pause between attempts after refused credentials."
+    )
     command_connections: int = Field(
         3,
         ge=1,
@@ -110,6 +129,14 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return level
+
+    @model_validator(mode="after")
+    def _ordered_delays(self) -> Settings:
+        if self.reconnect_delay_max < self.reconnect_delay:
+            raise ValueError("reconnect_delay_max must not be below reconnect_delay")
+        if self.auth_retry_delay_max < self.auth_retry_delay:
+            raise ValueError("auth_retry_delay_max must not be below auth_retry_delay")
+        return self
 
     @property
     def database_path(self) -> Path:

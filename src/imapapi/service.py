@@ -87,6 +87,7 @@ class Service:
                 auth_server=auth_server,
                 on_imap_command=metrics.observe_imap_command,
                 on_reconnect=metrics.observe_reconnect,
+                on_connect_attempt=metrics.observe_connect_attempt,
             )
             factory = AccountSession.factory(context)
         accounts = AccountManager(AccountRegistry(store, box), factory)

@@ -97,6 +97,16 @@ async def api(tmp_path: Path, store_backend: StoreBackend) -> AsyncIterator[Api]
 
 
 @pytest.fixture
+async def fast_retry_api(tmp_path: Path, store_backend: StoreBackend) -> AsyncIterator[Api]:
+    """Like `api`, but reconnecting within a fraction of a second (after network failures and
+    auth-server outages), so a test sees several failed attempts in little time."""
+    async with running_api(
+        tmp_path / "data", store_backend, reconnect_delay=0.05, reconnect_delay_max=0.2
+    ) as running:
+        yield running
+
+
+@pytest.fixture
 def own_dovecot() -> Iterator[Dovecot]:
     """A Dovecot of this test's own, free to be stopped and restarted."""
     server = Dovecot()

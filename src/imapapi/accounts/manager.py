@@ -31,6 +31,8 @@ SETTLE_GRACE = 5.0  # seconds stop() waits for stopped sessions' background step
 class AccountStatus:
     state: AccountState
     last_error: str | None = None
+    attempts: int = 0  # failed connection attempts since the last success
+    next_attempt: float | None = None  # epoch seconds of the next scheduled attempt
 
 
 class SessionLike:

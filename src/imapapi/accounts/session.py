@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -46,10 +47,17 @@ log = logging.getLogger(__name__)
 # program (and to hypothesis in the test suite), not to background retries.
 _JITTER = random.Random()
 
-CONNECT_BACKOFF = (1.0, 300.0)  # first and longest delay after a network failure
-AUTH_BACKOFF = (60.0, 3600.0)  # after the server refused the credentials
-# An auth-server outage is usually short and retrying costs the mail server nothing.
-AUTH_SERVER_BACKOFF = (1.0, 120.0)
+# The longest pause after an auth-server outage: it is usually short, and retrying costs the
+# mail server nothing. The other pauses are settings (`reconnect_delay`, `auth_retry_delay`).
+AUTH_SERVER_BACKOFF_CAP = 120.0
+
+# The account events, by the state they report.
+_STATE_EVENTS = {
+    AccountState.CONNECTED: EventName.ACCOUNT_CONNECTED,
+    AccountState.AUTHENTICATION_ERROR: EventName.AUTHENTICATION_ERROR,
+    AccountState.CONNECT_ERROR: EventName.CONNECT_ERROR,
+}
+_ERROR_STATES = (AccountState.AUTHENTICATION_ERROR, AccountState.CONNECT_ERROR)
 
 
 def backoff_delay(attempt: int, first: float, cap: float, rng: Callable[[], float]) -> float:
@@ -71,6 +79,8 @@ class SessionContext:
     # Metric hooks (the service passes its Metrics' methods; accounts/ does not import them).
     on_imap_command: CommandHook | None = None  # every IMAP command after login
     on_reconnect: Callable[[], None] | None = None  # primary connection opened again
+    # Every attempt to open the primary connection, by outcome (an AccountState value).
+    on_connect_attempt: Callable[[str], None] | None = None
     # Every state change of a running session (the scheduler publishes it for other nodes).
     on_state: Callable[[str, AccountState, str | None], None] | None = None
 
@@ -84,6 +94,12 @@ class AccountSession(SessionLike):
         self.log = ProtocolLog(ctx.settings.protocol_log_bytes)
         self._state = AccountState.INIT
         self._last_error: str | None = None
+        self._error_code: str | None = None  # `code` of the error behind the current state
+        # (state, code) of the last account event emitted: a retry that fails the same way
+        # again emits nothing, so an outage is one webhook, not one per attempt.
+        self._reported: tuple[AccountState, str | None] | None = None
+        self._failed_attempts = 0  # failed connection attempts since the last success
+        self._next_attempt: float | None = None  # epoch seconds of the next scheduled attempt
         self._task: asyncio.Task[None] | None = None
         self._primary: ImapConnection | None = None
         self._wakeup = asyncio.Event()
@@ -119,7 +135,12 @@ class AccountSession(SessionLike):
     def status(self) -> AccountStatus:
         if self._task is None and self.remote is not None:
             return self.remote
-        return AccountStatus(self._state, self._last_error)
+        return AccountStatus(
+            self._state,
+            self._last_error,
+            attempts=self._failed_attempts,
+            next_attempt=self._next_attempt,
+        )
 
     @property
     def account(self) -> str:
@@ -130,13 +151,17 @@ class AccountSession(SessionLike):
         """IMAP connections of this account open now (primary, command), for metrics."""
         return (self._primary is not None) + self.commands.open_count
 
-    def _set_state(self, state: AccountState, error: str | None = None) -> None:
-        """The one place the state changes; account events are emitted on transitions."""
-        previous = self._state
+    def _set_state(
+        self, state: AccountState, error: str | None = None, code: str | None = None
+    ) -> None:
+        """The one place the state changes. An account event is emitted when the state or the
+        error's `code` differs from the last event's, not on every attempt (issue 6)."""
+        previous, previous_code = self._state, self._error_code
         self._state = state
         if error is not None or state is AccountState.CONNECTED:
             self._last_error = error
-        if state is previous:
+            self._error_code = code
+        if (state, self._error_code) == (previous, previous_code):
             return
         if self.ctx.on_state is not None:
             self.ctx.on_state(self.account, state, self._last_error)
@@ -148,16 +173,16 @@ class AccountSession(SessionLike):
             f" ({error})" if error else "",
             extra={"account": self.account},
         )
-        event = {
-            AccountState.CONNECTED: EventName.ACCOUNT_CONNECTED,
-            AccountState.AUTHENTICATION_ERROR: EventName.AUTHENTICATION_ERROR,
-            AccountState.CONNECT_ERROR: EventName.CONNECT_ERROR,
-        }.get(state)
-        if event is not None:
-            data = {"state": state.value}
-            if error:
-                data["error"] = error
-            self._spawn(self._emit(make_event(account=self.account, event=event, data=data)))
+        event = _STATE_EVENTS.get(state)
+        if event is None or (state, self._error_code) == self._reported:
+            return
+        self._reported = (state, self._error_code)
+        data = {"state": state.value}
+        if error:
+            data["error"] = error
+        if self._error_code:
+            data["code"] = self._error_code
+        self._spawn(self._emit(make_event(account=self.account, event=event, data=data)))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -243,33 +268,35 @@ class AccountSession(SessionLike):
         return conn
 
     async def _run(self) -> None:
-        attempt = 0
+        settings = self.ctx.settings
+        network = (settings.reconnect_delay, settings.reconnect_delay_max)
+        refused = (settings.auth_retry_delay, settings.auth_retry_delay_max)
+        auth_server = (settings.reconnect_delay, min(AUTH_SERVER_BACKOFF_CAP, network[1]))
         first = True
         while True:
             if not first and self.ctx.on_reconnect is not None:
                 self.ctx.on_reconnect()
             first = False
-            self._set_state(AccountState.CONNECTING)
+            # A retry after a failure keeps the failure's state: the account is still down,
+            # and `connecting` in between would make the state (and listings by state) flicker
+            # with every attempt. `nextAttempt` is None while the attempt runs.
+            if self._state not in _ERROR_STATES:
+                self._set_state(AccountState.CONNECTING)
             try:
                 conn = await self._open("primary")
             except AuthServerError as exc:
-                self._set_state(AccountState.AUTHENTICATION_ERROR, exc.message)
-                await self._sleep(backoff_delay(attempt, *AUTH_SERVER_BACKOFF, self.ctx.rng))
-                attempt += 1
+                await self._retry_later(AccountState.AUTHENTICATION_ERROR, exc, auth_server)
                 continue
             except AuthenticationFailedError as exc:
-                self._set_state(AccountState.AUTHENTICATION_ERROR, exc.message)
-                await self._sleep(backoff_delay(attempt, *AUTH_BACKOFF, self.ctx.rng))
-                attempt += 1
+                await self._retry_later(AccountState.AUTHENTICATION_ERROR, exc, refused)
                 continue
             except ImapApiError as exc:
-                self._set_state(AccountState.CONNECT_ERROR, exc.message)
-                await self._sleep(backoff_delay(attempt, *CONNECT_BACKOFF, self.ctx.rng))
-                attempt += 1
+                await self._retry_later(AccountState.CONNECT_ERROR, exc, network)
                 continue
-            attempt = 0
+            self._failed_attempts = 0
             self._primary = conn
             self._set_state(AccountState.CONNECTED)
+            self._attempted(AccountState.CONNECTED)
             self._connected_once.set()
             try:
                 await self.syncer.run(conn)
@@ -280,11 +307,44 @@ class AccountSession(SessionLike):
                 self._set_state(AccountState.DISCONNECTED, exc.message)
                 return
             except (MailServerError, ImapApiError) as exc:
-                self._set_state(AccountState.CONNECT_ERROR, f"connection lost: {exc.message}")
+                self._set_state(
+                    AccountState.CONNECT_ERROR, f"connection lost: {exc.message}", exc.code
+                )
             finally:
                 self._primary = None
                 await conn.close()
-            await self._sleep(backoff_delay(0, *CONNECT_BACKOFF, self.ctx.rng))
+            await self._pause(backoff_delay(0, *network, self.ctx.rng))
+
+    async def _retry_later(
+        self, state: AccountState, exc: ImapApiError, backoff: tuple[float, float]
+    ) -> None:
+        """Record a failed attempt (state, API fields, metric) and wait for the next one."""
+        delay = backoff_delay(self._failed_attempts, *backoff, self.ctx.rng)
+        self._failed_attempts += 1
+        self._set_state(state, exc.message, exc.code)
+        self._attempted(state)
+        log.info(
+            "%s: connection attempt %d failed (%s: %s); next in %.1f s",
+            self.account,
+            self._failed_attempts,
+            exc.code,
+            exc.message,
+            delay,
+            extra={"account": self.account},
+        )
+        await self._pause(delay)
+
+    async def _pause(self, delay: float) -> None:
+        """The backoff before the next attempt, shown as `nextAttempt` while it lasts."""
+        self._next_attempt = time.time() + delay
+        try:
+            await self._sleep(delay)
+        finally:
+            self._next_attempt = None
+
+    def _attempted(self, outcome: AccountState) -> None:
+        if self.ctx.on_connect_attempt is not None:
+            self.ctx.on_connect_attempt(outcome.value)
 
     # --- the command connections for API calls ------------------------------------------------
     @contextlib.asynccontextmanager

@@ -10,7 +10,8 @@ pass takes it over when the lease runs out), send it in one SMTP transaction, th
   there, these steps are tried again in the background (`SENT_COPY_RETRIES`), holding the sent
   bytes in memory only (the queue has dropped them; a restart gives up on them, logged); a
   later attempt first looks for the Message-ID in Sent, so a copy is never filed twice;
-* 5yz → FAILED at once with `messageFailed` (RFC 5321 §4.2.1: permanent);
+* 5yz → FAILED at once with `messageFailed` (RFC 5321 §4.2.1: permanent); so is a server
+  that lacks what the settings need (no AUTH while credentials are configured);
 * 4yz, network errors, timeouts, refused logins → retried with exponential backoff and jitter,
   `messageFailed` after `max_attempts`.
 
@@ -33,7 +34,13 @@ from imapapi.accounts.manager import AccountManager
 from imapapi.accounts.session import AccountSession
 from imapapi.accounts.submission import ACTION_FLAGS, unseal
 from imapapi.credentials.crypto import SecretBox
-from imapapi.errors import CorruptRecordError, ImapApiError, MailServerError, SendError
+from imapapi.errors import (
+    CapabilityError,
+    CorruptRecordError,
+    ImapApiError,
+    MailServerError,
+    SendError,
+)
 from imapapi.events.model import EventName, derive_event_id, make_event
 from imapapi.imap import encode
 from imapapi.imap.connection import ImapConnection
@@ -216,6 +223,11 @@ class SubmissionWorker:
                 await self._fail(s, attempts, exc.message, response, exc.smtp_code, permanent=True)
             else:
                 await self._retry(s, attempts, exc.message, exc.smtp_code)
+            return
+        except CapabilityError as exc:
+            # The server lacks what the settings need (AUTH for the configured credentials):
+            # waiting does not change that, the settings must.
+            await self._fail(s, attempts, exc.message, None, None, permanent=True)
             return
         except MailServerError as exc:  # network, timeout, refused login: may pass later
             await self._retry(s, attempts, exc.message, None)

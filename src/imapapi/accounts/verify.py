@@ -8,7 +8,7 @@ import logging
 from imapapi.accounts.model import ServerConfig
 from imapapi.credentials.authserver import CredentialSource
 from imapapi.errors import ImapApiError, ServerTimeoutError
-from imapapi.mail.smtp import smtp_session
+from imapapi.mail.smtp import check_accepts_mail, smtp_session
 
 log = logging.getLogger(__name__)
 
@@ -16,11 +16,13 @@ log = logging.getLogger(__name__)
 async def verify_smtp(
     server: ServerConfig, *, timeout: float, credentials: CredentialSource | None = None
 ) -> ImapApiError | None:
-    """None when the SMTP login works, else the error that says why not."""
+    """None when the SMTP login works (without a login: when the server takes MAIL from us),
+    else the error that says why not."""
     try:
         async with asyncio.timeout(timeout):
-            async with smtp_session(server, timeout=timeout, credentials=credentials):
-                pass
+            async with smtp_session(server, timeout=timeout, credentials=credentials) as client:
+                if server.auth is None and not server.use_auth_server:
+                    await check_accepts_mail(client)
     except ImapApiError as exc:
         return exc
     except TimeoutError:

@@ -63,11 +63,13 @@ async def smtp_session(
     password: str | None = None,
     credentials: CredentialSource | None = None,
 ) -> AsyncIterator[aiosmtplib.SMTP]:
-    """A connected and (when credentials are known) logged-in SMTP client.
+    """A connected SMTP client, logged in unless the settings name no login at all.
 
     For `server.use_auth_server`, `credentials` (e.g. `AccountSession.credential_source("smtp")`)
     gives a password or an access token (AUTH XOAUTH2, else OAUTHBEARER); a refused token is
-    refreshed and tried once more.
+    refreshed and tried once more. Neither `auth` nor `use_auth_server`: no login (a relay
+    that trusts its network). With credentials, a server that offers no AUTH raises
+    CapabilityError rather than sending without the login the account asked for.
     """
     if server.use_auth_server and credentials is None:
         raise AuthServerError("credentials come from the auth server, which was not asked here")
@@ -84,6 +86,7 @@ async def smtp_session(
     try:
         if server.use_auth_server:
             assert credentials is not None
+            await _require_auth_extension(client)
             await login_with_refresh(credentials, lambda found: _login(client, found))
             yield client
             return
@@ -92,6 +95,7 @@ async def smtp_session(
             password if password is not None else (server.auth.password if server.auth else None)
         )
         if user and secret is not None:
+            await _require_auth_extension(client)
             with map_smtp_errors():
                 await client.login(user, secret)
         yield client
@@ -100,6 +104,42 @@ async def smtp_session(
             await client.quit()
         except (aiosmtplib.SMTPException, OSError, TimeoutError):
             client.close()
+
+
+async def _require_auth_extension(client: aiosmtplib.SMTP) -> None:
+    """Credentials are configured, so the server must offer AUTH (RFC 4954 §3). aiosmtplib
+    would raise a bare SMTPException here, which reads like a network failure and would be
+    retried for hours; a missing extension does not heal by waiting."""
+    with map_smtp_errors():
+        if client.is_ehlo_or_helo_needed:
+            try:
+                await client.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                await client.helo()  # RFC 5321 §4.1.1.1: a server without ESMTP has no AUTH
+    if client.supports_extension("auth"):
+        return
+    where = ""
+    if client.get_transport_info("sslcontext") is None:
+        where = " on this unencrypted connection (servers often offer it only after TLS)"
+    raise CapabilityError(
+        f"the SMTP server offers no AUTH extension{where}, so the configured credentials "
+        "cannot be used; leave out `auth` and `useAuthServer` to send without a login"
+    )
+
+
+async def check_accepts_mail(client: aiosmtplib.SMTP) -> None:
+    """For settings without a login: MAIL FROM:<> then RSET, so a server that wants a login
+    says so now (530, RFC 4954 §6) instead of failing the first message. Other refusals of the
+    null sender are a policy about bounces, not about this client, and pass."""
+    with map_smtp_errors():
+        try:
+            await client.mail("")
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code == 530:
+                raise AuthenticationFailedError(
+                    f"the SMTP server requires a login: {exc.code} {exc.message}"
+                ) from exc
+        await client.rset()
 
 
 async def _login(client: aiosmtplib.SMTP, credentials: Credentials) -> None:

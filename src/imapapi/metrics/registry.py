@@ -25,6 +25,7 @@ __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
 DELIVERY_RESULTS = ("delivered", "failed", "dead", "skipped")
 SUBMISSION_RESULTS = ("sent", "failed")
+CONNECT_RESULTS = ("connected", "connectError", "authenticationError")
 # IMAP round trips on loopback take ~0.1 ms; a big FETCH over a slow link takes seconds.
 _IMAP_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _HTTP_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -68,6 +69,14 @@ class Metrics:
             "imapapi_imap_reconnects",
             "Primary IMAP connections opened again after a failure, a lost connection or a "
             "reconnect request.",
+            registry=registry,
+        )
+        self.connect_attempts = Counter(
+            "imapapi_imap_connection_attempts",
+            "Attempts to open an account's primary IMAP connection, by result: connected, "
+            "connectError, authenticationError (every attempt, while account events are sent "
+            "only when the state changes).",
+            ["result"],
             registry=registry,
         )
         self.webhooks = Counter(
@@ -130,6 +139,8 @@ class Metrics:
             self.webhooks.labels(result=result)
         for result in SUBMISSION_RESULTS:
             self.submissions.labels(result=result)
+        for result in CONNECT_RESULTS:
+            self.connect_attempts.labels(result=result)
 
     def __repr__(self) -> str:
         return "<Metrics>"
@@ -141,6 +152,9 @@ class Metrics:
 
     def observe_reconnect(self) -> None:
         self.reconnects.inc()
+
+    def observe_connect_attempt(self, result: str) -> None:
+        self.connect_attempts.labels(result=result).inc()
 
     def observe_delivery(self, account: str, item: RecentEvent) -> None:
         self.webhooks.labels(result=item.result).inc()

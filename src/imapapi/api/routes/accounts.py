@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from imapapi.accounts.manager import AccountStatus
 from imapapi.accounts.model import AccountConfig, AccountState, ServerAuth, ServerConfig
 from imapapi.accounts.verify import verify_imap, verify_smtp
 from imapapi.api.deps import AccountDep, AccountIdPath, AccountsDep, ServiceDep
@@ -38,6 +39,10 @@ def _when(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
+def _next_attempt(status: AccountStatus) -> datetime | None:
+    return None if status.next_attempt is None else _when(status.next_attempt)
+
+
 def _account_out(config: AccountConfig, accounts: AccountsDep) -> AccountOut:
     status = accounts.status(config.account)
     return AccountOut(
@@ -46,6 +51,8 @@ def _account_out(config: AccountConfig, accounts: AccountsDep) -> AccountOut:
         email=config.email,
         state=status.state,
         lastError=status.last_error,
+        attempts=status.attempts,
+        nextAttempt=_next_attempt(status),
         imap=ServerOut.of(config.imap),
         smtp=ServerOut.of(config.smtp) if config.smtp else None,
         notifyFrom=config.notify_from,
@@ -90,6 +97,8 @@ async def list_accounts(
                     email=config.email,
                     state=status.state,
                     lastError=status.last_error,
+                    attempts=status.attempts,
+                    nextAttempt=_next_attempt(status),
                 )
             )
     total = len(summaries)
@@ -121,15 +130,19 @@ def _patch_server(current: ServerConfig | None, patch: ServerPatch, field: str) 
         starttls=current.starttls if patch.starttls is None else patch.starttls,
         tls_verify=current.tls_verify if patch.tls is None else patch.tls.rejectUnauthorized,
     )
+    given = patch.model_fields_set
     if patch.auth is not None:
         server = replace(
             server, auth=ServerAuth(patch.auth.user, patch.auth.password), use_auth_server=False
         )
+    elif "auth" in given:  # an explicit null: no password login any more
+        server = replace(server, auth=None)
     if patch.useAuthServer is True:
         server = replace(server, auth=None, use_auth_server=True)
-    elif patch.useAuthServer is False and patch.auth is None and server.auth is None:
-        raise InvalidInputError(f"{field}.auth", "required when useAuthServer is false")
-    if server.auth is None and not server.use_auth_server:
+    elif patch.useAuthServer is False:
+        server = replace(server, use_auth_server=False)
+    # SMTP without either is a server that takes mail without a login; IMAP always logs in.
+    if field == "imap" and server.auth is None and not server.use_auth_server:
         raise InvalidInputError(f"{field}.auth", "either auth or useAuthServer: true is required")
     return server
 

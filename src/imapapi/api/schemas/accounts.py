@@ -37,7 +37,7 @@ class TlsIn(ApiModel):
 
 
 class ServerIn(ApiModel):
-    """IMAP or SMTP server settings: exactly one of `auth` or `useAuthServer: true`."""
+    """Server settings shared by IMAP and SMTP; at most one of `auth` or `useAuthServer`."""
 
     host: Hostname
     port: Port
@@ -56,9 +56,7 @@ class ServerIn(ApiModel):
     )
 
     @model_validator(mode="after")
-    def _one_auth(self) -> ServerIn:
-        if self.auth is None and not self.useAuthServer:
-            raise ValueError("either `auth` or `useAuthServer: true` is required")
+    def _at_most_one_auth(self) -> ServerIn:
         if self.auth is not None and self.useAuthServer:
             raise ValueError("`auth` and `useAuthServer` cannot both be set")
         return self
@@ -73,6 +71,29 @@ class ServerIn(ApiModel):
             auth=ServerAuth(self.auth.user, self.auth.password) if self.auth else None,
             use_auth_server=self.useAuthServer,
         )
+
+
+class ImapServerIn(ServerIn):
+    """IMAP server settings: exactly one of `auth` or `useAuthServer: true`."""
+
+    @model_validator(mode="after")
+    def _one_auth(self) -> ImapServerIn:
+        if self.auth is None and not self.useAuthServer:
+            raise ValueError("either `auth` or `useAuthServer: true` is required")
+        return self
+
+
+class SmtpServerIn(ServerIn):
+    """SMTP server settings: `auth`, `useAuthServer: true`, or neither for a server that takes
+    mail without a login (a relay that trusts its network). With `auth` or `useAuthServer`,
+    a server that offers no AUTH is an error: credentials are never silently left unused."""
+
+    auth: AuthIn | None = Field(
+        None,
+        description="Username and password. Leave out (with `useAuthServer` false) to send "
+        "without logging in; when given, the server must offer AUTH (RFC 4954), else sending "
+        "fails with `MissingCapability`.",
+    )
 
 
 _IMAP_EXAMPLE = {
@@ -99,8 +120,13 @@ class AccountCreate(ApiModel):
     email: Annotated[SafeText, Field(max_length=320)] | None = Field(
         None, description="The account's own address (used as a default sender)."
     )
-    imap: ServerIn = Field(examples=[_IMAP_EXAMPLE])
-    smtp: ServerIn | None = Field(None, examples=[_SMTP_EXAMPLE])
+    imap: ImapServerIn = Field(examples=[_IMAP_EXAMPLE])
+    smtp: SmtpServerIn | None = Field(
+        None,
+        examples=[_SMTP_EXAMPLE],
+        description="Where /submit sends mail. Without `auth` and `useAuthServer` the server is "
+        "used without a login.",
+    )
     notifyFrom: AwareDatetime | None = Field(
         None,
         description="Messages dated after this moment that are already in the mailbox when the "
@@ -120,7 +146,8 @@ class AccountCreate(ApiModel):
 
 
 class ServerPatch(ApiModel):
-    """Partial server settings: given fields replace the stored ones."""
+    """Partial server settings: given fields replace the stored ones. For `smtp`, `"auth":
+    null` (with `useAuthServer` false) removes the login: mail is then sent without one."""
 
     host: Hostname | None = None
     port: Port | None = None
@@ -129,6 +156,12 @@ class ServerPatch(ApiModel):
     tls: TlsIn | None = None
     auth: AuthIn | None = None
     useAuthServer: bool | None = None
+
+    @model_validator(mode="after")
+    def _at_most_one_auth(self) -> ServerPatch:
+        if self.auth is not None and self.useAuthServer:
+            raise ValueError("`auth` and `useAuthServer: true` cannot both be set")
+        return self
 
 
 class AccountUpdate(ApiModel):
@@ -173,8 +206,25 @@ class AccountOut(ApiModel):
     account: str
     name: str | None = None
     email: str | None = None
-    state: AccountState = Field(description="Connection state of the account's IMAP session.")
-    lastError: str | None = Field(None, description="The last connection error, if any.")
+    state: AccountState = Field(
+        description="Connection state of the account's IMAP session. After a failure the "
+        "account stays in `connectError` or `authenticationError` while it retries, until an "
+        "attempt succeeds (`connected`)."
+    )
+    lastError: str | None = Field(
+        None, description="The error of the latest failed attempt; null once connected."
+    )
+    attempts: int = Field(
+        0,
+        description="Failed connection attempts since the account was last connected (0 while "
+        "connected). Counts every retry, while the `connectError`/`authenticationError` "
+        "webhook is sent once per state and error code.",
+    )
+    nextAttempt: datetime | None = Field(
+        None,
+        description="When the next connection attempt is due (ISO 8601, UTC); null while "
+        "connected or while an attempt is under way.",
+    )
     imap: ServerOut
     smtp: ServerOut | None = None
     notifyFrom: str | None = None
@@ -188,6 +238,8 @@ class AccountSummary(ApiModel):
     email: str | None = None
     state: AccountState
     lastError: str | None = None
+    attempts: int = Field(0, description="As in the account details.")
+    nextAttempt: datetime | None = Field(None, description="As in the account details.")
 
 
 class AccountUpserted(ApiModel):
@@ -221,8 +273,12 @@ class VerifyIn(ApiModel):
         description="With `useAuthServer: true`, the account id the auth server is asked "
         "about (`?account=<id>&proto=imap|smtp`).",
     )
-    imap: ServerIn | None = None
-    smtp: ServerIn | None = None
+    imap: ImapServerIn | None = None
+    smtp: SmtpServerIn | None = Field(
+        None,
+        description="Without `auth` and `useAuthServer`: checks that the server takes mail "
+        "without a login (a MAIL FROM:<> that is then reset).",
+    )
 
     @model_validator(mode="after")
     def _something(self) -> VerifyIn:
