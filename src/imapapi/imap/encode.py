@@ -114,7 +114,10 @@ def decode_mailbox(raw: bytes | str, *, utf8: bool = False) -> str:
     """Inverse of `mailbox()` for names the server sends."""
     if isinstance(raw, str):
         raw = raw.encode("utf-8")
-    if utf8:
+    if utf8 or not raw.isascii():
+        # Modified UTF-7 is 7-bit (RFC 3501 §5.1.3): 8-bit octets can only be UTF-8. Dovecot
+        # 2.3 sends the names in its NOTIFY STATUS (RFC 5465 §5.1) that way, as a literal,
+        # even to a client that never enabled UTF8=ACCEPT.
         return raw.decode("utf-8", "replace")
     decoded: str = imap_utf7.decode(raw)
     return decoded

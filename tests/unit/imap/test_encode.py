@@ -242,3 +242,17 @@ def test_chunks() -> None:
 def test_number_refuses(value: object) -> None:
     with pytest.raises(InvalidInputError):
         encode.number(value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param(b"Soak &AMQ-rzte 1", "Soak Ärzte 1", id="modified-utf7"),
+        # Dovecot 2.3's NOTIFY STATUS names a mailbox in raw UTF-8 (a literal) even without
+        # UTF8=ACCEPT: 8-bit octets cannot be modified UTF-7.
+        pytest.param("Soak Ärzte 1".encode(), "Soak Ärzte 1", id="utf8-without-enable"),
+        pytest.param(b"Tom &- Jerry", "Tom & Jerry", id="ascii-ampersand"),
+    ],
+)
+def test_decode_mailbox_without_utf8_accept(raw: bytes, expected: str) -> None:
+    assert encode.decode_mailbox(raw, utf8=False) == expected
