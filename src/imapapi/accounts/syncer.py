@@ -476,6 +476,11 @@ class AccountSyncer:
                 if result.uid is None or not self._wanted_new(result, announce):
                     continue
                 found.add(result.uid)
+                if result.flags is not None and result.uid in current:
+                    # The summary is fetched after the flags: a change in between is in the
+                    # messageNew already, so it is what is stored, or the next sync would
+                    # report it a second time as a messageUpdated.
+                    current[result.uid] = stored_flags(result.flags, result.gmail_labels)
                 summary = message_summary(result, index=index, path=folder.path)
                 await self._classify(conn, result, summary)
                 events.append(ev.message_new(ref, summary))
