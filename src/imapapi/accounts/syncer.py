@@ -66,6 +66,9 @@ SUMMARY_ITEMS = (
 NOTIFY_ALL = "(PERSONAL (MessageNew MessageExpunge FlagChange MailboxName))"
 # The selected mailbox (while a folder is being synced) reports as EXISTS/EXPUNGE/FETCH.
 NOTIFY_SELECTED = "(SELECTED (MessageNew MessageExpunge FlagChange))"
+# Rechecks in a row that found a change (a long burst) before the loop waits anyway: the
+# notifications of the changes still to come are not lost, only no longer needed.
+MAX_RECHECKS = 20
 # Without NOTIFY and CONDSTORE, every Nth STATUS poll also compares all folders' flags.
 FULL_RESCAN_POLLS = 10
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -129,6 +132,7 @@ class AccountSyncer:
         self._dirty: set[str] = set()
         self._reported: set[str] = set()  # folders NOTIFY sent a STATUS for, to compare
         self._pushed: dict[str, dict[int, FetchResult]] = {}  # unsolicited FETCH by folder
+        self._window: set[str] = set()  # folders synced since the last wait: recheck then
         self._relist = False
         self._polls = 0
         self._statuses: dict[str, MailboxStatus] = {}  # from the last LIST-STATUS
@@ -151,7 +155,7 @@ class AccountSyncer:
         """
         self.synced.clear()
         self._dirty, self._relist, self._reported = set(), False, set()
-        self._pushed = {}
+        self._pushed, self._window = {}, set()
         self._held = ([], [])
         self._gmail = conn.has_capability("X-GM-EXT-1")
         notify = conn.has_capability("NOTIFY")
@@ -165,8 +169,15 @@ class AccountSyncer:
             held, self._held = self._held, ([], [])
             await self._commit(*held, [])
         self.synced.set()
+        rechecks = 0
         while True:
             if not (self._dirty or self._relist or self._reported):
+                if notify and self._window and rechecks < MAX_RECHECKS:
+                    # Close the sync window before waiting: see `_recheck`.
+                    found = await self._recheck(conn)
+                    rechecks = rechecks + 1 if found else 0
+                    continue
+                rechecks = 0
                 if not notify and self._watched in self._folders:
                     await self._select_watched_for_idle(conn)
                 if not self._dirty:
@@ -180,6 +191,44 @@ class AccountSyncer:
                 self._dirty |= await self._needing_sync(conn, reported)
             dirty, self._dirty = self._dirty, set()
             await self._sync_paths(conn, dirty)
+
+    async def _recheck(self, conn: ImapConnection) -> bool:
+        """Compare the folders synced since the last wait with the server once more, now that
+        none is selected; True if any differs (it is dirty again).
+
+        A change that lands while the folders are being synced is in neither the answers
+        already read nor, on every server, a notification: Dovecot reports changes to the
+        selected mailbox only with the next command's answer, and its NOTIFY STATUS for the
+        other mailboxes (RFC 5465 §5.1) leaves out some of what happened while one was
+        selected, so under a burst a change could wait unreported until the folder's next one.
+        Every folder is compared (one LIST-STATUS, RFC 5819): the lost notifications are not
+        only the synced folders'. What happens after this check is reported by NOTIFY, as no
+        folder is selected any more.
+        """
+        self._window = set()
+        if conn.has_capability("LIST-STATUS"):
+            # One round trip for every folder; also finds folders created meanwhile.
+            added = await self.sync_listing(conn)
+            dirty = await self._needing_sync(conn, set(self._folders) | added, strict=False)
+        else:
+            stored = await self._stored_folders()
+            dirty = set()
+            for path in self._folders:
+                status = await conn.status(path)
+                if counters_changed(
+                    stored.get(path),
+                    uid_validity=status.uid_validity,
+                    uid_next=status.uid_next,
+                    messages=status.messages,
+                    highest_modseq=status.highest_modseq,
+                    unknown_modseq_is_change=False,
+                ):
+                    dirty.add(path)
+        self._take_events(conn)
+        self._dirty |= dirty
+        if dirty:
+            log.debug("%s: changed while synced: %s", self.account.account, sorted(dirty))
+        return bool(dirty)
 
     async def _select_watched_for_idle(self, conn: ImapConnection) -> None:
         """Without NOTIFY, IDLE watches the selected INBOX (All Mail on Gmail; RFC 2177); a
@@ -208,6 +257,7 @@ class AccountSyncer:
             folder = self._folders.get(path)
             if folder is not None:
                 await self.sync_folder(conn, folder, stored.get(path))
+                self._window.add(path)
                 self._take_events(conn)
         if conn.selected is not None and conn.has_capability("NOTIFY"):
             # Without a selected mailbox every change arrives as STATUS (RFC 5465 §5.1), one
@@ -331,7 +381,9 @@ class AccountSyncer:
             await self._commit(events, [], list(change.removed))
         return set(change.added)
 
-    async def _needing_sync(self, conn: ImapConnection, paths: set[str]) -> set[str]:
+    async def _needing_sync(
+        self, conn: ImapConnection, paths: set[str], *, strict: bool = True
+    ) -> set[str]:
         """The paths whose LIST-STATUS answer (RFC 5819) differs from what is stored.
 
         Unchanged folders are skipped and new empty folders are recorded straight from their
@@ -346,7 +398,10 @@ class AccountSyncer:
             status = self._statuses.get(path)
             known = stored.get(path)
             folder = self._folders.get(path)
-            if status is None or folder is None or status.uid_validity is None:
+            if status is None or folder is None or not status.uid_validity:
+                # UIDVALIDITY 0 is no value (RFC 3501 §9: nz-number): Dovecot answers it for
+                # a folder created an instant ago. Stored, it would make the first EXAMINE
+                # look like a reset, and the folder's first messages would go unannounced.
                 dirty.add(path)
             elif known is not None:
                 if counters_changed(
@@ -355,7 +410,7 @@ class AccountSyncer:
                     uid_next=status.uid_next,
                     messages=status.messages,
                     highest_modseq=status.highest_modseq,
-                    unknown_modseq_is_change=True,
+                    unknown_modseq_is_change=strict,
                 ):
                     dirty.add(path)
             elif status.messages == 0 and status.uid_next is not None:
