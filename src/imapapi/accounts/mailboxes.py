@@ -2,6 +2,12 @@
 
 IMAP refusals become specific errors here (RFC 5530 response codes): ALREADYEXISTS → conflict,
 NONEXISTENT → not found; the API layer maps those to HTTP without knowing IMAP.
+
+Paths are the server's own (its delimiter, its namespace prefix), except for one convenience:
+a new folder given without the personal namespace prefix is created under it (RFC 2342), so
+"Projekte" becomes "INBOX.Projekte" on a server whose personal namespace is "INBOX." (Courier,
+Cyrus without altnamespace), and stays "Projekte" where the prefix is empty (Dovecot). The
+answer names the real path.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from typing import Any
 
 from imapapi.accounts.session import AccountSession
 from imapapi.errors import CommandFailedError, ConflictError, InvalidInputError, NotFoundError
+from imapapi.imap import Namespaces
 from imapapi.sync.mailboxes import assign_special_use
 
 
@@ -47,6 +54,8 @@ def refusals(path: str) -> Iterator[None]:
 async def list_mailboxes(session: AccountSession, *, counters: bool) -> list[MailboxEntry]:
     async with session.command() as conn:
         listed = await conn.list_mailboxes()
+        # Without LIST-EXTENDED there is no `RETURN (SUBSCRIBED)` (RFC 5258 §4): LSUB says it.
+        lsub = None if conn.has_capability("LIST-EXTENDED") else await conn.subscribed_paths()
         uses = assign_special_use(listed)
         entries = []
         for info in sorted(listed, key=lambda m: (m.path.upper() != "INBOX", m.path)):
@@ -63,7 +72,10 @@ async def list_mailboxes(session: AccountSession, *, counters: bool) -> list[Mai
                 delimiter=info.delimiter,
                 parent_path=parent,
                 special_use=uses.get(info.path),
-                subscribed="\\subscribed" in flags or info.path.upper() == "INBOX",
+                subscribed=(
+                    ("\\subscribed" in flags if lsub is None else info.path in lsub)
+                    or info.path.upper() == "INBOX"
+                ),
                 listed=True,
             )
             if counters and info.selectable:
@@ -85,22 +97,50 @@ def _fields(entry: MailboxEntry) -> dict[str, Any]:
     return {name: getattr(entry, name) for name in entry.__slots__}
 
 
-async def create_mailbox(session: AccountSession, path: str) -> None:
+def _in_namespace(path: str, prefix: str) -> bool:
+    # "INBOX" is case-insensitive (RFC 3501 §5.1), so is the "INBOX" of an "INBOX." prefix.
+    if prefix[:5].upper() == "INBOX" and path[:5].upper() == "INBOX":
+        return path[5 : len(prefix)] == prefix[5:]
+    return path.startswith(prefix)
+
+
+def personal_path(path: str, namespaces: Namespaces) -> str:
+    """Where a new folder `path` goes: under the personal namespace prefix (RFC 2342 §3), unless
+    it is INBOX or already in a namespace (the personal one, other users', shared).
+
+    `path` uses the server's delimiter: "Projekte.2024" is a child of "Projekte" on Courier
+    (delimiter "."), "Projekte/2024" on Dovecot. Nothing is translated.
+    """
+    if not namespaces.personal or path.upper() == "INBOX":
+        return path
+    prefix = namespaces.personal[0].prefix
+    if not prefix or any(_in_namespace(path, ns.prefix) for ns in namespaces.all if ns.prefix):
+        return path
+    return prefix + path
+
+
+async def create_mailbox(session: AccountSession, path: str) -> str:
+    """Create and subscribe `path` (see `personal_path`); returns the path created."""
     async with session.command() as conn:
+        path = personal_path(path, await conn.namespace())
         with refusals(path):
             await conn.create(path)
         with contextlib.suppress(CommandFailedError):
             await conn.subscribe(path)
+        return path
 
 
-async def rename_mailbox(session: AccountSession, path: str, new_path: str) -> None:
+async def rename_mailbox(session: AccountSession, path: str, new_path: str) -> str:
+    """Rename `path` to `new_path` (placed as in `personal_path`); returns the new path."""
     if path.upper() == "INBOX":
         raise InvalidInputError("path", "INBOX cannot be renamed here")
     async with session.command() as conn:
+        new_path = personal_path(new_path, await conn.namespace())
         with refusals(path):
             await conn.rename(path, new_path)
         with contextlib.suppress(CommandFailedError):
             await conn.subscribe(new_path)
+        return new_path
 
 
 async def delete_mailbox(session: AccountSession, path: str) -> None:

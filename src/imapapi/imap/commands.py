@@ -28,6 +28,8 @@ from imapapi.imap.types import (
     FetchResult,
     MailboxInfo,
     MailboxStatus,
+    Namespace,
+    Namespaces,
     QresyncParams,
     SelectedMailbox,
 )
@@ -194,6 +196,37 @@ class MailboxCommands(ConnectionCore):
                 "LSUB", [b'""', self._mailbox(pattern, "pattern")], collect=("LSUB",)
             )
         return [parse.parse_list(r, utf8=self.utf8) for r in command.untagged]
+
+    async def subscribed_paths(self) -> set[str]:
+        """The paths of the subscribed mailboxes, for servers whose LIST cannot say it.
+
+        LSUB lists a parent of a subscribed mailbox with `\\Noselect` when the parent itself
+        is not subscribed (RFC 3501 §6.3.9; Courier does so even for `*`, INBOX included), so
+        such entries are not subscriptions. `LIST (SUBSCRIBED)` (RFC 5258) has no such entries.
+        """
+        return {
+            info.path
+            for info in await self.list_subscribed()
+            if not any(flag.lower() == "\\noselect" for flag in info.flags)
+        }
+
+    async def namespace(self) -> Namespaces:
+        """NAMESPACE (RFC 2342), asked once per connection: the answer is fixed for a session.
+
+        Without the capability the server has one personal namespace with the empty prefix
+        (RFC 2342 §4 allows no other reading), whose delimiter LIST would tell.
+        """
+        if self._namespaces is not None:
+            return self._namespaces
+        if self.has_capability("NAMESPACE"):
+            _, command = await self._run("NAMESPACE", collect=("NAMESPACE",))
+            if not command.untagged:
+                raise ProtocolError("NAMESPACE completed without a NAMESPACE response")
+            namespaces = parse.parse_namespace(command.untagged[-1], utf8=self.utf8)
+        else:
+            namespaces = Namespaces(personal=(Namespace("", None),))
+        self._namespaces = namespaces
+        return namespaces
 
     async def status(self, path: str, items: Sequence[str] | None = None) -> MailboxStatus:
         """STATUS (RFC 3501 §6.3.10); HIGHESTMODSEQ is asked for when CONDSTORE is offered."""

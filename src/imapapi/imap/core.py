@@ -31,7 +31,7 @@ from imapapi.imap.encode import Literal, Part, check_parts
 from imapapi.imap.flagfetch import FlagFetch
 from imapapi.imap.reader import Response, ResponseReader
 from imapapi.imap.transport import Transport
-from imapapi.imap.types import ConnectionState, FetchResult, StatusResponse
+from imapapi.imap.types import ConnectionState, FetchResult, Namespaces, StatusResponse
 from imapapi.imap.unsolicited import (
     Alert,
     Bye,
@@ -118,6 +118,8 @@ class ConnectionCore:
         self._closed_error: ImapApiError | None = None
         self._capabilities: frozenset[str] = frozenset()
         self._enabled: frozenset[str] = frozenset()
+        # NAMESPACE (RFC 2342) answers the same for the whole session: asked once, kept here.
+        self._namespaces: Namespaces | None = None
         self.selected: str | None = None
 
     # --- state ------------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ from imapapi.imap.types import (
     FetchResult,
     MailboxInfo,
     MailboxStatus,
+    Namespace,
+    Namespaces,
     ResponseCode,
     SelectedMailbox,
     StatusResponse,
@@ -356,6 +358,25 @@ def parse_list(response: Response, *, utf8: bool = False) -> MailboxInfo:
     flags = tuple(_str(f) or "" for f in _tuple(tokens[1]))
     delimiter = _str(tokens[2])
     return MailboxInfo(_mailbox_name(tokens[3], utf8), delimiter, flags)
+
+
+def parse_namespace(response: Response, *, utf8: bool = False) -> Namespaces:
+    """`* NAMESPACE (("INBOX." ".")) NIL (("#shared." "."))` (RFC 2342 §5): three lists
+    (personal, other users', shared), each NIL or `(prefix delimiter [extensions])` groups.
+    Prefixes are mailbox names, so modified UTF-7 unless UTF8=ACCEPT is enabled."""
+    tokens = _tokens(response.data)
+    if len(tokens) < 4:
+        raise ProtocolError("NAMESPACE response with fewer than 3 lists")
+    groups: list[tuple[Namespace, ...]] = []
+    for raw in tokens[1:4]:
+        spaces = []
+        for entry in _tuple(raw) if raw is not None else ():
+            parts = _tuple(entry)
+            if len(parts) < 2 or not isinstance(parts[0], bytes | str):
+                raise ProtocolError(f"unreadable namespace {entry!r}")
+            spaces.append(Namespace(decode_mailbox(parts[0], utf8=utf8), _str(parts[1])))
+        groups.append(tuple(spaces))
+    return Namespaces(personal=groups[0], other_users=groups[1], shared=groups[2])
 
 
 def parse_status(response: Response, *, utf8: bool = False) -> MailboxStatus:

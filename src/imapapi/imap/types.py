@@ -122,6 +122,29 @@ class MailboxInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Namespace:
+    """One namespace of a NAMESPACE response (RFC 2342 §5): its prefix (decoded from modified
+    UTF-7, e.g. "INBOX.") and its hierarchy delimiter (None: a flat namespace)."""
+
+    prefix: str
+    delimiter: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Namespaces:
+    """The personal, other users' and shared namespaces (RFC 2342 §5), each possibly empty.
+    Without NAMESPACE, `personal` is one namespace with the empty prefix."""
+
+    personal: tuple[Namespace, ...]
+    other_users: tuple[Namespace, ...] = ()
+    shared: tuple[Namespace, ...] = ()
+
+    @property
+    def all(self) -> tuple[Namespace, ...]:
+        return self.personal + self.other_users + self.shared
+
+
+@dataclass(frozen=True, slots=True)
 class MailboxStatus:
     """STATUS (RFC 3501 §7.2.4) or SELECT results; unknown items are None."""
 

@@ -48,16 +48,35 @@ async def list_mailboxes(
     )
 
 
-@router.post("/mailbox", summary="Create a folder (409 if it exists)")
+@router.post(
+    "/mailbox",
+    summary="Create a folder (409 if it exists)",
+    description=(
+        "Creates the folder `path` and subscribes to it. `path` is a server path: its levels "
+        "are separated by the server's delimiter (the `delimiter` of the folder list, e.g. "
+        "`/` on Dovecot, `.` on Courier). A path outside every namespace of the server is "
+        "created under the personal namespace prefix (RFC 2342): `Projekte` becomes "
+        "`INBOX.Projekte` on a server whose personal namespace is `INBOX.`, and stays "
+        "`Projekte` where the prefix is empty. The answer's `path` is the folder created."
+    ),
+)
 async def create_mailbox(body: MailboxCreate, session: SessionDep) -> MailboxResult:
-    await mailboxes.create_mailbox(session, body.path)
-    return MailboxResult(path=body.path, created=True)
+    path = await mailboxes.create_mailbox(session, body.path)
+    return MailboxResult(path=path, created=True)
 
 
-@router.put("/mailbox", summary="Rename a folder")
+@router.put(
+    "/mailbox",
+    summary="Rename a folder",
+    description=(
+        "Renames `path` to `newPath`; `newPath` is placed like the `path` of a new folder "
+        "(under the personal namespace prefix when it is in no namespace), and the answer's "
+        "`newPath` is the real one."
+    ),
+)
 async def rename_mailbox(body: MailboxRename, session: SessionDep) -> MailboxResult:
-    await mailboxes.rename_mailbox(session, body.path, body.newPath)
-    return MailboxResult(path=body.path, newPath=body.newPath, renamed=True)
+    new_path = await mailboxes.rename_mailbox(session, body.path, body.newPath)
+    return MailboxResult(path=body.path, newPath=new_path, renamed=True)
 
 
 @router.delete("/mailbox", summary="Delete a folder (404 if it does not exist)")
