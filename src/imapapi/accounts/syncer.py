@@ -20,10 +20,10 @@ from typing import Any
 
 from imapapi.accounts.model import AccountConfig
 from imapapi.classify import HEADER_FIELDS, classify, needs_body
-from imapapi.errors import NetworkError, ProtocolError
+from imapapi.errors import CommandFailedError, NetworkError, ProtocolError
 from imapapi.imap import ImapConnection
 from imapapi.imap import unsolicited as u
-from imapapi.imap.types import FetchResult, MailboxInfo, MailboxStatus
+from imapapi.imap.types import FetchResult, MailboxInfo, MailboxStatus, SelectedMailbox
 from imapapi.mail.headers import parse_header_block
 from imapapi.mail.summary import message_summary
 from imapapi.store.base import FolderState, NewEvent, Store
@@ -453,6 +453,8 @@ class AccountSyncer:
         started = time.monotonic()
         condstore = conn.has_capability("CONDSTORE")
         selected = await conn.examine(folder.path, condstore=condstore)
+        if stored is None or stored.uid_validity != selected.uid_validity:
+            selected = await self._pin_uid_validity(conn, folder.path, selected, condstore)
         if selected.uid_validity is None:
             raise ProtocolError(f"{folder.path}: the server sent no UIDVALIDITY")
         account = self.account.account
@@ -571,6 +573,25 @@ class AccountSyncer:
             len(events),
             time.monotonic() - started,
         )
+
+    async def _pin_uid_validity(
+        self, conn: ImapConnection, path: str, examined: SelectedMailbox, condstore: bool
+    ) -> SelectedMailbox:
+        """The folder's UIDVALIDITY once a client has opened it read-write.
+
+        Before that, some servers make up a new one on every EXAMINE and STATUS (Courier:
+        until a read-write SELECT writes its UID database), and each would look like a reset
+        that voids every UID (RFC 3501 §2.3.1.1) and re-indexes the folder without announcing
+        what arrived. So a folder seen for the first time, or with another UIDVALIDITY than
+        stored, is selected read-write once, then examined again: a SELECT or EXAMINE leaves
+        the previous mailbox without expunging (RFC 3501 §6.3.1), which CLOSE would not
+        promise after a read-write SELECT. Only the EXAMINE's answer is used.
+        """
+        try:
+            await conn.select(path, condstore=condstore)
+        except CommandFailedError:  # no write access, say: the read-only answer stands
+            return examined
+        return await conn.examine(path, condstore=condstore)
 
     async def _classify(
         self, conn: ImapConnection, result: FetchResult, summary: dict[str, Any]
