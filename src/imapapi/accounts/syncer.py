@@ -269,7 +269,7 @@ class AccountSyncer:
         """Drain the connection's unsolicited responses into dirty folders / a relist.
 
         EXISTS, EXPUNGE, VANISHED and FETCH name no mailbox: they belong to the one selected
-        while they arrived, which is why this runs after every command sequence on a folder.
+        while they arrived, which the connection notes on each (`mailbox`).
         """
         taken = 0
         while not conn.events.empty():
@@ -287,18 +287,25 @@ class AccountSyncer:
             elif isinstance(event, u.MailboxListUpdate):
                 self._relist = True
             elif isinstance(event, u.Exists | u.Expunge | u.Vanished | u.FetchUpdate):
-                if conn.selected is not None:
-                    self._dirty.add(conn.selected)
-                    result = event.result if isinstance(event, u.FetchUpdate) else None
-                    if result is not None and result.uid is not None:
-                        # Kept: not every server bumps MODSEQ for what it pushes (label
-                        # changes, for one), so CHANGEDSINCE alone could miss it.
-                        self._pushed.setdefault(conn.selected, {})[result.uid] = result
-                    elif isinstance(event, u.Vanished):
-                        # What was pushed for a message before it was expunged is void.
-                        pushed = self._pushed.get(conn.selected, {})
-                        for uid in event.uids:
-                            pushed.pop(uid, None)
+                # The mailbox selected when it arrived: by now another may be. Unknown (it
+                # came during a SELECT): the one selected now is synced again, to be sure,
+                # but nothing pushed is kept for a mailbox it may not belong to.
+                mailbox = event.mailbox or conn.selected
+                if mailbox is None:
+                    continue
+                self._dirty.add(mailbox)
+                if event.mailbox is None:
+                    continue
+                result = event.result if isinstance(event, u.FetchUpdate) else None
+                if result is not None and result.uid is not None:
+                    # Kept: not every server bumps MODSEQ for what it pushes (label
+                    # changes, for one), so CHANGEDSINCE alone could miss it.
+                    self._pushed.setdefault(mailbox, {})[result.uid] = result
+                elif isinstance(event, u.Vanished):
+                    # What was pushed for a message before it was expunged is void.
+                    pushed = self._pushed.get(mailbox, {})
+                    for uid in event.uids:
+                        pushed.pop(uid, None)
         return taken
 
     async def _wait(self, conn: ImapConnection, notify: bool) -> None:

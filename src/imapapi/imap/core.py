@@ -341,7 +341,7 @@ class ConnectionCore:
 
     def _on_EXISTS(self, response: Response, number: int | None) -> None:
         if not self._collect("EXISTS", response) and number is not None:
-            self._emit(Exists(number))
+            self._emit(Exists(number, mailbox=self.selected))
 
     def _on_RECENT(self, response: Response, number: int | None) -> None:
         if not self._collect("RECENT", response) and number is not None:
@@ -350,13 +350,13 @@ class ConnectionCore:
     def _on_EXPUNGE(self, response: Response, number: int | None) -> None:
         # Always an event: sequence numbers shift for everyone (RFC 3501 §7.4.1).
         if number is not None:
-            self._emit(Expunge(number))
+            self._emit(Expunge(number, mailbox=self.selected))
 
     def _on_VANISHED(self, response: Response, number: int | None) -> None:
         uids, earlier = parse.parse_vanished(response)
         # Only VANISHED (EARLIER) answers a command (RFC 7162 §3.2.10); the rest is news.
         if not (earlier and self._collect("VANISHED", response)):
-            self._emit(Vanished(uids, earlier))
+            self._emit(Vanished(uids, earlier, mailbox=self.selected))
 
     def _on_FETCH(self, response: Response, number: int | None) -> None:
         result = parse.parse_fetch(response, utf8=self.utf8)
@@ -374,11 +374,11 @@ class ConnectionCore:
                 command.claimed.add(uid)
                 command.fetches.append(result)
                 return
-        self._emit(FetchUpdate(result))
+        self._emit(FetchUpdate(result, mailbox=self.selected))
 
     def _on_FLAGS(self, response: Response, number: int | None) -> None:
         if not self._collect("FLAGS", response):
-            self._emit(FlagsUpdate(parse.parse_flags(response)))
+            self._emit(FlagsUpdate(parse.parse_flags(response), mailbox=self.selected))
 
     def _on_LIST(self, response: Response, number: int | None) -> None:
         if not self._collect("LIST", response):

@@ -2,11 +2,15 @@
 
 Everything the server says that is not part of the running command's result becomes one of
 these and is handed to the connection's event channel; none is ever dropped.
+
+The message-level ones name no mailbox on the wire: they are about the mailbox selected when
+they arrive. `mailbox` records it then (None while a SELECT/EXAMINE runs, when it may be
+either), since a reader that drains the channel later may have selected another one since.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from imapapi.imap.types import FetchResult, MailboxInfo, MailboxStatus
 
@@ -16,6 +20,7 @@ class Exists:
     """`* n EXISTS`: the selected mailbox now has `count` messages (RFC 3501 §7.3.1)."""
 
     count: int
+    mailbox: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +35,7 @@ class Expunge:
     """`* n EXPUNGE`: message `seq` was removed; later sequence numbers shift down (§7.4.1)."""
 
     seq: int
+    mailbox: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,7 @@ class Vanished:
 
     uids: tuple[int, ...]
     earlier: bool = False
+    mailbox: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,7 @@ class FetchUpdate:
     """An unsolicited `* n FETCH`, e.g. flags changed by another client (RFC 3501 §7.4.2)."""
 
     result: FetchResult
+    mailbox: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +60,7 @@ class FlagsUpdate:
     """`* FLAGS (...)`: the flags defined in the selected mailbox changed (RFC 3501 §7.2.6)."""
 
     flags: tuple[str, ...]
+    mailbox: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
