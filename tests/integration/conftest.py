@@ -6,7 +6,7 @@ once on SQLite and once on Redis (ids `[sqlite]`, `[redis]`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from imapapi.credentials.tokens import create_token
 from imapapi.service import Service
 from tests.integration.backends import BACKENDS, StoreBackend, backend_for
 from tests.servers.dovecot import Dovecot
+from tests.servers.mailserver import MailServer
 
 
 @pytest.fixture(params=BACKENDS)
@@ -90,10 +91,36 @@ async def running_api(
         await service.stop()
 
 
+# The servers of the harness that offer NOTIFY (RFC 5465), so every folder is watched at once.
+NOTIFY_SERVERS = frozenset({"dovecot"})
+# The STATUS poll interval of `api` for a test on a server without NOTIFY: such a server shows
+# changes outside INBOX only to these polls (the default is 30 s).
+FAST_POLL_INTERVAL = 0.5
+# Protocol log kept per account by `api` on such a server (the default is 16 KiB): polls fill
+# it fast, and a failed test shows its last LOG_LINES_SHOWN lines.
+POLLED_LOG_BYTES = 1 << 20
+LOG_LINES_SHOWN = 400
+
+
 @pytest.fixture
-async def api(tmp_path: Path, store_backend: StoreBackend) -> AsyncIterator[Api]:
-    async with running_api(tmp_path / "data", store_backend) as running:
+async def api(
+    request: pytest.FixtureRequest, tmp_path: Path, store_backend: StoreBackend
+) -> AsyncIterator[Api]:
+    """The service with default settings. A test on `mail_server` that has no NOTIFY (Cyrus,
+    Courier) gets STATUS polls every FAST_POLL_INTERVAL instead, so its changes in other folders
+    are seen in a test's time; a test not on `mail_server` does not depend on it."""
+    overrides: dict[str, Any] = {}
+    if "mail_server" in request.fixturenames:
+        overrides = settings_for(request.getfixturevalue("mail_server"))
+    async with running_api(tmp_path / "data", store_backend, **overrides) as running:
         yield running
+
+
+def settings_for(server: MailServer) -> dict[str, Any]:
+    """The settings a test's service needs to see every change on `server` in a test's time."""
+    if server.kind in NOTIFY_SERVERS:
+        return {}
+    return {"status_poll_interval": FAST_POLL_INTERVAL, "protocol_log_bytes": POLLED_LOG_BYTES}
 
 
 @pytest.fixture
@@ -115,3 +142,22 @@ def own_dovecot() -> Iterator[Dovecot]:
         yield server
     finally:
         server.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Attach the protocol log of every account of a failed test's `api` to its report: what
+    imapapi and the server said is the evidence a sync failure needs."""
+    report = yield
+    running = getattr(item, "funcargs", {}).get("api")
+    if call.when != "call" or not report.failed or not isinstance(running, Api):
+        return report
+    for account in sorted(getattr(running.service.accounts, "_sessions", {})):
+        session = running.service.accounts.session(account)
+        log = getattr(session, "log", None)
+        if log is not None:
+            tail = "\n".join(log.text().splitlines()[-LOG_LINES_SHOWN:])
+            report.sections.append((f"imapapi protocol log {account}", tail))
+    return report

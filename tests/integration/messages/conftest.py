@@ -1,4 +1,8 @@
-"""A registered account per test, and helpers to deliver mail and find it in the API."""
+"""A registered account per test, and helpers to deliver mail and find it in the API.
+
+`mailbox` is a Dovecot user; `server_mailbox` a user of each server of the harness in turn
+(`mail_server`: Dovecot, Cyrus, Courier), for the representative tests that run everywhere.
+"""
 
 from __future__ import annotations
 
@@ -15,23 +19,28 @@ from imapapi.imap import ImapConnection
 from tests.integration.conftest import Api
 from tests.integration.sync.helpers import register
 from tests.servers.dovecot import Dovecot, ImapUser
+from tests.servers.mailserver import MailServer
 
 
 @dataclass
 class Mailbox:
-    """One registered Dovecot user seen through the API."""
+    """One registered user of a test server seen through the API."""
 
     api: Api
-    dovecot: Dovecot
+    server: MailServer
     user: ImapUser
     account: str
+
+    def path(self, *names: str) -> str:
+        """The server's path of a folder given by its levels (`MailServer.path`)."""
+        return self.server.path(*names)
 
     @property
     def base(self) -> str:
         return f"/v1/account/{self.account}"
 
     def deliver(self, raw: bytes, folder: str = "INBOX", flags: tuple[str, ...] = ()) -> None:
-        self.dovecot.deliver(self.user, raw, folder=folder, flags=flags)
+        self.server.deliver(self.user, raw, folder=folder, flags=flags)
 
     async def listing(self, path: str = "INBOX", **params: Any) -> dict[str, Any]:
         response = await self.api.client.get(
@@ -67,7 +76,7 @@ class Mailbox:
     @asynccontextmanager
     async def other_client(self) -> AsyncIterator[ImapConnection]:
         """Another mail client of the same user, on a connection of its own."""
-        conn = await ImapConnection.connect(self.dovecot.host, self.dovecot.port, security="none")
+        conn = await ImapConnection.connect(self.server.host, self.server.port, security="none")
         try:
             await conn.login(self.user.name, self.user.password)
             yield conn
@@ -91,3 +100,9 @@ class Mailbox:
 async def mailbox(api: Api, dovecot: Dovecot, imap_user: ImapUser) -> Mailbox:
     account = await register(api, dovecot, imap_user)
     return Mailbox(api, dovecot, imap_user, account)
+
+
+@pytest.fixture
+async def server_mailbox(api: Api, mail_server: MailServer, server_user: ImapUser) -> Mailbox:
+    account = await register(api, mail_server, server_user)
+    return Mailbox(api, mail_server, server_user, account)

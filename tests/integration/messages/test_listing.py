@@ -1,4 +1,5 @@
-"""Paged listings against the real Dovecot: paging math, order, errors, stale ids."""
+"""Paged listings against the real Dovecot: paging math, order, errors, stale ids; the shape,
+a non-ASCII folder and stale ids on every server (`server_mailbox`)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ async def test_paging_newest_first(mailbox: Mailbox) -> None:
     assert len(default["messages"]) == 20 and default["pages"] == 2
 
 
-async def test_listing_shape_follows_the_seed(mailbox: Mailbox) -> None:
+async def test_listing_shape_follows_the_seed(server_mailbox: Mailbox) -> None:
+    mailbox = server_mailbox
     mailbox.deliver(message("Test message", body="hello\n"), flags=("\\Seen",))
     listing = await mailbox.listing()
     assert (listing["page"], listing["pages"], listing["total"]) == (0, 1, 1)
@@ -63,10 +65,12 @@ async def test_empty_and_unknown_folders(mailbox: Mailbox) -> None:
     assert missing.json()["code"] == "NotFound"
 
 
-async def test_non_ascii_folder(mailbox: Mailbox) -> None:
-    mailbox.deliver(message("Ünïcödé folder"), folder="Archive/Ünïcödé")
-    (item,) = (await mailbox.listing("Archive/Ünïcödé"))["messages"]
-    assert item["path"] == "Archive/Ünïcödé"
+async def test_non_ascii_folder(server_mailbox: Mailbox) -> None:
+    mailbox = server_mailbox
+    folder = mailbox.path("Archive", "Ünïcödé")
+    mailbox.deliver(message("Ünïcödé folder"), folder=folder)
+    (item,) = (await mailbox.listing(folder))["messages"]
+    assert item["path"] == folder
     assert (await mailbox.details(item["id"]))["subject"] == "Ünïcödé folder"
 
 
@@ -128,14 +132,15 @@ async def test_unknown_ids_are_404(mailbox: Mailbox) -> None:
             assert response.status_code == 404, (message_id, suffix, response.text)
 
 
-async def test_stale_id_after_the_folder_is_recreated(mailbox: Mailbox) -> None:
-    mailbox.deliver(message("old"), folder="Projects")
-    (old,) = (await mailbox.listing("Projects"))["messages"]
+async def test_stale_id_after_the_folder_is_recreated(server_mailbox: Mailbox) -> None:
+    mailbox, projects = server_mailbox, server_mailbox.path("Projects")
+    mailbox.deliver(message("old"), folder=projects)
+    (old,) = (await mailbox.listing(projects))["messages"]
     client = mailbox.api.client
-    assert (await client.delete(f"{mailbox.base}/mailbox", params={"path": "Projects"})).is_success
-    assert (await client.post(f"{mailbox.base}/mailbox", json={"path": "Projects"})).is_success
-    mailbox.deliver(message("new"), folder="Projects")
-    (new,) = (await mailbox.listing("Projects"))["messages"]
+    assert (await client.delete(f"{mailbox.base}/mailbox", params={"path": projects})).is_success
+    assert (await client.post(f"{mailbox.base}/mailbox", json={"path": projects})).is_success
+    mailbox.deliver(message("new"), folder=projects)
+    (new,) = (await mailbox.listing(projects))["messages"]
     assert new["uid"] == old["uid"]  # the same UID again, in a folder with a new UIDVALIDITY
     assert new["id"] != old["id"]
     for url in (

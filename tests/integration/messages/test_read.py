@@ -1,4 +1,5 @@
-"""Message details, text, attachments and source against the real Dovecot, over the corpus."""
+"""Message details, text, attachments and source against the real Dovecot, over the corpus;
+the main shapes on every server (`server_mailbox`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from tests.integration.messages.conftest import Mailbox
 pytestmark = pytest.mark.integration
 
 
-async def test_alternative_gives_plain_html_and_headers(mailbox: Mailbox) -> None:
+async def test_alternative_gives_plain_html_and_headers(server_mailbox: Mailbox) -> None:
+    mailbox = server_mailbox
     mailbox.deliver(corpus.alternative())
     listed = await mailbox.by_subject("Alternative")
     assert set(listed["text"]["encodedSize"]) == {"plain", "html"}
@@ -38,7 +40,8 @@ async def test_repeated_headers_are_kept_in_order(mailbox: Mailbox) -> None:
     assert message["headers"]["received"][-2:] == ["from a", "from b"]
 
 
-async def test_nested_attachments_download_decoded(mailbox: Mailbox) -> None:
+async def test_nested_attachments_download_decoded(server_mailbox: Mailbox) -> None:
+    mailbox = server_mailbox
     mailbox.deliver(corpus.mixed_with_attachments())
     message = await mailbox.details((await mailbox.by_subject("Nested attachments"))["id"])
     assert message["text"]["plain"].strip() == "See the files."
@@ -90,7 +93,8 @@ async def test_bodies_decode_to_utf8(mailbox: Mailbox, charset: str, text: str, 
     assert message["text"]["plain"].strip() == text
 
 
-async def test_encoded_words_and_rfc2231_filename(mailbox: Mailbox) -> None:
+async def test_encoded_words_and_rfc2231_filename(server_mailbox: Mailbox) -> None:
+    mailbox = server_mailbox
     mailbox.deliver(corpus.encoded_words())
     listed = (await mailbox.listing())["messages"][0]
     assert listed["subject"] == "Grüße日本語"
@@ -131,7 +135,8 @@ async def test_huge_text_is_capped_with_has_more(mailbox: Mailbox) -> None:
     assert whole.json()["plain"].encode() == raw.split(b"\r\n\r\n", 1)[1]
 
 
-async def test_text_endpoint_filters_by_type(mailbox: Mailbox) -> None:
+async def test_text_endpoint_filters_by_type(server_mailbox: Mailbox) -> None:
+    mailbox = server_mailbox
     mailbox.deliver(corpus.alternative())
     text_id = (await mailbox.by_subject("Alternative"))["text"]["id"]
     url = f"{mailbox.base}/text/{text_id}"
@@ -167,7 +172,8 @@ async def test_malformed_message_is_served(mailbox: Mailbox) -> None:
         assert response.status_code == 200
 
 
-async def test_source_streams_the_stored_octets(mailbox: Mailbox) -> None:
+async def test_source_streams_the_stored_octets(server_mailbox: Mailbox) -> None:
+    mailbox = server_mailbox
     raw = corpus.huge_text(3 * 1024 * 1024 + 17)  # several download chunks
     mailbox.deliver(raw)
     listed = await mailbox.by_subject("Huge")

@@ -1,4 +1,5 @@
-"""POST /search against the real Dovecot: every field, paging, and no command injection."""
+"""POST /search against the real Dovecot: every field, paging, and no command injection; every
+field, UIDs and paging on every server too (`server_mailbox`)."""
 
 from __future__ import annotations
 
@@ -36,12 +37,21 @@ CAROL = message(
 )
 
 
-@pytest.fixture
-async def searchable(mailbox: Mailbox) -> Mailbox:
+def fill(mailbox: Mailbox) -> Mailbox:
     mailbox.deliver(ALICE, flags=("\\Seen", "\\Flagged"))
     mailbox.deliver(BOB, flags=("\\Answered",))
     mailbox.deliver(CAROL)
     return mailbox
+
+
+@pytest.fixture
+async def searchable(mailbox: Mailbox) -> Mailbox:
+    return fill(mailbox)
+
+
+@pytest.fixture
+async def server_searchable(server_mailbox: Mailbox) -> Mailbox:
+    return fill(server_mailbox)
 
 
 async def search(
@@ -65,45 +75,57 @@ async def subjects(mailbox: Mailbox, terms: dict[str, Any]) -> list[str]:
 LUNCH, REPORT, QUOTES = "Lunch?", "Quarterly report", 'He said "hi" \\ there'
 
 
-@pytest.mark.parametrize(
-    ("terms", "expected"),
-    [
-        ({}, [QUOTES, LUNCH, REPORT]),
-        ({"from": "alice@"}, [REPORT]),
-        ({"from": "Ärger"}, [REPORT]),  # 8-bit: sent as a literal with CHARSET UTF-8
-        ({"to": "alice@example.test"}, [QUOTES, LUNCH]),
-        ({"cc": "carol@"}, [REPORT]),
-        ({"bcc": "dave@"}, [REPORT]),
-        ({"subject": "quarterly"}, [REPORT]),
-        ({"body": "pizza"}, [LUNCH]),
-        ({"body": "Grüße"}, [REPORT]),
-        ({"text": "numbers"}, [REPORT]),
-        ({"header": {"X-Mailer": "Outlook"}}, [REPORT]),
-        ({"header": {"X-Mailer": ""}}, [REPORT]),  # the header exists
-        ({"messageId": "<bob-1@example.test>"}, [LUNCH]),
-        ({"seen": True}, [REPORT]),
-        ({"seen": False}, [QUOTES, LUNCH]),
-        ({"unseen": True}, [QUOTES, LUNCH]),
-        ({"flagged": True}, [REPORT]),
-        ({"answered": True}, [LUNCH]),
-        ({"answered": False, "seen": False}, [QUOTES]),
-        ({"larger": 3000}, [LUNCH]),
-        ({"smaller": 3000}, [QUOTES, REPORT]),
-        ({"since": "2000-01-01"}, [QUOTES, LUNCH, REPORT]),  # internal date: delivery time
-        ({"before": "2000-01-01"}, []),
-        ({"since": "2000-01-01T23:59:59+02:00", "from": "bob"}, [LUNCH]),
-        ({"subject": 'said "hi" \\ there'}, [QUOTES]),  # quotes and backslash escaped
-        ({"subject": 'x" OR ALL "'}, []),  # a quoted string cannot end early
-        ({"subject": "nothing matches this"}, []),
-    ],
-)
+FIELD_CASES: list[tuple[dict[str, Any], list[str]]] = [
+    ({}, [QUOTES, LUNCH, REPORT]),
+    ({"from": "alice@"}, [REPORT]),
+    ({"from": "Ärger"}, [REPORT]),  # 8-bit: sent as a literal with CHARSET UTF-8
+    ({"to": "alice@example.test"}, [QUOTES, LUNCH]),
+    ({"cc": "carol@"}, [REPORT]),
+    ({"bcc": "dave@"}, [REPORT]),
+    ({"subject": "quarterly"}, [REPORT]),
+    ({"body": "pizza"}, [LUNCH]),
+    ({"body": "Grüße"}, [REPORT]),
+    ({"text": "numbers"}, [REPORT]),
+    ({"header": {"X-Mailer": "Outlook"}}, [REPORT]),
+    ({"header": {"X-Mailer": ""}}, [REPORT]),  # the header exists
+    ({"messageId": "<bob-1@example.test>"}, [LUNCH]),
+    ({"seen": True}, [REPORT]),
+    ({"seen": False}, [QUOTES, LUNCH]),
+    ({"unseen": True}, [QUOTES, LUNCH]),
+    ({"flagged": True}, [REPORT]),
+    ({"answered": True}, [LUNCH]),
+    ({"answered": False, "seen": False}, [QUOTES]),
+    ({"larger": 3000}, [LUNCH]),
+    ({"smaller": 3000}, [QUOTES, REPORT]),
+    ({"since": "2000-01-01"}, [QUOTES, LUNCH, REPORT]),  # internal date: delivery time
+    ({"before": "2000-01-01"}, []),
+    ({"since": "2000-01-01T23:59:59+02:00", "from": "bob"}, [LUNCH]),
+    ({"subject": 'said "hi" \\ there'}, [QUOTES]),  # quotes and backslash escaped
+    ({"subject": 'x" OR ALL "'}, []),  # a quoted string cannot end early
+    ({"subject": "nothing matches this"}, []),
+]
+
+
+@pytest.mark.parametrize(("terms", "expected"), FIELD_CASES)
 async def test_search_by_each_field(
     searchable: Mailbox, terms: dict[str, Any], expected: list[str]
 ) -> None:
     assert await subjects(searchable, terms) == expected
 
 
-async def test_search_by_uid(searchable: Mailbox) -> None:
+async def test_search_by_each_field_on_every_server(server_searchable: Mailbox) -> None:
+    """The table above on each server, in one account: every answer that differs is shown."""
+    wrong = []
+    for terms, expected in FIELD_CASES:
+        status, body = await search(server_searchable, terms)
+        found = [m["subject"] for m in body["messages"]] if status == 200 else (status, body)
+        if found != expected:
+            wrong.append((terms, expected, found))
+    assert wrong == []
+
+
+async def test_search_by_uid(server_searchable: Mailbox) -> None:
+    searchable = server_searchable
     uids = {m["subject"]: m["uid"] for m in (await searchable.listing())["messages"]}
     assert await subjects(searchable, {"uid": uids[LUNCH]}) == [LUNCH]
     both = f"{uids[REPORT]},{uids[QUOTES]}"
@@ -112,7 +134,8 @@ async def test_search_by_uid(searchable: Mailbox) -> None:
     assert status == 400 and body["details"][0]["field"] == "search.uid"
 
 
-async def test_search_pages_newest_first(mailbox: Mailbox) -> None:
+async def test_search_pages_newest_first(server_mailbox: Mailbox) -> None:
+    mailbox = server_mailbox
     for n in range(7):
         mailbox.deliver(message(f"match {n}"))
         mailbox.deliver(message(f"other {n}"))

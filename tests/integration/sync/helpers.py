@@ -1,11 +1,16 @@
-"""Shared steps of the sync tests: register a Dovecot user as an account, wait for states."""
+"""Shared steps of the sync tests: register a user of any test IMAP server as an account, wait
+for states, change its mail as another client would."""
 
 from __future__ import annotations
 
 import asyncio
+import imaplib
 import time
+from collections.abc import Callable
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, TypeVar
+
+from imapclient import imap_utf7
 
 from imapapi.accounts.session import AccountSession
 from tests.integration.conftest import Api
@@ -13,9 +18,15 @@ from tests.servers.dovecot import ImapUser
 from tests.servers.mailserver import MailServer
 from tests.servers.webhooks import WebhookReceiver
 
+T = TypeVar("T")
+# How long a test waits for a change that a server without NOTIFY or CONDSTORE shows only to
+# the periodic full rescan (every FULL_RESCAN_POLLS = 10 STATUS polls, accounts/syncer.py),
+# with the round trips of a slow server on top.
+RESCAN_WAIT = 30.0
 
-def account_body(dovecot: MailServer, user: ImapUser, account: str | None = None) -> dict[str, Any]:
-    imap = dovecot.account_settings(user)
+
+def account_body(server: MailServer, user: ImapUser, account: str | None = None) -> dict[str, Any]:
+    imap = server.account_settings(user)
     imap["starttls"] = "never"
     return {"account": account or user.name, "name": user.name, "imap": imap}
 
@@ -33,7 +44,7 @@ async def wait_state(api: Api, account: str, state: str, timeout: float = 15.0) 
 
 async def register(
     api: Api,
-    dovecot: MailServer,
+    server: MailServer,
     user: ImapUser,
     receiver: WebhookReceiver | None = None,
     *,
@@ -45,7 +56,7 @@ async def register(
         if secret:
             settings["serviceSecret"] = secret
         assert (await api.client.post("/v1/settings", json=settings)).status_code == 200
-    response = await api.client.post("/v1/account", json=account_body(dovecot, user))
+    response = await api.client.post("/v1/account", json=account_body(server, user))
     assert response.status_code == 200, response.text
     await wait_state(api, user.name, "connected")
     session = api.service.accounts.session(user.name)
@@ -73,3 +84,56 @@ def message(
         msg[name] = value
     msg.set_content(body)
     return msg.as_bytes()
+
+
+def mailbox_arg(path: str) -> str:
+    """`path` as an imaplib argument: modified UTF-7 (RFC 3501 §5.1.3), quoted (imaplib sends
+    arguments as they are)."""
+    encoded = imap_utf7.encode(path).decode("ascii")
+    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def checked(result: tuple[str, list[Any]]) -> list[Any]:
+    """The data of an imaplib result, or an AssertionError naming the server's refusal."""
+    status, data = result
+    assert status == "OK", (status, data)
+    return data
+
+
+async def other_client(
+    server: MailServer, user: ImapUser, action: Callable[[imaplib.IMAP4], T]
+) -> T:
+    """Run `action` on a separate stdlib imaplib connection to `server` (another mail client)."""
+
+    def run() -> T:
+        client = imaplib.IMAP4(server.host, server.port, timeout=30)
+        try:
+            checked(client.login(user.name, user.password))
+            return action(client)
+        finally:
+            client.logout()
+
+    return await asyncio.to_thread(run)
+
+
+def uid_of(client: imaplib.IMAP4, subject: str) -> int:
+    """The UID of the one message with `subject` in the selected folder."""
+    [found] = checked(client.uid("SEARCH", "SUBJECT", f'"{subject}"'))
+    uids = found.split()
+    assert len(uids) == 1, (subject, uids)
+    return int(uids[0])
+
+
+def move(client: imaplib.IMAP4, uid: int, destination: str) -> None:
+    """Move `uid` from the selected folder: UID MOVE (RFC 6851), or where the server has none
+    UID COPY + \\Deleted + UID EXPUNGE (RFC 4315) as clients do."""
+    capabilities = checked(client.capability())[0].decode().upper().split()
+    if "MOVE" in capabilities:
+        checked(client.uid("MOVE", str(uid), mailbox_arg(destination)))
+        return
+    checked(client.uid("COPY", str(uid), mailbox_arg(destination)))
+    checked(client.uid("STORE", str(uid), "+FLAGS.SILENT", "(\\Deleted)"))
+    if "UIDPLUS" in capabilities:
+        checked(client.uid("EXPUNGE", str(uid)))
+    else:
+        checked(client.expunge())

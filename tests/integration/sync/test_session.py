@@ -1,4 +1,5 @@
-"""Account sessions against the real Dovecot: states, reconnects, folders, logs, 503s."""
+"""Account sessions against the real Dovecot: states, reconnects, folders, logs, 503s; special-use
+folders and folder routes on every server (`mail_server`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from tests.integration.conftest import Api
 from tests.integration.sync.helpers import account_body, register, wait_state
 from tests.servers.dovecot import Dovecot, ImapUser
+from tests.servers.mailserver import MailServer
 from tests.servers.smtp import SmtpServer
 from tests.servers.webhooks import WebhookReceiver
 
@@ -17,16 +19,17 @@ pytestmark = pytest.mark.integration
 
 
 async def test_connects_and_reports_special_use_folders(
-    api: Api, dovecot: Dovecot, imap_user: ImapUser
+    api: Api, mail_server: MailServer, server_user: ImapUser
 ) -> None:
-    account = await register(api, dovecot, imap_user)
+    """By RFC 6154 attributes where the server has them, by name where not (Courier)."""
+    account = await register(api, mail_server, server_user)
     body = (await api.client.get(f"/v1/account/{account}/mailboxes?counters=true")).json()
     uses = {m["path"]: m["specialUse"] for m in body["mailboxes"]}
     assert uses["INBOX"] == "\\Inbox"
-    assert uses["Sent"] == "\\Sent"
-    assert uses["Trash"] == "\\Trash"
-    assert uses["Junk"] == "\\Junk"
-    assert uses["Drafts"] == "\\Drafts"
+    assert uses[mail_server.path("Sent")] == "\\Sent"
+    assert uses[mail_server.path("Trash")] == "\\Trash"
+    assert uses[mail_server.path("Junk")] == "\\Junk"
+    assert uses[mail_server.path("Drafts")] == "\\Drafts"
     inbox = next(m for m in body["mailboxes"] if m["path"] == "INBOX")
     assert inbox["messages"] == 0
     assert inbox["uidValidity"] > 0
@@ -35,34 +38,35 @@ async def test_connects_and_reports_special_use_folders(
 
 
 async def test_folder_create_rename_delete_with_non_ascii_names(
-    api: Api, dovecot: Dovecot, imap_user: ImapUser
+    api: Api, mail_server: MailServer, server_user: ImapUser
 ) -> None:
-    account = await register(api, dovecot, imap_user)
+    account = await register(api, mail_server, server_user)
     url = f"/v1/account/{account}/mailbox"
-    created = await api.client.post(url, json={"path": "Projekte/Übersicht 日本"})
+    overview = mail_server.path("Projekte", "Übersicht 日本")
+    archive = mail_server.path("Projekte", "Ärchiv")
+    created = await api.client.post(url, json={"path": overview})
     assert created.status_code == 200, created.text
-    again = await api.client.post(url, json={"path": "Projekte/Übersicht 日本"})
+    assert created.json()["path"] == overview
+    again = await api.client.post(url, json={"path": overview})
     assert again.status_code == 409
 
     folders = (await api.client.get(f"/v1/account/{account}/mailboxes")).json()["mailboxes"]
-    entry = next(m for m in folders if m["path"] == "Projekte/Übersicht 日本")
+    entry = next(m for m in folders if m["path"] == overview)
     assert entry["name"] == "Übersicht 日本"
-    assert entry["parentPath"] == "Projekte"
-    assert entry["delimiter"] == "/"
+    assert entry["parentPath"] == mail_server.path("Projekte")
+    assert entry["delimiter"] == mail_server.separator
 
-    renamed = await api.client.put(
-        url, json={"path": "Projekte/Übersicht 日本", "newPath": "Projekte/Ärchiv"}
-    )
+    renamed = await api.client.put(url, json={"path": overview, "newPath": archive})
     assert renamed.status_code == 200, renamed.text
     paths = {
         m["path"]
         for m in (await api.client.get(f"/v1/account/{account}/mailboxes")).json()["mailboxes"]
     }
-    assert "Projekte/Ärchiv" in paths and "Projekte/Übersicht 日本" not in paths
+    assert archive in paths and overview not in paths
 
-    deleted = await api.client.delete(url, params={"path": "Projekte/Ärchiv"})
+    deleted = await api.client.delete(url, params={"path": archive})
     assert deleted.status_code == 200
-    missing = await api.client.delete(url, params={"path": "Projekte/Ärchiv"})
+    missing = await api.client.delete(url, params={"path": archive})
     assert missing.status_code == 404
 
 
