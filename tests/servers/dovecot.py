@@ -215,9 +215,12 @@ class Dovecot:
         *,
         host: str = LOOPBACK,
         capabilities: Sequence[str] | None = None,
+        run_as: tuple[str, str] = (RUN_USER, RUN_GROUP),
     ) -> None:
         """`capabilities`: announce exactly these after login (Dovecot's `imap_capability`),
-        to test clients against a server without NOTIFY, CONDSTORE and the like."""
+        to test clients against a server without NOTIFY, CONDSTORE and the like. `run_as`:
+        the (user, group) its processes and mail belong to, for a server whose per-user
+        limits (inotify instances) a test exhausts without touching the shared one's."""
         self._capabilities = capabilities
         self._own_dir = directory is None
         self.root = (
@@ -235,8 +238,9 @@ class Dovecot:
         atexit.register(self.stop)
         self._users_lock = threading.Lock()
         self._deliver_lock = threading.Lock()
-        self._uid = pwd.getpwnam(RUN_USER).pw_uid
-        self._gid = grp.getgrnam(RUN_GROUP).gr_gid
+        self.run_user, self.run_group = run_as
+        self._uid = pwd.getpwnam(self.run_user).pw_uid
+        self._gid = grp.getgrnam(self.run_group).gr_gid
         self._write_files()
 
     # -- files -----------------------------------------------------------------------------
@@ -257,8 +261,8 @@ class Dovecot:
                 tls_port=self.tls_port,
                 instance=f"imapapi-test-{self.port}",
                 log_path=self.log_path,
-                user=RUN_USER,
-                group=RUN_GROUP,
+                user=self.run_user,
+                group=self.run_group,
                 cert_file=tls.cert_file,
                 key_file=tls.key_file,
                 users_dir=self.users_dir,

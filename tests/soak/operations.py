@@ -178,6 +178,10 @@ class _Account:
             self.append(self.folder(op.folder), op.count, self.flags(op))
             return
         uids = self.sample(source, op)
+        if not uids:  # the folder was emptied meanwhile (its count is only our estimate)
+            self.counts[source] = 0
+            self.append(self.folder(op.folder), op.count, self.flags(op))
+            return
         if kind == "flags":
             flags = self.flags(op) or ("\\Seen",)
             self.client.store(uids, op.sign, flags)
