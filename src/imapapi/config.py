@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     status_poll_interval: float = Field(
         30.0, gt=0, description="Seconds between STATUS polls of folders without NOTIFY."
     )
+    relist_interval: float = Field(
+        300.0,
+        gt=0,
+        description="Seconds between comparisons of every folder's LIST-STATUS with the stored "
+        "state on servers with NOTIFY, which report most changes at once but not all (Dovecot "
+        "2.3 sends nothing for a folder renamed by another client).",
+    )
     idle_restart: float = Field(
         25 * 60.0, gt=0, description="Re-issue IDLE before the server's 29-minute limit (RFC 2177)."
     )

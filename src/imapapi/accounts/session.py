@@ -121,6 +121,7 @@ class AccountSession(SessionLike):
             on_committed=ctx.on_events,
             poll_interval=ctx.settings.status_poll_interval,
             idle_restart=ctx.settings.idle_restart,
+            relist_interval=ctx.settings.relist_interval,
         )
 
     @classmethod

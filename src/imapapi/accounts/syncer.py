@@ -113,6 +113,7 @@ class AccountSyncer:
         on_committed: Callable[[], None],
         poll_interval: float,
         idle_restart: float,
+        relist_interval: float = 300.0,
         fetch_chunk: int = 500,
     ) -> None:
         self.account = account
@@ -120,6 +121,7 @@ class AccountSyncer:
         self._on_committed = on_committed
         self._poll_interval = poll_interval
         self._idle_restart = idle_restart
+        self._relist_interval = relist_interval
         self._chunk = fetch_chunk
         self._folders: dict[str, Folder] = {}
         self._first_sync = False  # True while indexing an account that was never synced
@@ -132,7 +134,9 @@ class AccountSyncer:
         self._dirty: set[str] = set()
         self._reported: set[str] = set()  # folders NOTIFY sent a STATUS for, to compare
         self._pushed: dict[str, dict[int, FetchResult]] = {}  # unsolicited FETCH by folder
-        self._window: set[str] = set()  # folders synced since the last wait: recheck then
+        # A folder was synced since the last wait (or the relist interval passed): compare
+        # every folder once more before waiting, see `_recheck`.
+        self._recheck_due = False
         self._relist = False
         self._polls = 0
         self._statuses: dict[str, MailboxStatus] = {}  # from the last LIST-STATUS
@@ -155,7 +159,7 @@ class AccountSyncer:
         """
         self.synced.clear()
         self._dirty, self._relist, self._reported = set(), False, set()
-        self._pushed, self._window = {}, set()
+        self._pushed, self._recheck_due = {}, False
         self._held = ([], [])
         self._gmail = conn.has_capability("X-GM-EXT-1")
         notify = conn.has_capability("NOTIFY")
@@ -172,7 +176,7 @@ class AccountSyncer:
         rechecks = 0
         while True:
             if not (self._dirty or self._relist or self._reported):
-                if notify and self._window and rechecks < MAX_RECHECKS:
+                if notify and self._recheck_due and rechecks < MAX_RECHECKS:
                     # Close the sync window before waiting: see `_recheck`.
                     found = await self._recheck(conn)
                     rechecks = rechecks + 1 if found else 0
@@ -205,7 +209,7 @@ class AccountSyncer:
         only the synced folders'. What happens after this check is reported by NOTIFY, as no
         folder is selected any more.
         """
-        self._window = set()
+        self._recheck_due = False
         if conn.has_capability("LIST-STATUS"):
             # One round trip for every folder; also finds folders created meanwhile.
             added = await self.sync_listing(conn)
@@ -257,7 +261,7 @@ class AccountSyncer:
             folder = self._folders.get(path)
             if folder is not None:
                 await self.sync_folder(conn, folder, stored.get(path))
-                self._window.add(path)
+                self._recheck_due = True
                 self._take_events(conn)
         if conn.selected is not None and conn.has_capability("NOTIFY"):
             # Without a selected mailbox every change arrives as STATUS (RFC 5465 §5.1), one
@@ -310,7 +314,7 @@ class AccountSyncer:
 
     async def _wait(self, conn: ImapConnection, notify: bool) -> None:
         """Block until the server reports a change (or a poll is due without NOTIFY)."""
-        timeout = self._idle_restart if notify else min(self._idle_restart, self._poll_interval)
+        timeout = min(self._idle_restart, self._relist_interval if notify else self._poll_interval)
         if conn.has_capability("IDLE"):
             async with conn.idle():
                 arrived = await self._next_event(conn, timeout)
@@ -318,6 +322,8 @@ class AccountSyncer:
             arrived = await self._next_event(conn, min(timeout, 30.0))
             await conn.noop()
         self._take_events(conn)
+        if not arrived and notify:
+            self._recheck_due = True
         if not arrived and not notify:
             self._dirty |= await self._poll_status(conn)
             self._relist = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import imaplib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -209,9 +210,24 @@ async def test_folder_created_deleted_and_recreated(
     assert folders[reports].index != decode_message_id(old.json["data"]["id"])[0]
 
 
+@pytest.fixture
+async def relisting_api(
+    tmp_path: Path, store_backend: StoreBackend, mail_server: MailServer
+) -> AsyncIterator[Api]:
+    """Dovecot 2.3 sends no NOTIFY event for a folder another client renamed: the service
+    finds it at its periodic LIST-STATUS comparison (`relist_interval`), short here."""
+    settings = {**settings_for(mail_server), "relist_interval": 1.0}
+    async with running_api(tmp_path / "data", store_backend, **settings) as running:
+        yield running
+
+
 async def test_folder_renamed_by_another_client(
-    api: Api, mail_server: MailServer, server_user: ImapUser, webhook_receiver: WebhookReceiver
+    relisting_api: Api,
+    mail_server: MailServer,
+    server_user: ImapUser,
+    webhook_receiver: WebhookReceiver,
 ) -> None:
+    api = relisting_api
     account = await register(api, mail_server, server_user, webhook_receiver)
     before, after = mail_server.path("Projekte"), mail_server.path("Projekte Ärchiv")
     mail_server.deliver(server_user, message("kept across the rename"), folder=before)
