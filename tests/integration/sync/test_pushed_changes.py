@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import imaplib
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.backends import StoreBackend
-from tests.integration.conftest import Api, running_api
+from tests.integration.conftest import Api
 from tests.integration.sync.helpers import message, register
 from tests.servers.dovecot import Dovecot
 from tests.servers.mailserver import ImapUser, MailServer
@@ -59,13 +57,6 @@ def idle_server(request: pytest.FixtureRequest, mail_server: MailServer) -> Mail
     return server
 
 
-@pytest.fixture
-async def slow_poll_api(tmp_path: Path, store_backend: StoreBackend) -> AsyncIterator[Api]:
-    """Polls of the other folders rare enough that only the pushes can explain an event."""
-    async with running_api(tmp_path / "data", store_backend, status_poll_interval=60.0) as api:
-        yield api
-
-
 def other_client(server: MailServer, user: ImapUser) -> imaplib.IMAP4:
     client = imaplib.IMAP4(server.host, server.port)
     client.login(user.name, user.password)
@@ -73,16 +64,14 @@ def other_client(server: MailServer, user: ImapUser) -> imaplib.IMAP4:
 
 
 async def test_store_deleted_then_expunge_is_one_delete(
-    slow_poll_api: Api, idle_server: MailServer, webhook_receiver: WebhookReceiver
+    api: Api, idle_server: MailServer, webhook_receiver: WebhookReceiver
 ) -> None:
-    api = slow_poll_api
     user = idle_server.add_user()
     account = await register(api, idle_server, user, webhook_receiver)
     for n in range(3):
         idle_server.deliver(user, message(f"message {n}"))
     news = await webhook_receiver.wait_for(lambda r: r.event == "messageNew", count=3)
     uids = sorted(h.json["data"]["uid"] for h in news)
-    assert all("\\Recent" not in h.json["data"]["flags"] for h in news), news[0].json
 
     def delete(uid: int) -> None:
         client = other_client(idle_server, user)
@@ -108,3 +97,16 @@ async def test_store_deleted_then_expunge_is_one_delete(
     assert sorted(deletes) == [uids[0], uids[-1]]
     listing = await api.client.get(f"/v1/account/{account}/messages", params={"path": "INBOX"})
     assert [m["uid"] for m in listing.json()["messages"]] == [uids[1]]
+
+
+async def test_new_message_flags_never_show_recent(
+    api: Api, mail_server: MailServer, server_user: ImapUser, webhook_receiver: WebhookReceiver
+) -> None:
+    """\\Recent is the announcing session's state (RFC 3501 §2.3.2); Cyrus sent it in every
+    messageNew, and the listing hid it: both now show the message's own flags only."""
+    account = await register(api, mail_server, server_user, webhook_receiver)
+    mail_server.deliver(server_user, message("flagged news"), flags=["\\Flagged"])
+    [hook] = await webhook_receiver.wait_for(lambda r: r.event == "messageNew")
+    assert hook.json["data"]["flags"] == ["\\Flagged"]
+    listing = await api.client.get(f"/v1/account/{account}/messages", params={"path": "INBOX"})
+    assert [m["flags"] for m in listing.json()["messages"]] == [["\\Flagged"]]
