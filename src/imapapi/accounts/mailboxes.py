@@ -19,7 +19,7 @@ from typing import Any
 
 from imapapi.accounts.session import AccountSession
 from imapapi.errors import CommandFailedError, ConflictError, InvalidInputError, NotFoundError
-from imapapi.imap import Namespaces
+from imapapi.imap import ImapConnection, Namespaces
 from imapapi.sync.mailboxes import assign_special_use
 
 
@@ -97,6 +97,13 @@ def _fields(entry: MailboxEntry) -> dict[str, Any]:
     return {name: getattr(entry, name) for name in entry.__slots__}
 
 
+async def _listed(conn: ImapConnection, path: str) -> bool:
+    """Whether LIST shows `path`: what a refusal without a response code meant. Not every
+    server says ALREADYEXISTS or NONEXISTENT (RFC 5530): Cyrus answers "NO Mailbox already
+    exists", Courier "NO Cannot create this folder"."""
+    return any(info.path == path for info in await conn.list_mailboxes(pattern=path))
+
+
 def _in_namespace(path: str, prefix: str) -> bool:
     # "INBOX" is case-insensitive (RFC 3501 §5.1), so is the "INBOX" of an "INBOX." prefix.
     if prefix[:5].upper() == "INBOX" and path[:5].upper() == "INBOX":
@@ -123,8 +130,13 @@ async def create_mailbox(session: AccountSession, path: str) -> str:
     """Create and subscribe `path` (see `personal_path`); returns the path created."""
     async with session.command() as conn:
         path = personal_path(path, await conn.namespace())
-        with refusals(path):
-            await conn.create(path)
+        try:
+            with refusals(path):
+                await conn.create(path)
+        except CommandFailedError as exc:
+            if not exc.response_code and await _listed(conn, path):
+                raise ConflictError(f"folder {path!r} already exists") from exc
+            raise
         with contextlib.suppress(CommandFailedError):
             await conn.subscribe(path)
         return path
@@ -136,8 +148,15 @@ async def rename_mailbox(session: AccountSession, path: str, new_path: str) -> s
         raise InvalidInputError("path", "INBOX cannot be renamed here")
     async with session.command() as conn:
         new_path = personal_path(new_path, await conn.namespace())
-        with refusals(path):
-            await conn.rename(path, new_path)
+        try:
+            with refusals(path):
+                await conn.rename(path, new_path)
+        except CommandFailedError as exc:
+            if not exc.response_code and not await _listed(conn, path):
+                raise NotFoundError(f"folder {path!r} does not exist") from exc
+            if not exc.response_code and await _listed(conn, new_path):
+                raise ConflictError(f"folder {new_path!r} already exists") from exc
+            raise
         with contextlib.suppress(CommandFailedError):
             await conn.subscribe(new_path)
         return new_path
@@ -149,5 +168,10 @@ async def delete_mailbox(session: AccountSession, path: str) -> None:
     async with session.command() as conn:
         with contextlib.suppress(CommandFailedError):
             await conn.unsubscribe(path)
-        with refusals(path):
-            await conn.delete(path)
+        try:
+            with refusals(path):
+                await conn.delete(path)
+        except CommandFailedError as exc:
+            if not exc.response_code and not await _listed(conn, path):
+                raise NotFoundError(f"folder {path!r} does not exist") from exc
+            raise

@@ -7,6 +7,7 @@ UID that is gone, RFC 3501 §6.4.8), so a stale id answers 404 instead of a sile
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ from imapapi.mail.summary import visible_flags
 from imapapi.sync.mailboxes import assign_special_use
 
 GMAIL = "X-GM-EXT-1"
+_BARE_LF = re.compile(rb"(?<!\r)\n")
 
 
 def _check_flags(flags: Sequence[str], field: str) -> list[str]:
@@ -135,6 +137,9 @@ async def upload_message(
     encode.mailbox(path, field="path")
     if b"\x00" in raw:  # RFC 3501 §4.3: a literal (without BINARY) cannot carry NUL
         raise InvalidInputError("raw", "the message must not contain NUL octets")
+    # Lines end in CRLF on the wire (RFC 5322 §2.3); a file saved on Unix has bare LFs, which
+    # Dovecot fixes silently and Cyrus refuses ("NO Message contains bare newlines").
+    raw = _BARE_LF.sub(b"\r\n", raw)
     async with session.command() as conn:
         with folder_refusals(path):
             appended = await conn.append(path, raw, flags=flag_list, internal_date=internal_date)
