@@ -156,8 +156,8 @@ class MessageMove(ApiModel):
 class MessageUpload(ApiModel):
     path: MailboxPath
     raw: str = Field(
-        description="The RFC 822 message, base64 encoded. (The JSON form that `/submit` takes "
-        "comes with the sending API.)",
+        description="The RFC 822 message, base64 encoded; bare LF line ends are stored as "
+        "CRLF (RFC 5322 §2.3). (The JSON form that `/submit` takes comes with the sending API.)",
         max_length=(MAX_UPLOAD_BYTES * 4) // 3 + 4,
         examples=["RnJvbTogYUBleGFtcGxlLmNvbQ0KU3ViamVjdDogaGkNCg0KaGVsbG8NCg=="],
     )
