@@ -215,19 +215,7 @@ class AccountSyncer:
             added = await self.sync_listing(conn)
             dirty = await self._needing_sync(conn, set(self._folders) | added, strict=False)
         else:
-            stored = await self._stored_folders()
-            dirty = set()
-            for path in self._folders:
-                status = await conn.status(path)
-                if counters_changed(
-                    stored.get(path),
-                    uid_validity=status.uid_validity,
-                    uid_next=status.uid_next,
-                    messages=status.messages,
-                    highest_modseq=status.highest_modseq,
-                    unknown_modseq_is_change=False,
-                ):
-                    dirty.add(path)
+            dirty = await self._poll_status(conn)  # none is selected: every folder
         self._take_events(conn)
         self._dirty |= dirty
         if dirty:
