@@ -7,12 +7,14 @@ under test, so a bug in our own clients cannot hide a broken harness.
 from __future__ import annotations
 
 import asyncio
+import email
 import imaplib
 import json
 import re
 import smtplib
 import socket
 import ssl
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from email.message import EmailMessage
@@ -20,8 +22,13 @@ from typing import Any
 
 import httpx
 import pytest
+from imapclient import imap_utf7
 
-from tests.servers.dovecot import SPECIAL_USE_FOLDERS, Dovecot, ImapUser
+from tests.servers.courier import Courier
+from tests.servers.cyrus import Cyrus
+from tests.servers.dovecot import Dovecot, ImapUser
+from tests.servers.mailserver import SPECIAL_USE_FOLDERS, MailServer
+from tests.servers.process import ServerProcesses
 from tests.servers.smtp import SmtpServer
 from tests.servers.webhooks import WebhookReceiver, signature, verify_signature
 
@@ -30,7 +37,7 @@ pytestmark = pytest.mark.integration
 # "Archive/Ünïcödé" in modified UTF-7 (RFC 3501 §5.1.3), as Dovecot lists it.
 UNICODE_FOLDER = "Archive/Ünïcödé"
 UNICODE_FOLDER_MUTF7 = "Archive/&ANw-n&AO8-c&APY-d&AOk-"
-LIST_LINE = re.compile(rb'^\((?P<flags>[^)]*)\) "(?P<sep>[^"]*)" "?(?P<name>[^"]+)"?$')
+LIST_LINE = re.compile(rb'^\((?P<flags>[^)]*)\) "(?P<sep>[^"]*)" (?P<name>.+)$')
 IMAP_TIMEOUT = 10.0
 
 
@@ -48,8 +55,8 @@ def tls_context(dovecot: Dovecot) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(dovecot.ca_file))
 
 
-def connect(dovecot: Dovecot, user: ImapUser) -> imaplib.IMAP4:
-    client = imaplib.IMAP4(dovecot.host, dovecot.port, timeout=IMAP_TIMEOUT)
+def connect(server: MailServer, user: ImapUser) -> imaplib.IMAP4:
+    client = imaplib.IMAP4(server.host, server.port, timeout=IMAP_TIMEOUT)
     client.login(user.name, user.password)
     return client
 
@@ -63,8 +70,13 @@ def imap(dovecot: Dovecot, imap_user: ImapUser) -> Iterator[imaplib.IMAP4]:
         client.logout()
 
 
+def wire_name(folder: str) -> str:
+    """A folder name as servers without UTF8=ACCEPT send it: modified UTF-7 (RFC 3501 §5.1.3)."""
+    return imap_utf7.encode(folder).decode("ascii")
+
+
 def parse_list(response: tuple[str, list[Any]]) -> dict[str, set[str]]:
-    """A LIST/LSUB response as {mailbox name: flags}."""
+    """A LIST/LSUB response as {mailbox name as sent, unquoted: flags}."""
     typ, data = response
     assert typ == "OK", data
     folders: dict[str, set[str]] = {}
@@ -72,7 +84,10 @@ def parse_list(response: tuple[str, list[Any]]) -> dict[str, set[str]]:
         assert isinstance(line, bytes), line
         match = LIST_LINE.match(line)
         assert match, line
-        folders[match["name"].decode()] = set(match["flags"].decode().split())
+        name = match["name"]
+        if name.startswith(b'"'):
+            name = name[1:-1].replace(b'\\"', b'"').replace(b"\\\\", b"\\")
+        folders[name.decode()] = set(match["flags"].decode().split())
     return folders
 
 
@@ -83,28 +98,146 @@ def capabilities(client: imaplib.IMAP4) -> set[str]:
     return set(data[0].decode().upper().split())
 
 
-def fetch_only_message(client: imaplib.IMAP4, mailbox: str) -> tuple[bytes, bytes]:
-    """SELECT ``mailbox`` and return (FETCH FLAGS part, full message) of its one message."""
-    typ, data = client.select(f'"{mailbox}"')
-    assert (typ, data) == ("OK", [b"1"]), (typ, data)
-    typ, fetched = client.fetch("1", "(FLAGS BODY.PEEK[])")
+def fetch_messages(client: imaplib.IMAP4, mailbox: str) -> dict[str, tuple[set[str], bytes]]:
+    """Subject → (flags but ``\\Recent``, full message) of every message in ``mailbox`` (its
+    name as sent), EXAMINEd so that nothing changes."""
+    typ, data = client.select(f'"{mailbox}"', readonly=True)
+    assert typ == "OK", (mailbox, data)
+    typ, fetched = client.fetch("1:*", "(FLAGS BODY.PEEK[])")
     assert typ == "OK", fetched
-    meta, body = fetched[0]  # type: ignore[misc]
-    assert isinstance(meta, bytes) and isinstance(body, bytes), fetched
-    return meta, body
+    messages: dict[str, tuple[set[str], bytes]] = {}
+    for item in fetched:
+        if not isinstance(item, tuple):
+            continue  # the ")" that closes each FETCH
+        meta, body = item
+        flags = re.search(rb"FLAGS \(([^)]*)\)", meta)
+        assert flags, meta
+        subject = str(email.message_from_bytes(body)["Subject"])
+        messages[subject] = (set(flags[1].decode().split()) - {"\\Recent"}, body)
+    return messages
+
+
+# -- every IMAP server (test ids dovecot, cyrus, courier) -----------------------------------
+
+# What sets the servers apart to a client: separator, personal namespace prefix, and words of
+# the greeting (servers with STARTTLS and SASL say so there).
+SERVER_FACTS: dict[str, tuple[str, str, tuple[bytes, ...]]] = {
+    "dovecot": ("/", "", (b"Dovecot (Debian) ready", b"STARTTLS", b"AUTH=PLAIN")),
+    "cyrus": ("/", "", (b"Cyrus IMAP 3.6", b"STARTTLS", b"AUTH=PLAIN")),
+    "courier": (".", "INBOX.", (b"Courier-IMAP ready",)),
+}
+OWN_SERVERS: dict[str, type[ServerProcesses]] = {
+    "dovecot": Dovecot,
+    "cyrus": Cyrus,
+    "courier": Courier,
+}
+NESTED_FOLDER = ("Kunden", "Ärzte 東京")
+
+
+def test_implements_the_mail_server_protocol(mail_server: MailServer) -> None:
+    separator, prefix, _greeting = SERVER_FACTS[mail_server.kind]
+    assert isinstance(mail_server, MailServer)
+    assert (mail_server.separator, mail_server.prefix) == (separator, prefix)
+    assert mail_server.path() == mail_server.path("INBOX") == "INBOX"
+    assert mail_server.path("Archive", "2024") == f"{prefix}Archive{separator}2024"
+    assert mail_server.running
+
+
+def test_starts_and_greets(mail_server: MailServer) -> None:
+    *_, words = SERVER_FACTS[mail_server.kind]
+    address = (mail_server.host, mail_server.port)
+    with socket.create_connection(address, timeout=IMAP_TIMEOUT) as sock:
+        greeting = sock.recv(4096)
+    assert greeting.startswith(b"* OK [CAPABILITY IMAP4rev1 ")
+    assert all(word in greeting for word in words), greeting
+
+
+def test_new_user_logs_in_and_has_the_default_folders_subscribed(
+    mail_server: MailServer, server_user: ImapUser
+) -> None:
+    client = connect(mail_server, server_user)
+    try:
+        offered = capabilities(client)
+        listed = parse_list(client.list())
+        subscribed = parse_list(client.lsub())
+    finally:
+        client.logout()
+
+    assert {"IMAP4REV1", "IDLE"} <= offered
+    folders = {mail_server.path(folder): flag for folder, flag in SPECIAL_USE_FOLDERS}
+    assert set(listed) == {"INBOX", *folders}
+    for path, flag in folders.items():
+        assert "\\Noselect" not in listed[path]
+        assert "\\Noselect" not in subscribed[path]
+        # Courier has no SPECIAL-USE (RFC 6154): its clients go by the names.
+        if "SPECIAL-USE" in offered:
+            assert flag in listed[path], (path, listed[path])
+
+
+def test_add_user_works_while_running_and_names_are_unique(mail_server: MailServer) -> None:
+    first, second = mail_server.add_user(), mail_server.add_user()
+    assert first.name != second.name
+    connect(mail_server, second).logout()
+    with pytest.raises(ValueError):
+        mail_server.add_user(first.name)
+
+
+def test_deliver_into_inbox_and_a_new_nested_non_ascii_folder(
+    mail_server: MailServer, server_user: ImapUser
+) -> None:
+    nested = mail_server.path(*NESTED_FOLDER)
+    plain = make_message("plain")
+    mail_server.deliver(server_user, plain)
+    mail_server.deliver(server_user, make_message("flagged"), flags=["\\Seen", "\\Flagged"])
+    mail_server.deliver(server_user, make_message("nested"), nested, ["\\Answered"])
+    mail_server.deliver(server_user, make_message("keyword"), nested, ["$Forwarded", "\\Seen"])
+
+    client = connect(mail_server, server_user)
+    try:
+        inbox = fetch_messages(client, "INBOX")
+        in_nested = fetch_messages(client, wire_name(nested))
+        subscribed = parse_list(client.lsub())
+    finally:
+        client.logout()
+
+    assert inbox["plain"] == (set(), plain.replace(b"\n", b"\r\n"))
+    assert inbox["flagged"][0] == {"\\Seen", "\\Flagged"}
+    assert {subject: flags for subject, (flags, _body) in in_nested.items()} == {
+        "nested": {"\\Answered"},
+        "keyword": {"$Forwarded", "\\Seen"},
+    }
+    # A folder deliver() creates is subscribed, as a mail client would have it.
+    assert "\\Noselect" not in subscribed[wire_name(nested)]
+
+
+@pytest.mark.parametrize("kind", OWN_SERVERS)
+def test_restart_keeps_users_mail_and_ports(kind: str) -> None:
+    # A private server: restarting the session one would disturb other tests' connections.
+    with OWN_SERVERS[kind]() as server:
+        user = server.add_user()
+        folder = server.path("Archive", "2024")
+        server.deliver(user, make_message("kept"), folder, ["\\Seen"])
+        ports = (server.port, server.tls_port)
+
+        started = time.monotonic()
+        server.restart()
+
+        assert time.monotonic() - started < 5
+        assert server.running
+        assert (server.port, server.tls_port) == ports
+        client = connect(server, user)
+        try:
+            assert fetch_messages(client, folder)["kept"][0] == {"\\Seen"}
+        finally:
+            client.logout()
+        server.stop()
+        assert not server.running
+        with pytest.raises(OSError):
+            socket.create_connection((server.host, server.port), timeout=1).close()
+    assert not server.root.exists()
 
 
 # -- Dovecot ---------------------------------------------------------------------------------
-
-
-def test_new_user_has_subscribed_special_use_folders(imap: imaplib.IMAP4) -> None:
-    folders = parse_list(imap.list())
-    subscribed = parse_list(imap.lsub())
-    assert "INBOX" in folders
-    for folder, flag in SPECIAL_USE_FOLDERS:
-        assert flag in folders[folder], (folder, folders[folder])
-        assert "\\Noselect" not in folders[folder]
-        assert folder in subscribed
 
 
 def test_capabilities_include_what_the_client_relies_on(
@@ -130,19 +263,6 @@ def test_capabilities_include_what_the_client_relies_on(
         fresh.shutdown()
 
 
-def test_delivered_message_can_be_fetched_with_its_flags(
-    dovecot: Dovecot, imap_user: ImapUser, imap: imaplib.IMAP4
-) -> None:
-    message = make_message("Delivered to INBOX")
-
-    dovecot.deliver(imap_user, message, flags=["\\Seen", "$Forwarded"])
-
-    meta, body = fetch_only_message(imap, "INBOX")
-    assert body == message.replace(b"\n", b"\r\n")
-    assert b"\\Seen" in meta
-    assert b"$Forwarded" in meta
-
-
 def test_delivery_into_a_new_non_ascii_nested_folder(
     dovecot: Dovecot, imap_user: ImapUser, imap: imaplib.IMAP4
 ) -> None:
@@ -155,9 +275,9 @@ def test_delivery_into_a_new_non_ascii_nested_folder(
     # The parent stays a real, selectable folder with its special use.
     assert "\\Noselect" not in folders["Archive"]
     assert "\\Archive" in folders["Archive"]
-    meta, body = fetch_only_message(imap, UNICODE_FOLDER_MUTF7)
+    [(flags, body)] = fetch_messages(imap, UNICODE_FOLDER_MUTF7).values()
     assert b"Into a nested Unicode folder" in body
-    assert b"\\Seen" not in meta
+    assert "\\Seen" not in flags
 
 
 def test_starttls_verifies_against_the_test_ca(dovecot: Dovecot, imap_user: ImapUser) -> None:
@@ -194,25 +314,6 @@ def test_implicit_tls_verifies_against_the_test_ca(dovecot: Dovecot, imap_user: 
         assert "STARTTLS" not in capabilities(client)
     finally:
         client.logout()
-
-
-def test_restart_keeps_users_mail_and_ports() -> None:
-    # A private server: restarting the session one would disturb other tests' connections.
-    with Dovecot() as server:
-        user = server.add_user()
-        message = make_message("Survives a restart")
-        server.deliver(user, message, folder="Sent")
-        ports = (server.port, server.tls_port)
-
-        server.restart()
-
-        assert (server.port, server.tls_port) == ports
-        client = connect(server, user)
-        try:
-            _meta, body = fetch_only_message(client, "Sent")
-        finally:
-            client.logout()
-        assert b"Survives a restart" in body
 
 
 def test_idle_reports_a_delivery_as_exists(

@@ -1,4 +1,5 @@
-"""The Cyrus IMAP 3.6 harness (tests/servers/cyrus.py), checked over the real protocol.
+"""The Cyrus IMAP 3.6 harness (tests/servers/cyrus.py): what only Cyrus does, over the real
+protocol. What every server does is checked in test_harness.py.
 
 Stdlib imaplib and raw sockets on purpose: independent of the IMAP client under test, so a bug
 there cannot hide a broken harness.
@@ -7,35 +8,17 @@ there cannot hide a broken harness.
 from __future__ import annotations
 
 import imaplib
-import re
 import socket
 import ssl
 import time
-import uuid
-from collections.abc import Iterator
-from email.message import EmailMessage
 
 import pytest
-from imapclient import imap_utf7
 
-from tests.servers.cyrus import SPECIAL_USE_FOLDERS, Cyrus
+from tests.integration.test_harness import IMAP_TIMEOUT, connect, make_message
+from tests.servers.cyrus import Cyrus
 from tests.servers.mailserver import ImapUser, MailServer
 
 pytestmark = pytest.mark.integration
-
-IMAP_TIMEOUT = 10.0
-NESTED_FOLDER = "Kunden/Ärzte 東京"
-LIST_LINE = re.compile(rb'^\((?P<flags>[^)]*)\) "(?P<sep>[^"]*)" (?P<name>.+)$')
-
-
-def make_message(subject: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = "Sender <sender@example.test>"
-    msg["To"] = "Receiver <receiver@example.test>"
-    msg["Subject"] = subject
-    msg["Message-ID"] = f"<{uuid.uuid4().hex}@example.test>"
-    msg.set_content("Hello from the Cyrus harness.\n")
-    return msg.as_bytes()
 
 
 @pytest.fixture
@@ -47,69 +30,6 @@ def server(cyrus: MailServer) -> Cyrus:
 @pytest.fixture
 def user(server: Cyrus) -> ImapUser:
     return server.add_user()
-
-
-def connect(server: Cyrus, user: ImapUser) -> imaplib.IMAP4:
-    client = imaplib.IMAP4(server.host, server.port, timeout=IMAP_TIMEOUT)
-    client.login(user.name, user.password)
-    return client
-
-
-@pytest.fixture
-def imap(server: Cyrus, user: ImapUser) -> Iterator[imaplib.IMAP4]:
-    client = connect(server, user)
-    try:
-        yield client
-    finally:
-        client.logout()
-
-
-def list_folders(imap: imaplib.IMAP4) -> dict[str, set[str]]:
-    """name (decoded from modified UTF-7) → attributes, from LIST RETURN (SPECIAL-USE …)."""
-    status, _ = imap._simple_command(
-        "LIST", '""', '"*"', "RETURN (SPECIAL-USE SUBSCRIBED CHILDREN)"
-    )
-    assert status == "OK"
-    folders: dict[str, set[str]] = {}
-    for line in imap.untagged_responses.pop("LIST", []):
-        assert isinstance(line, bytes), line
-        match = LIST_LINE.match(line)
-        assert match, line
-        assert match["sep"] == b"/"
-        raw = match["name"]
-        if raw.startswith(b'"'):
-            raw = raw[1:-1].replace(b'\\"', b'"').replace(b"\\\\", b"\\")
-        folders[imap_utf7.decode(raw)] = set(match["flags"].decode().split())
-    return folders
-
-
-def uid_flags(imap: imaplib.IMAP4) -> dict[int, set[str]]:
-    status, data = imap.uid("FETCH", "1:*", "(FLAGS)")
-    assert status == "OK", data
-    result: dict[int, set[str]] = {}
-    for item in data:
-        assert isinstance(item, bytes), item
-        match = re.search(rb"UID (\d+)", item)
-        flags = re.search(rb"FLAGS \(([^)]*)\)", item)
-        assert match and flags, item
-        result[int(match[1])] = set(flags[1].decode().split())
-    return result
-
-
-def test_implements_the_mail_server_protocol(server: Cyrus) -> None:
-    assert isinstance(server, MailServer)
-    assert (server.kind, server.separator, server.prefix) == ("cyrus", "/", "")
-    assert server.path() == server.path("INBOX") == "INBOX"
-    assert server.path("Archive", "2024") == "Archive/2024"
-    assert server.running
-
-
-def test_starts_and_greets(server: Cyrus) -> None:
-    with socket.create_connection((server.host, server.port), timeout=IMAP_TIMEOUT) as sock:
-        greeting = sock.recv(4096)
-    assert greeting.startswith(b"* OK [CAPABILITY IMAP4rev1")
-    assert b"Cyrus IMAP 3.6" in greeting
-    assert b"STARTTLS" in greeting and b"AUTH=PLAIN" in greeting
 
 
 def test_user_logs_in_with_login_and_plain(server: Cyrus, user: ImapUser) -> None:
@@ -150,50 +70,6 @@ def test_starttls_and_implicit_tls(server: Cyrus, user: ImapUser) -> None:
     tls_client.logout()
 
 
-def test_list_shows_special_use_folders_subscribed(imap: imaplib.IMAP4) -> None:
-    folders = list_folders(imap)
-    assert "INBOX" in folders
-    for name, flag in SPECIAL_USE_FOLDERS:
-        assert flag in folders[name], (name, folders[name])
-        assert "\\Subscribed" in folders[name], (name, folders[name])
-
-
-def test_add_user_works_while_running_and_names_are_unique(server: Cyrus) -> None:
-    first, second = server.add_user(), server.add_user()
-    assert first.name != second.name
-    connect(server, second).logout()
-    with pytest.raises(ValueError):
-        server.add_user(first.name)
-
-
-def test_deliver_into_inbox_and_a_new_nested_non_ascii_folder(
-    server: Cyrus, user: ImapUser, imap: imaplib.IMAP4
-) -> None:
-    server.deliver(user, make_message("plain"))
-    server.deliver(user, make_message("flagged"), flags=["\\Seen", "\\Flagged"])
-    server.deliver(user, make_message("nested"), NESTED_FOLDER, ["\\Answered", "$Label1"])
-    server.deliver(user, make_message("nested again"), NESTED_FOLDER)
-
-    folders = list_folders(imap)
-    assert "\\Subscribed" in folders[NESTED_FOLDER]
-    assert "Kunden" in folders  # Cyrus lists the parent, with \HasChildren
-
-    status, data = imap.select("INBOX")
-    assert (status, data) == ("OK", [b"2"])
-    inbox = uid_flags(imap)
-    assert [inbox[uid] - {"\\Recent"} for uid in sorted(inbox)] == [
-        set(),
-        {"\\Seen", "\\Flagged"},
-    ]
-    status, data = imap.select('"' + imap_utf7.encode(NESTED_FOLDER).decode() + '"')
-    assert (status, data) == ("OK", [b"2"])
-    nested = uid_flags(imap)
-    assert [nested[uid] - {"\\Recent"} for uid in sorted(nested)] == [
-        {"\\Answered", "$Label1"},
-        set(),
-    ]
-
-
 def test_idle_gets_exists_after_deliver(server: Cyrus, user: ImapUser) -> None:
     with socket.create_connection((server.host, server.port), timeout=IMAP_TIMEOUT) as sock:
         reader = sock.makefile("rb")
@@ -224,25 +100,3 @@ def test_idle_gets_exists_after_deliver(server: Cyrus, user: ImapUser) -> None:
         while not (line := reader.readline()).startswith(b"c "):
             assert line.startswith(b"* "), line
         assert line.startswith(b"c OK")
-
-
-def test_restart_keeps_users_and_mail() -> None:
-    with Cyrus() as server:  # its own, so the session's Cyrus keeps running
-        user = server.add_user()
-        server.deliver(user, make_message("kept"), "Archive/2024", ["\\Seen"])
-        started = time.monotonic()
-        server.restart()
-        assert time.monotonic() - started < 5
-        assert server.running
-        client = connect(server, user)
-        try:
-            status, data = client.select('"Archive/2024"')
-            assert (status, data) == ("OK", [b"1"])
-            assert "\\Seen" in uid_flags(client)[1]
-        finally:
-            client.logout()
-        server.stop()
-        assert not server.running
-        with pytest.raises(OSError):
-            socket.create_connection((server.host, server.port), timeout=1).close()
-    assert not server.root.exists()

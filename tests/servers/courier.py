@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import base64
 import grp
 import hashlib
@@ -10,19 +9,17 @@ import imaplib
 import itertools
 import os
 import pwd
-import shutil
-import signal
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.servers.mailserver import ImapUser
-from tests.servers.ports import LOOPBACK, free_port
+from tests.servers.mailserver import SPECIAL_USE_FOLDERS, ImapUser
+from tests.servers.ports import LOOPBACK
+from tests.servers.process import ServerProcesses, spawn_group
 
 REPO = Path(__file__).resolve().parents[2]
 # Unpacked (never installed) by tests/servers/install-courier.sh: courier-imap conflicts with
@@ -33,13 +30,10 @@ INSTALLER = REPO / "tests" / "servers" / "install-courier.sh"
 # nobody/nogroup, like Dovecot (DESIGN.md §6). Run unprivileged, the current user.
 RUN_USER = "nobody"
 RUN_GROUP = "nogroup"
-EMAIL_DOMAIN = "example.test"
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
 
 # Created and subscribed for every user. Courier has no SPECIAL-USE (RFC 6154): clients find
 # these by name only.
-DEFAULT_FOLDERS: tuple[str, ...] = ("Drafts", "Sent", "Junk", "Trash", "Archive")
+DEFAULT_FOLDERS: tuple[str, ...] = tuple(folder for folder, _flag in SPECIAL_USE_FOLDERS)
 
 # The settings of Debian's /etc/courier/imapd (courier-imap 5.0.13) that matter to a client,
 # unchanged, so the suite sees stock Courier behaviour. In particular IMAP_ENHANCEDIDLE=0:
@@ -116,7 +110,7 @@ def _userdb_password(password: str) -> str:
     return "{SHA256}" + base64.b64encode(digest).decode()
 
 
-class Courier:
+class Courier(ServerProcesses):
     """A private Courier-IMAP 5.0.13 (Debian 12) for the test suite: real IMAP, no mocks.
 
     Processes (two process groups, each killed as a whole by :meth:`stop`), all with the temp
@@ -166,22 +160,15 @@ class Courier:
         IDLE ACL ACL2=UNION ENABLE UTF8=ACCEPT
     """
 
-    _counter = itertools.count(1)
     kind = "courier"
     separator = "."
     prefix = "INBOX."
+    error = CourierError
+    tls_modes = ("none",)
 
     def __init__(self, directory: Path | None = None, *, host: str = LOOPBACK) -> None:
-        self._own_dir = directory is None
-        self.root = (
-            Path(tempfile.mkdtemp(prefix="imapapi-courier-")) if directory is None else directory
-        )
-        self.host = host
-        self.port = free_port(host)
-        self.log_path = self.root / "courier.log"
+        super().__init__(directory, host=host)
         self.mail_dir = self.root / "mail"
-        self._authdaemond: subprocess.Popen[bytes] | None = None
-        self._tcpd: subprocess.Popen[bytes] | None = None
         self._users: dict[str, tuple[str, Path]] = {}
         self._users_lock = threading.Lock()
         self._deliver_counter = itertools.count(1)
@@ -190,9 +177,6 @@ class Courier:
             self._gid = grp.getgrnam(RUN_GROUP).gr_gid
         else:
             self._uid, self._gid = os.getuid(), os.getgid()
-        # A session fixture's teardown does not run when pytest is interrupted hard enough,
-        # and a stray couriertcpd keeps its port.
-        atexit.register(self.stop)
         self._write_files()
 
     # -- files -----------------------------------------------------------------------------
@@ -265,63 +249,33 @@ class Courier:
             (public, "userdb.tmp", "userdb.dat"),
             (shadow, "userdbshadow.tmp", "userdbshadow.dat"),
         ):
-            result = subprocess.run(
+            self._run_tool(
+                f"makedatprog {dat}",
                 [str(makedat), "-", tmp, dat],
                 input=("".join(lines) + ".\n").encode(),
                 cwd=self.root,
                 env=self._env(),
-                capture_output=True,
-                timeout=30,
-                check=False,
             )
-            if result.returncode != 0:
-                raise CourierError(
-                    f"makedatprog {dat} exited {result.returncode}: "
-                    f"{result.stderr.decode(errors='replace')}"
-                )
         (self.root / "userdbshadow.dat").chmod(0o600)
-
-    def log_tail(self, lines: int = 40) -> str:
-        """The last ``lines`` lines of the Courier log (authdaemond, imaplogin, imapd)."""
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError as exc:
-            return f"(no log: {exc})"
-        return "\n".join(text.splitlines()[-lines:])
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    @property
-    def running(self) -> bool:
-        return all(
-            process is not None and process.poll() is None
-            for process in (self._authdaemond, self._tcpd)
-        )
-
-    def start(self) -> None:
-        """Start authdaemond and couriertcpd; return once the port sends ``* OK``."""
-        if self.running:
-            return
-        self.stop()
+    def _spawn(self) -> list[subprocess.Popen[bytes]]:
         self.ensure_installed()
-        socket_path = self.root / "authdaemon.sock"
-        socket_path.unlink(missing_ok=True)
+        (self.root / "authdaemon.sock").unlink(missing_ok=True)
         env = self._env()
         with self.log_path.open("ab") as log:
-            # Both stay in the foreground and log to stderr. Each gets a new session, so each
-            # leads a process group that stop() kills as a whole, even processes whose parent
-            # died (imaplogin/imapd are couriertcpd's children). One group for both is not
+            # Both stay in the foreground and log to stderr, each leading a process group
+            # (imaplogin/imapd are couriertcpd's children). One group for both is not
             # possible: setpgid() cannot join a group of another session.
-            self._authdaemond = subprocess.Popen(
+            authdaemond = spawn_group(
                 [str(COURIER_DIR / "usr/lib/courier/courier-authlib/authdaemond")],
                 cwd=self.root,
                 env=env,
-                stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
-                start_new_session=True,
             )
-            self._tcpd = subprocess.Popen(
+            tcpd = spawn_group(
                 [
                     str(COURIER_DIR / "usr/sbin/couriertcpd"),
                     f"-address={self.host}",
@@ -336,85 +290,25 @@ class Courier:
                 ],
                 cwd=self.root,
                 env=env,
-                stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
-                start_new_session=True,
             )
-        deadline = time.monotonic() + START_TIMEOUT
-        last_error: Exception | None = None
-        while time.monotonic() < deadline:
-            if not self.running:
-                break
-            try:
-                if not socket_path.exists():
-                    raise FileNotFoundError(socket_path)
-                self._read_greeting()
-                return
-            except OSError as exc:
-                last_error = exc
-                time.sleep(0.02)
-        self.stop()
-        raise CourierError(
-            f"Courier did not start on {self.host}:{self.port} ({last_error!r})\n"
-            f"log ({self.log_path}):\n{self.log_tail()}"
-        )
+        # Stopped in this order: no new logins first, then authentication.
+        return [tcpd, authdaemond]
 
-    def _read_greeting(self) -> None:
-        with socket.create_connection((self.host, self.port), timeout=2) as sock:
-            greeting = sock.recv(1024)
-        if not greeting.startswith(b"* OK"):
-            raise ConnectionError(f"unexpected greeting {greeting!r}")
-
-    def stop(self) -> None:
-        """Stop every Courier process. Users and mail stay for :meth:`start`."""
-        processes = [p for p in (self._tcpd, self._authdaemond) if p is not None]
-        if not processes:
-            return
-        # Whole groups at once: couriertcpd with every imaplogin/imapd it forked, authdaemond
-        # with its worker processes.
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            for process in processes:
-                try:
-                    os.killpg(process.pid, sig)
-                except ProcessLookupError:
-                    pass
-            for process in processes:
-                try:
-                    process.wait(STOP_TIMEOUT if sig == signal.SIGTERM else 1.0)
-                except subprocess.TimeoutExpired:
-                    pass
-        self._tcpd = None
-        self._authdaemond = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def close(self) -> None:
-        """Stop and delete the temp dir (when this instance created it)."""
-        self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self) -> Courier:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def _check_ready(self) -> None:
+        # couriertcpd greets before authdaemond listens: a LOGIN then would fail.
+        socket_path = self.root / "authdaemon.sock"
+        if not socket_path.exists():
+            raise FileNotFoundError(socket_path)
+        super()._check_ready()
 
     # -- users and mail --------------------------------------------------------------------
-
-    def path(self, *names: str) -> str:
-        if not names or (len(names) == 1 and names[0].upper() == "INBOX"):
-            return "INBOX"
-        return self.prefix + self.separator.join(names)
 
     def add_user(self, name: str | None = None, password: str = "secret-pass") -> ImapUser:
         """Add a login with INBOX and the default folders, subscribed."""
         if name is None:
-            name = f"user{next(self._counter)}-{uuid.uuid4().hex[:8]}"
+            name = self._new_user_name()
         for value in (name, password):
             # userdb is a tab- and line-separated text file; "|" separates its fields.
             if not value or any(ch in value for ch in "\t\n\r\0|"):
@@ -426,7 +320,7 @@ class Courier:
             self._make_maildir(home)
             self._users[name] = (password, home)
             self._write_userdb()
-        return ImapUser(name=name, password=password, email=f"{name}@{EMAIL_DOMAIN}")
+        return self._user(name, password)
 
     def _make_maildir(self, home: Path) -> None:
         home.mkdir(mode=0o700)
@@ -535,14 +429,3 @@ class Courier:
             if status != "OK":
                 raise CourierError(f"APPEND to {folder!r} failed: {data!r}")
             imap.logout()
-
-    def account_settings(self, user: ImapUser, *, tls: str = "none") -> dict[str, object]:
-        """The REST API's ``imap`` field for ``user``: plain port, no TLS on this Courier."""
-        if tls != "none":
-            raise ValueError(f"this Courier offers no TLS (asked for {tls!r})")
-        return {
-            "host": self.host,
-            "port": self.port,
-            "secure": False,
-            "auth": {"user": user.name, "pass": user.password},
-        }

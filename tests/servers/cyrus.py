@@ -7,30 +7,24 @@ cyrus-imapd conflicts with dovecot-imapd) by ``tests/servers/install-cyrus.sh`` 
 
 from __future__ import annotations
 
-import atexit
 import grp
 import imaplib
-import itertools
 import os
 import pwd
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
-import tempfile
 import threading
-import time
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from imapclient import imap_utf7
 
-from tests.servers.mailserver import ImapUser
+from tests.servers.mailserver import SPECIAL_USE_FOLDERS, ImapUser
 from tests.servers.ports import LOOPBACK, free_port
+from tests.servers.process import ServerProcesses, spawn_group
 from tests.servers.tls import make_tls_files
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,18 +37,6 @@ RUN_GROUP = "nogroup"
 # The Cyrus admin (imapd.conf `admins`, `proxyservers`): creates users' INBOXes and, by SASL
 # proxy authorization (AUTHENTICATE PLAIN with an authzid), acts as a user to deliver mail.
 ADMIN = "imapadmin"
-EMAIL_DOMAIN = "example.test"
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
-
-# (folder, special-use flag) created and subscribed for every user (RFC 6154).
-SPECIAL_USE_FOLDERS: tuple[tuple[str, str], ...] = (
-    ("Drafts", "\\Drafts"),
-    ("Sent", "\\Sent"),
-    ("Junk", "\\Junk"),
-    ("Trash", "\\Trash"),
-    ("Archive", "\\Archive"),
-)
 
 # Cyrus user names: no hierarchy separator, nothing IMAP or SASL would need to quote.
 _USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
@@ -154,7 +136,7 @@ def encode_mailbox(name: str) -> str:
     return _quote(imap_utf7.encode(name))
 
 
-class Cyrus:
+class Cyrus(ServerProcesses):
     """A private Cyrus IMAP 3.6 for the test suite: real IMAP, no mocks.
 
     Everything (imapd.conf, cyrus.conf, mailboxes.db, spool, sockets, sasldb, pid file, TLS
@@ -196,29 +178,20 @@ class Cyrus:
     3 s (``failedloginpause``); creating ``Kunden/Ärzte`` also creates a selectable ``Kunden``.
     """
 
-    _counter = itertools.count(1)
     kind = "cyrus"
     separator = "/"
     prefix = ""
+    error = CyrusError
 
     def __init__(self, directory: Path | None = None, *, host: str = LOOPBACK) -> None:
         self._bin_dir, self._lib_dir = _find_cyrus()
         self._saslpasswd2 = _saslpasswd2()
-        self._own_dir = directory is None
-        self.root = (
-            Path(tempfile.mkdtemp(prefix="imapapi-cyrus-")) if directory is None else directory
-        )
-        self.host = host
-        self.port = free_port(host)
+        super().__init__(directory, host=host)
         self.tls_port = free_port(host)
         self.imapd_conf = self.root / "imapd.conf"
         self.cyrus_conf = self.root / "cyrus.conf"
         self.log_path = self.root / "master.log"
         self.sasldb = self.root / "sasldb2"
-        self._process: subprocess.Popen[bytes] | None = None
-        # A session fixture's teardown does not run when pytest is killed hard enough, and a
-        # stray master keeps its ports and temp dir.
-        atexit.register(self.close)
         self._users_lock = threading.Lock()
         self._users: dict[str, str] = {}
         self._admin_password = secrets.token_urlsafe(18)
@@ -260,39 +233,21 @@ class Cyrus:
         os.chmod(self.root, 0o755)
 
     def _set_password(self, name: str, password: str) -> None:
-        result = subprocess.run(
+        self._run_tool(
+            f"saslpasswd2 for {name!r}",
             [self._saslpasswd2, "-f", str(self.sasldb), "-p", "-c", name],
             input=password.encode(),
-            capture_output=True,
-            timeout=30,
-            check=False,
         )
-        if result.returncode != 0:
-            raise CyrusError(
-                f"saslpasswd2 for {name!r} exited {result.returncode}: "
-                f"{result.stderr.decode(errors='replace').strip()}"
-            )
         # A new sasldb is root's and 0640: imapd (nobody) must read it.
         os.chown(self.sasldb, self._uid, self._gid)
 
     def log_tail(self, lines: int = 40) -> str:
         """The last ``lines`` lines of the master's output (Cyrus's own log goes to syslog)."""
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError as exc:
-            return f"(no log: {exc})"
-        return "\n".join(text.splitlines()[-lines:]) or "(master wrote nothing)"
+        return super().log_tail(lines) or "(master wrote nothing)"
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def start(self) -> None:
-        """Start Cyrus and return once the plain port sends its ``* OK`` greeting."""
-        if self.running:
-            return
+    def _spawn(self) -> list[subprocess.Popen[bytes]]:
         env = dict(os.environ)
         if self._lib_dir is not None:
             # The children inherit it: master execs imapd, idled and ctl_cyrusdb from cyrus.conf.
@@ -300,9 +255,8 @@ class Cyrus:
                 [str(self._lib_dir), *filter(None, [env.get("LD_LIBRARY_PATH")])]
             )
         # master stays in the foreground (no -d) as our child; -D keeps stderr, -L sends it to
-        # log_path. A new session makes master and every process it forks one process group
-        # that stop() kills as a whole.
-        self._process = subprocess.Popen(
+        # log_path. Its process group holds every process it forks.
+        master = spawn_group(
             [
                 str(self._bin_dir / "master"),
                 "-D",
@@ -315,89 +269,13 @@ class Cyrus:
                 "-L",
                 str(self.log_path),
             ],
-            stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
-            start_new_session=True,
         )
-        deadline = time.monotonic() + START_TIMEOUT
-        last_error: Exception | None = None
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                break
-            try:
-                self._read_greeting()
-                return
-            except OSError as exc:
-                last_error = exc
-                time.sleep(0.02)
-        status = self._process.poll()
-        self._kill_group()
-        raise CyrusError(
-            f"Cyrus did not start on {self.host}:{self.port} ({last_error!r}, master exit "
-            f"status {status})\nlog ({self.log_path}):\n{self.log_tail()}"
-        )
-
-    def _read_greeting(self) -> None:
-        with socket.create_connection((self.host, self.port), timeout=2) as sock:
-            greeting = sock.recv(1024)
-        if not greeting.startswith(b"* OK"):
-            raise ConnectionError(f"unexpected greeting {greeting!r}")
-
-    def stop(self) -> None:
-        """Stop master and every process it started. Users and mail stay for :meth:`start`."""
-        process = self._process
-        if process is None:
-            return
-        if process.poll() is None:
-            # SIGTERM to the whole group: master and its children all shut down at once.
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
-        self._kill_group()
-        self._process = None
-
-    def _kill_group(self) -> None:
-        """SIGKILL whatever is left in the process group of the master we started."""
-        process = self._process
-        if process is None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            pass
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def close(self) -> None:
-        """Stop and delete the temp dir (when this instance created it)."""
-        self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self) -> Cyrus:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+        return [master]
 
     # -- users and mail --------------------------------------------------------------------
-
-    def path(self, *names: str) -> str:
-        return self.separator.join(names) if names else "INBOX"
 
     @contextmanager
     def _session(self, user: str | None = None) -> Iterator[imaplib.IMAP4]:
@@ -424,7 +302,7 @@ class Cyrus:
     def add_user(self, name: str | None = None, password: str = "secret-pass") -> ImapUser:
         """Add a login. ``name=None`` picks a unique one, so tests never share a mailbox."""
         if name is None:
-            name = f"user{next(self._counter)}-{uuid.uuid4().hex[:8]}"
+            name = self._new_user_name()
         if not _USER_NAME.fullmatch(name) or name == ADMIN:
             raise ValueError(f"unusable as a Cyrus user name: {name!r}")
         if not password or any(ch in password for ch in "\r\n\0"):
@@ -443,7 +321,7 @@ class Cyrus:
                     imap._simple_command("CREATE", folder, f"(USE ({flag}))"),
                 )
                 self._check(f"SUBSCRIBE {folder}", imap.subscribe(folder))
-        return ImapUser(name=name, password=password, email=f"{name}@{EMAIL_DOMAIN}")
+        return self._user(name, password)
 
     def deliver(
         self,
@@ -469,23 +347,3 @@ class Cyrus:
             flag_list = f"({' '.join(flags)})" if flags else None
             appended = imap.append(mailbox, flag_list, None, message)
             self._check(f"APPEND to {folder}", appended)
-
-    def account_settings(self, user: ImapUser, *, tls: str = "none") -> dict[str, object]:
-        """The REST API's ``imap`` field for ``user``.
-
-        ``tls``: ``"none"`` or ``"starttls"`` → plain port, ``secure: False`` (STARTTLS is
-        offered there; the client decides); ``"implicit"`` → ``tls_port``, ``secure: True``.
-        Either TLS way needs the client to trust ``ca_file``.
-        """
-        if tls in ("none", "starttls"):
-            port, secure = self.port, False
-        elif tls == "implicit":
-            port, secure = self.tls_port, True
-        else:
-            raise ValueError(f"tls must be 'none', 'starttls' or 'implicit', not {tls!r}")
-        return {
-            "host": self.host,
-            "port": port,
-            "secure": secure,
-            "auth": {"user": user.name, "pass": user.password},
-        }

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import atexit
 import grp
-import itertools
 import os
 import pwd
-import shutil
-import signal
-import socket
 import subprocess
-import tempfile
 import threading
-import time
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from tests.servers.mailserver import SPECIAL_USE_FOLDERS
 from tests.servers.mailserver import ImapUser as ImapUser
 from tests.servers.ports import LOOPBACK, free_port
+from tests.servers.process import ServerProcesses, spawn_group
 from tests.servers.tls import make_tls_files
 
 DOVECOT = "/usr/sbin/dovecot"
@@ -29,18 +23,6 @@ DOVEADM = "/usr/bin/doveadm"
 # owned by them too, so doveadm (run as root) switches to the same ids when it delivers.
 RUN_USER = "nobody"
 RUN_GROUP = "nogroup"
-EMAIL_DOMAIN = "example.test"
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
-
-# (folder, special-use flag) created and subscribed for every user (RFC 6154).
-SPECIAL_USE_FOLDERS: tuple[tuple[str, str], ...] = (
-    ("Drafts", "\\Drafts"),
-    ("Sent", "\\Sent"),
-    ("Junk", "\\Junk"),
-    ("Trash", "\\Trash"),
-    ("Archive", "\\Archive"),
-)
 
 
 class DovecotError(RuntimeError):
@@ -176,7 +158,7 @@ def _special_use_config() -> str:
     return "\n".join(lines)
 
 
-class Dovecot:
+class Dovecot(ServerProcesses):
     """A private Dovecot 2.3 for the test suite: real IMAP, no mocks.
 
     Why a real server: the IMAP client must cope with what servers really send (literals,
@@ -204,10 +186,10 @@ class Dovecot:
     (``Archive/&ANw-n&AO8-c&APY-d&AOk-``) and must encode them themselves.
     """
 
-    _counter = itertools.count(1)
     kind = "dovecot"
     separator = "/"
     prefix = ""
+    error = DovecotError
 
     def __init__(
         self,
@@ -221,21 +203,11 @@ class Dovecot:
         to test clients against a server without NOTIFY, CONDSTORE and the like. `run_as`:
         the (user, group) its processes and mail belong to, for a server whose per-user
         limits (inotify instances) a test exhausts without touching the shared one's."""
+        super().__init__(directory, host=host)
         self._capabilities = capabilities
-        self._own_dir = directory is None
-        self.root = (
-            Path(tempfile.mkdtemp(prefix="imapapi-dovecot-")) if directory is None else directory
-        )
-        self.host = host
-        self.port = free_port(host)
         self.tls_port = free_port(host)
         self.config_path = self.root / "dovecot.conf"
         self.users_dir = self.root / "users"
-        self.log_path = self.root / "dovecot.log"
-        self._process: subprocess.Popen[bytes] | None = None
-        # Belt and braces: a session fixture's teardown does not run when pytest is
-        # interrupted hard enough, and a stray Dovecot keeps its ports and temp dir.
-        atexit.register(self.stop)
         self._users_lock = threading.Lock()
         self._deliver_lock = threading.Lock()
         self.run_user, self.run_group = run_as
@@ -280,119 +252,29 @@ class Dovecot:
         os.chown(self.root / "mail", self._uid, self._gid)
         os.chmod(self.root, 0o755)
 
-    def log_tail(self, lines: int = 40) -> str:
-        """The last ``lines`` lines of the Dovecot log, for failure messages."""
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError as exc:
-            return f"(no log: {exc})"
-        return "\n".join(text.splitlines()[-lines:])
-
     # -- lifecycle -------------------------------------------------------------------------
 
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def start(self) -> None:
-        """Start Dovecot and return once the plain port sends its ``* OK`` greeting."""
-        if self.running:
-            return
-        # -F keeps the master in the foreground as our child, so we always know its pid;
-        # a new session makes it (and every process it forks) one process group that stop()
-        # can kill as a whole, even if the master itself died.
+    def _spawn(self) -> list[subprocess.Popen[bytes]]:
+        # -F keeps the master in the foreground as our child, so we always know its pid; its
+        # process group holds every process it forks.
         with (self.root / "dovecot.stderr").open("ab") as stderr:
-            self._process = subprocess.Popen(
+            master = spawn_group(
                 [DOVECOT, "-F", "-c", str(self.config_path)],
-                stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,  # only config errors before log_path is open land here
-                start_new_session=True,
             )
-        deadline = time.monotonic() + START_TIMEOUT
-        last_error: Exception | None = None
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                break
-            try:
-                self._read_greeting()
-                return
-            except OSError as exc:
-                last_error = exc
-                time.sleep(0.02)
-        self._kill_group()
+        return [master]
+
+    def _start_failure(self) -> str:
         early_errors = (self.root / "dovecot.stderr").read_text(errors="replace")
-        raise DovecotError(
-            f"Dovecot did not start on {self.host}:{self.port} ({last_error!r})\n"
-            f"stderr:\n{early_errors}\nlog ({self.log_path}):\n{self.log_tail()}"
-        )
-
-    def _read_greeting(self) -> None:
-        with socket.create_connection((self.host, self.port), timeout=2) as sock:
-            greeting = sock.recv(1024)
-        if not greeting.startswith(b"* OK"):
-            raise ConnectionError(f"unexpected greeting {greeting!r}")
-
-    def stop(self) -> None:
-        """Stop Dovecot and every process it started. Users and mail stay for :meth:`start`."""
-        process = self._process
-        if process is None:
-            return
-        if process.poll() is None:
-            # SIGTERM to the whole group, not just the master: every process shuts down on
-            # its own at once (clients get "* BYE Server shutting down"), while a master
-            # signalled alone spends a second waiting for its children.
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
-        self._kill_group()
-        self._process = None
-
-    def _kill_group(self) -> None:
-        """SIGKILL whatever is left in the process group of the master we started."""
-        process = self._process
-        if process is None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            pass
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def close(self) -> None:
-        """Stop and delete the temp dir (when this instance created it)."""
-        self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self) -> Dovecot:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+        return f"stderr:\n{early_errors}\n"
 
     # -- users and mail --------------------------------------------------------------------
-
-    def path(self, *names: str) -> str:
-        return self.separator.join(names) if names else "INBOX"
 
     def add_user(self, name: str | None = None, password: str = "secret-pass") -> ImapUser:
         """Add a login. ``name=None`` picks a unique one, so tests never share a mailbox."""
         if name is None:
-            name = f"user{next(self._counter)}-{uuid.uuid4().hex[:8]}"
+            name = self._new_user_name()
         for value in (name, password):
             # The passwd-file is ":"-separated and line based.
             if any(ch in value for ch in ":\n\r\0") or not value:
@@ -403,7 +285,7 @@ class Dovecot:
                 raise ValueError(f"user {name!r} exists already")
             self._make_maildir(name)
             passwd.write_text(f"{name}:{{PLAIN}}{password}::::::\n")
-        return ImapUser(name=name, password=password, email=f"{name}@{EMAIL_DOMAIN}")
+        return self._user(name, password)
 
     def _make_maildir(self, name: str) -> None:
         """Create INBOX and the special-use folders on disk, owned by nobody.
@@ -433,19 +315,12 @@ class Dovecot:
 
     def doveadm(self, *args: str, input: bytes | None = None) -> str:
         """Run ``doveadm -c CONF ARGS`` and return its stdout; raise DovecotError on failure."""
-        result = subprocess.run(
+        return self._run_tool(
+            f"doveadm {' '.join(args)}",
             [DOVEADM, "-c", str(self.config_path), *args],
             input=input,
-            capture_output=True,
             timeout=60,
-            check=False,
         )
-        if result.returncode != 0:
-            raise DovecotError(
-                f"doveadm {' '.join(args)} exited {result.returncode}: "
-                f"{result.stderr.decode(errors='replace').strip()}"
-            )
-        return result.stdout.decode(errors="replace")
 
     def deliver(
         self,
@@ -478,23 +353,3 @@ class Dovecot:
     def _folder_exists(self, name: str, folder: str) -> bool:
         # Listed without a pattern: with one, doveadm echoes a name that does not exist.
         return folder in self.doveadm("mailbox", "list", "-u", name).splitlines()
-
-    def account_settings(self, user: ImapUser, *, tls: str = "none") -> dict[str, object]:
-        """The REST API's ``imap`` field for ``user``.
-
-        ``tls``: ``"none"`` or ``"starttls"`` → plain port, ``secure: False`` (STARTTLS is
-        offered there; the client decides); ``"implicit"`` → ``tls_port``, ``secure: True``.
-        Either TLS way needs the client to trust ``ca_file``.
-        """
-        if tls in ("none", "starttls"):
-            port, secure = self.port, False
-        elif tls == "implicit":
-            port, secure = self.tls_port, True
-        else:
-            raise ValueError(f"tls must be 'none', 'starttls' or 'implicit', not {tls!r}")
-        return {
-            "host": self.host,
-            "port": port,
-            "secure": secure,
-            "auth": {"user": user.name, "pass": user.password},
-        }

@@ -22,6 +22,17 @@ class ImapUser:
     email: str
 
 
+# (folder, special-use flag) every new user has, subscribed (RFC 6154). Courier has no
+# SPECIAL-USE: there they are found by name only.
+SPECIAL_USE_FOLDERS: tuple[tuple[str, str], ...] = (
+    ("Drafts", "\\Drafts"),
+    ("Sent", "\\Sent"),
+    ("Junk", "\\Junk"),
+    ("Trash", "\\Trash"),
+    ("Archive", "\\Archive"),
+)
+
+
 @runtime_checkable
 class MailServer(Protocol):
     """A real IMAP server run by the suite from a generated config on free loopback ports.
