@@ -142,6 +142,8 @@ class AccountSyncer:
         self._statuses: dict[str, MailboxStatus] = {}  # from the last LIST-STATUS
         self._gmail = False  # X-GM-EXT-1 with an \All folder: labels instead of folders
         self._watched = "INBOX"  # the folder IDLE watches without NOTIFY
+        # The server renumbers what read-only sessions see: select read-write (see `_open`).
+        self._volatile = False
         # The fencing token of this node's lease on the account (several nodes on one Redis);
         # every commit carries it, so a node that lost the account cannot write stale state.
         self.fence: int | None = None
@@ -228,7 +230,7 @@ class AccountSyncer:
         path = self._watched
         if conn.selected == path:
             return
-        selected = await conn.examine(path, condstore=conn.has_capability("CONDSTORE"))
+        selected = await self._open(conn, path, conn.has_capability("CONDSTORE"))
         known = (await self._stored_folders()).get(path)
         if counters_changed(
             known,
@@ -453,8 +455,8 @@ class AccountSyncer:
     ) -> None:
         started = time.monotonic()
         condstore = conn.has_capability("CONDSTORE")
-        selected = await conn.examine(folder.path, condstore=condstore)
-        if stored is None or stored.uid_validity != selected.uid_validity:
+        selected = await self._open(conn, folder.path, condstore)
+        if not self._volatile and (stored is None or stored.uid_validity != selected.uid_validity):
             selected = await self._pin_uid_validity(conn, folder.path, selected, condstore)
         if selected.uid_validity is None:
             raise ProtocolError(f"{folder.path}: the server sent no UIDVALIDITY")
@@ -589,9 +591,28 @@ class AccountSyncer:
         promise after a read-write SELECT. Only the EXAMINE's answer is used.
         """
         try:
-            await conn.select(path, condstore=condstore)
+            written = await conn.select(path, condstore=condstore)
         except CommandFailedError:  # no write access, say: the read-only answer stands
             return examined
+        if written.uid_validity != examined.uid_validity:
+            # The server made the first one up: it is volatile (see `_open`).
+            self._volatile = True
+            log.info("%s: read-only UIDs are not kept on this server", self.account.account)
+            return written
+        return await conn.examine(path, condstore=condstore)
+
+    async def _open(self, conn: ImapConnection, path: str, condstore: bool) -> SelectedMailbox:
+        """EXAMINE `path`, or on a volatile server SELECT it read-write.
+
+        A server that makes up UIDVALIDITY for read-only sessions (see `_pin_uid_validity`)
+        gives their new messages UIDs it does not keep either (Courier numbers what is in a
+        maildir's new/ afresh for each EXAMINE; only a read-write session files them), so there
+        the primary connection selects read-write. It never sends CLOSE, which would expunge:
+        it leaves a folder by selecting the next one (RFC 3501 §6.3.1) or by `unselect`, which
+        re-examines first where UNSELECT is missing.
+        """
+        if self._volatile:
+            return await conn.select(path, condstore=condstore)
         return await conn.examine(path, condstore=condstore)
 
     async def _classify(

@@ -126,7 +126,7 @@ class MailboxCommands(ConnectionCore):
         )
         result = parse.parse_select(path, command.untagged, status, utf8=self.utf8)
         result = _with_changed(result, command.fetches)
-        self.selected = path
+        self.selected, self.selected_read_only = path, readonly or result.read_only
         self._set_state(ConnectionState.SELECTED)
         return result
 
@@ -135,8 +135,17 @@ class MailboxCommands(ConnectionCore):
         return await self.select(path, readonly=True, **kwargs)  # type: ignore[arg-type]
 
     async def unselect(self) -> None:
-        """UNSELECT (RFC 3691) or CLOSE: leave the mailbox without expunging (where possible)."""
-        await self._run("UNSELECT" if self.has_capability("UNSELECT") else "CLOSE")
+        """UNSELECT (RFC 3691), or CLOSE: leave the mailbox without expunging.
+
+        CLOSE expunges a mailbox selected read-write (RFC 3501 §6.4.2) but not one examined,
+        so without UNSELECT a read-write mailbox is examined first.
+        """
+        if not self.has_capability("UNSELECT"):
+            if self.selected is not None and not self.selected_read_only:
+                await self.examine(self.selected)
+            await self._run("CLOSE")
+        else:
+            await self._run("UNSELECT")
         self.selected = None
         self._set_state(ConnectionState.AUTHENTICATED)
 

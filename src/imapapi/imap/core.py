@@ -121,6 +121,7 @@ class ConnectionCore:
         # NAMESPACE (RFC 2342) answers the same for the whole session: asked once, kept here.
         self._namespaces: Namespaces | None = None
         self.selected: str | None = None
+        self.selected_read_only = True  # whether `selected` was examined (EXAMINE)
 
     # --- state ------------------------------------------------------------------------------------
 
