@@ -22,8 +22,9 @@ from tests.soak.runner import render, run_soak
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 # (server, store) → (accounts, operations). Dovecot on SQLite gets a burst big enough to have
-# shown the lost notifications of issue 14 in most runs (40 accounts, 1,000 operations: about 12 s); the store
-# is not what differs between servers, so the others soak briefly, Cyrus and Courier on one.
+# shown the lost notifications of issue 14 in most runs (40 accounts, 1,000 operations: about
+# 12 s); the store is not what differs between servers, so the others soak briefly, Cyrus and
+# Courier on one.
 SIZES = {
     ("dovecot", "sqlite"): (40, 1000),
     ("dovecot", "redis"): (3, 80),
