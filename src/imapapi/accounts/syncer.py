@@ -20,7 +20,7 @@ from typing import Any
 
 from imapapi.accounts.model import AccountConfig
 from imapapi.classify import HEADER_FIELDS, classify, needs_body
-from imapapi.errors import CommandFailedError, NetworkError, ProtocolError
+from imapapi.errors import NetworkError, ProtocolError
 from imapapi.imap import ImapConnection
 from imapapi.imap import unsolicited as u
 from imapapi.imap.types import FetchResult, MailboxInfo, MailboxStatus, SelectedMailbox
@@ -142,8 +142,6 @@ class AccountSyncer:
         self._statuses: dict[str, MailboxStatus] = {}  # from the last LIST-STATUS
         self._gmail = False  # X-GM-EXT-1 with an \All folder: labels instead of folders
         self._watched = "INBOX"  # the folder IDLE watches without NOTIFY
-        # The server renumbers what read-only sessions see: select read-write (see `_open`).
-        self._volatile = False
         # The fencing token of this node's lease on the account (several nodes on one Redis);
         # every commit carries it, so a node that lost the account cannot write stale state.
         self.fence: int | None = None
@@ -456,8 +454,6 @@ class AccountSyncer:
         started = time.monotonic()
         condstore = conn.has_capability("CONDSTORE")
         selected = await self._open(conn, folder.path, condstore)
-        if not self._volatile and (stored is None or stored.uid_validity != selected.uid_validity):
-            selected = await self._pin_uid_validity(conn, folder.path, selected, condstore)
         if selected.uid_validity is None:
             raise ProtocolError(f"{folder.path}: the server sent no UIDVALIDITY")
         account = self.account.account
@@ -577,43 +573,21 @@ class AccountSyncer:
             time.monotonic() - started,
         )
 
-    async def _pin_uid_validity(
-        self, conn: ImapConnection, path: str, examined: SelectedMailbox, condstore: bool
-    ) -> SelectedMailbox:
-        """The folder's UIDVALIDITY once a client has opened it read-write.
+    @staticmethod
+    async def _open(conn: ImapConnection, path: str, condstore: bool) -> SelectedMailbox:
+        """Select `path` read-write for syncing, although the sync never changes anything.
 
-        Before that, some servers make up a new one on every EXAMINE and STATUS (Courier:
-        until a read-write SELECT writes its UID database), and each would look like a reset
-        that voids every UID (RFC 3501 §2.3.1.1) and re-indexes the folder without announcing
-        what arrived. So a folder seen for the first time, or with another UIDVALIDITY than
-        stored, is selected read-write once, then examined again: a SELECT or EXAMINE leaves
-        the previous mailbox without expunging (RFC 3501 §6.3.1), which CLOSE would not
-        promise after a read-write SELECT. Only the EXAMINE's answer is used.
+        Some servers keep their numbering only for what a read-write session has seen:
+        Courier makes up a new UIDVALIDITY for every EXAMINE of a folder no client has
+        selected read-write (each looked like a reset, RFC 3501 §2.3.1.1, and the folder's new
+        mail went unannounced) and numbers the messages of a maildir's new/ afresh for each
+        EXAMINE (one message was announced as uid 1, then again as uid 2). Read-write, the
+        server files them. The cost is \\Recent for other clients, a flag RFC 9051 dropped.
+        The connection never sends CLOSE, which would expunge: it leaves a folder by selecting
+        the next one (RFC 3501 §6.3.1) or by `unselect`, which examines first where UNSELECT
+        is missing.
         """
-        try:
-            written = await conn.select(path, condstore=condstore)
-        except CommandFailedError:  # no write access, say: the read-only answer stands
-            return examined
-        if written.uid_validity != examined.uid_validity:
-            # The server made the first one up: it is volatile (see `_open`).
-            self._volatile = True
-            log.info("%s: read-only UIDs are not kept on this server", self.account.account)
-            return written
-        return await conn.examine(path, condstore=condstore)
-
-    async def _open(self, conn: ImapConnection, path: str, condstore: bool) -> SelectedMailbox:
-        """EXAMINE `path`, or on a volatile server SELECT it read-write.
-
-        A server that makes up UIDVALIDITY for read-only sessions (see `_pin_uid_validity`)
-        gives their new messages UIDs it does not keep either (Courier numbers what is in a
-        maildir's new/ afresh for each EXAMINE; only a read-write session files them), so there
-        the primary connection selects read-write. It never sends CLOSE, which would expunge:
-        it leaves a folder by selecting the next one (RFC 3501 §6.3.1) or by `unselect`, which
-        re-examines first where UNSELECT is missing.
-        """
-        if self._volatile:
-            return await conn.select(path, condstore=condstore)
-        return await conn.examine(path, condstore=condstore)
+        return await conn.select(path, condstore=condstore)
 
     async def _classify(
         self, conn: ImapConnection, result: FetchResult, summary: dict[str, Any]

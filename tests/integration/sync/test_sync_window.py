@@ -1,6 +1,6 @@
 """Changes that land while a folder is being synced (issue 14, defect 1).
 
-A folder's sync is a window: EXAMINE, fetch, store, then back to waiting. Mail that arrives
+A folder's sync is a window: SELECT, fetch, store, then back to waiting. Mail that arrives
 inside it must be found whatever the server's notification timing (Dovecot, for one, reports it
 neither on the selected mailbox, whose last answer came before it, nor through NOTIFY once the
 mailbox is deselected). The tests make such a change land at an exact point of the window by
@@ -55,9 +55,9 @@ def deliver_after(
     return done
 
 
-# After the EXAMINE: the mailbox's answer to it is out of date at once. After the second UID
+# After the SELECT: the mailbox's answer to it is out of date at once. After the second UID
 # FETCH (the new message's summary): the last command before the folder is left.
-@pytest.mark.parametrize(("after", "nth"), [("EXAMINE", 1), ("UID FETCH", 2)])
+@pytest.mark.parametrize(("after", "nth"), [("SELECT", 1), ("UID FETCH", 2)])
 async def test_mail_arriving_while_inbox_is_synced_is_announced(
     api: Api,
     mail_server: MailServer,
