@@ -47,16 +47,6 @@ def qresync_dovecot() -> Iterator[Dovecot]:
         server.close()
 
 
-@pytest.fixture(params=["server", "dovecot-without-notify"])
-def idle_server(request: pytest.FixtureRequest, mail_server: MailServer) -> MailServer:
-    if request.param == "server":
-        return mail_server
-    if mail_server.kind != "dovecot":
-        pytest.skip("the NOTIFY-less Dovecot is one more server, run once")
-    server: MailServer = request.getfixturevalue("qresync_dovecot")
-    return server
-
-
 def other_client(server: MailServer, user: ImapUser) -> imaplib.IMAP4:
     client = imaplib.IMAP4(server.host, server.port)
     client.login(user.name, user.password)
@@ -64,6 +54,19 @@ def other_client(server: MailServer, user: ImapUser) -> imaplib.IMAP4:
 
 
 async def test_store_deleted_then_expunge_is_one_delete(
+    api: Api, mail_server: MailServer, webhook_receiver: WebhookReceiver
+) -> None:
+    await store_deleted_then_expunge(api, mail_server, webhook_receiver)
+
+
+async def test_store_deleted_then_expunge_without_notify(
+    api: Api, qresync_dovecot: Dovecot, webhook_receiver: WebhookReceiver
+) -> None:
+    """Dovecot, QRESYNC but no NOTIFY: IDLE on the selected INBOX, like Cyrus."""
+    await store_deleted_then_expunge(api, qresync_dovecot, webhook_receiver)
+
+
+async def store_deleted_then_expunge(
     api: Api, idle_server: MailServer, webhook_receiver: WebhookReceiver
 ) -> None:
     user = idle_server.add_user()
