@@ -27,12 +27,17 @@ class RuntimeSettings:
         self._box = box
         self._cached: dict[str, Any] | None = None
         self._cached_at = 0.0
+        self._updates = 0  # changes made through `update`, to keep a slower read from undoing one
 
     async def _raw(self) -> dict[str, Any]:
         now = time.monotonic()
         if self._cached is None or now - self._cached_at > _CACHE_SECONDS:
-            self._cached = await self._store.get_settings()
-            self._cached_at = now
+            updates = self._updates
+            fetched = await self._store.get_settings()
+            # A read that began before an update and ended after it holds the old values:
+            # cached, the webhook dispatcher would skip events as "no webhook URL" for 2 s.
+            if updates == self._updates or self._cached is None:
+                self._cached, self._cached_at = fetched, now
         return self._cached
 
     async def check_key(self) -> None:
@@ -68,6 +73,7 @@ class RuntimeSettings:
         stored = dict(values)
         if stored.get("serviceSecret") is not None:
             stored["serviceSecret"] = self._box.encrypt(stored["serviceSecret"], _SECRET_CONTEXT)
+        self._updates += 1
         self._cached = await self._store.update_settings(stored)
         self._cached_at = time.monotonic()
         return await self.public()
