@@ -89,9 +89,12 @@ async def open_folder(
 ) -> OpenFolder:
     """`path` selected on `conn`, with its mailbox index bound.
 
-    Kept from an earlier call when it still is (a read can use a read-write selection; a
-    change needs one); otherwise EXAMINE for reads, so that they never take \\Recent from the
-    user's other clients (RFC 3501 §6.3.2), and SELECT for changes.
+    Kept from an earlier call when it still is; otherwise SELECTed read-write, for reads too:
+    some servers keep their numbering only for what a read-write session has seen (Courier
+    numbers a maildir's new mail afresh for every EXAMINE, so a listing's UIDs and order
+    changed from one call to the next). The sync selects read-write for the same reason
+    (`AccountSyncer._open`), so \\Recent (RFC 3501 §6.3.2, gone in RFC 9051) is not kept for
+    other clients either way. Nothing here sends CLOSE, which would expunge.
 
     A kept selection is checked with a NOOP first, which makes the server report what changed
     since the last call. A UID FETCH alone would report arrivals and expunges as well, but not
@@ -105,7 +108,7 @@ async def open_folder(
         if view.is_selected(path):
             return OpenFolder(path, view.uid_validity, view.index)
     with folder_refusals(path):
-        selected = await conn.select(path, readonly=readonly)
+        selected = await conn.select(path)
     if selected.uid_validity is None:
         raise ProtocolError(f"{path}: the server sent no UIDVALIDITY")
     index = await session.ctx.store.mailbox_index(session.account, path, selected.uid_validity)
@@ -114,7 +117,7 @@ async def open_folder(
         uid_validity=selected.uid_validity,
         index=index,
         exists=selected.exists,
-        read_only=readonly or selected.read_only,
+        read_only=selected.read_only,
         highest_modseq=selected.highest_modseq,
     )
     return OpenFolder(path, selected.uid_validity, index)

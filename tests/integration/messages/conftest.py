@@ -83,15 +83,17 @@ class Mailbox:
         finally:
             await conn.logout()
 
-    async def sent_commands(self) -> list[str]:
-        """What imapapi wrote to the server, from `GET /v1/logs/{account}` ("C" lines)."""
+    async def sent_commands(self, connection: str | None = None) -> list[str]:
+        """What imapapi wrote to the server, from `GET /v1/logs/{account}` ("C" lines); only
+        on connections whose name starts with `connection` when given ("command")."""
         response = await self.api.client.get(f"/v1/logs/{self.account}")
         assert response.status_code == 200
         sent = []
         for line in response.text.splitlines():
             fields = line.split(" ", 3)  # time, connection, direction, text
             if len(fields) == 4 and fields[2] == "C":
-                sent.append(fields[3])
+                if connection is None or fields[1].startswith(connection):
+                    sent.append(fields[3])
         assert sent, response.text
         return sent
 
