@@ -108,7 +108,7 @@ def fetched(seq: int, uid: int) -> bytes:
     ) % (seq, uid, uid)
 
 
-EXAMINED = (b"* 3 EXISTS", b"* OK [UIDVALIDITY 5] ok")
+SELECTED = (b"* 3 EXISTS", b"* OK [UIDVALIDITY 5] ok")
 ITEMS = "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)"
 
 
@@ -120,7 +120,7 @@ async def first_listing(scripted: Scripted) -> tuple[asyncio.Task[messages.Messa
     """Page 0 of INBOX (UIDs 10, 20, 30) started on a fresh connection, up to its FETCH."""
     task = asyncio.create_task(listing(scripted.session))
     script = await scripted.script()
-    await script.expect('EXAMINE "INBOX"', *EXAMINED)
+    await script.expect('SELECT "INBOX"', *SELECTED)
     await script.expect("UID SEARCH ALL", b"* SEARCH 10 20 30")
     return task, script
 
@@ -161,7 +161,7 @@ async def test_a_selection_the_server_ends_is_made_again(scripted: Scripted) -> 
     # Dovecot's answer when the folder was deleted and created again under the session.
     task = asyncio.create_task(listing(session))
     await script.expect("NOOP", b"* NO Internal error occurred.")
-    await script.expect('EXAMINE "INBOX"', b"* 1 EXISTS", b"* OK [UIDVALIDITY 6] ok")
+    await script.expect('SELECT "INBOX"', b"* 1 EXISTS", b"* OK [UIDVALIDITY 6] ok")
     await script.expect("UID SEARCH ALL", b"* SEARCH 1")
     await script.expect(f"UID FETCH 1 {ITEMS}", fetched(1, 1))
     page = await task
