@@ -126,9 +126,10 @@ def generic(structure: bytes) -> BodyPart | type[Exception]:
 
 def lean(structure: bytes) -> BodyPart | None:
     read = fastbody.read_body(structure, 0)
-    if read is None:
+    if read is None or read[1] != len(structure):
+        # Bytes left right after what it read (`...NIL)")`): fastfetch declines the line then,
+        # as it accepts a structure only before a space or the line's end.
         return None
-    assert read[1] == len(structure)  # it read exactly the structure
     return read[0]
 
 
