@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from imapapi.credentials.crypto import SecretBox, load_key
 from imapapi.runtime import RuntimeSettings
@@ -28,16 +25,6 @@ class _SlowReads:
         values = await self.store.get_settings()
         await self.gate.wait()
         return values
-
-
-@pytest.fixture
-async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = SqliteStore(tmp_path / "db.sqlite")
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 async def test_an_update_during_a_read_is_not_undone(sqlite_store: SqliteStore) -> None:
