@@ -70,11 +70,11 @@ async def raw_connect(cfg: dict[str, Any]) -> None:
 async def service(cfg: dict[str, Any]) -> None:
     import httpx
 
-    from imapapi.accounts.session import AccountSession
-    from imapapi.api.app import create_app
     from imapapi.config import Settings
     from imapapi.credentials.tokens import create_token
     from imapapi.service import Service
+    from imapapi.sessions.session import AccountSession
+    from imapapi.web import create_app
 
     settings = Settings(
         data_dir=Path(cfg["data_dir"]),

@@ -29,7 +29,7 @@ USER = "bigbox"
 ACCOUNT = "listing"
 PAGE_SIZE = 20
 CONCURRENCY = 8
-# The items `accounts/messages.py` fetches for a listing page (SUMMARY_ITEMS; no header fields
+# The items `operations/messages.py` fetches for a listing page (SUMMARY_ITEMS; no header fields
 # on a server without X-GM-EXT-1), so the raw client reads exactly the same bytes.
 ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)"
 

@@ -27,10 +27,10 @@ from tests.servers.webhooks import WebhookReceiver
 from bench.common import PASSWORD, Table, median, message, percentile, raise_file_limit
 from bench.listing import bench_list
 from bench.rawimap import RawClient
-from imapapi.accounts.syncer import stored_flags
 from imapapi.imap import parse
 from imapapi.imap.flagfetch import FlagFetch
 from imapapi.imap.reader import ResponseReader
+from imapapi.syncing.syncer import stored_flags
 
 ROOT = Path(__file__).resolve().parent.parent
 OTHER_FOLDER = "Archive"

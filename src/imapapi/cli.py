@@ -70,8 +70,8 @@ def setup_logging(level: str) -> None:
 async def _serve(settings: Settings) -> None:
     import uvicorn
 
-    from imapapi.api.app import create_app
     from imapapi.service import Service
+    from imapapi.web import create_app
 
     # SIGTERM/SIGINT are a request to shut down cleanly: stop serving, then stop the service
     # (sessions log out, the dispatcher settles, the store closes) and exit 0. uvicorn listens

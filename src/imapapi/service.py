@@ -8,12 +8,9 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from imapapi.accounts.limits import LoginLimiter
-from imapapi.accounts.manager import AccountManager, SessionFactory
 from imapapi.accounts.registry import AccountRegistry
-from imapapi.accounts.scheduler import Scheduler, default_node_id
-from imapapi.accounts.session import AccountSession, SessionContext
-from imapapi.accounts.submission_worker import SubmissionWorker
+from imapapi.cluster.manager import AccountManager, SessionFactory
+from imapapi.cluster.scheduler import Scheduler, default_node_id
 from imapapi.config import Settings
 from imapapi.credentials.authserver import AuthServerClient
 from imapapi.credentials.crypto import SecretBox, load_key
@@ -22,6 +19,9 @@ from imapapi.errors import ImapApiError
 from imapapi.events.dispatcher import DeliveryOutcome, WebhookDispatcher
 from imapapi.metrics import Metrics, RecentEvent
 from imapapi.runtime import RuntimeSettings
+from imapapi.sending.submission_worker import SubmissionWorker
+from imapapi.sessions.limits import LoginLimiter
+from imapapi.sessions.session import AccountSession, SessionContext
 from imapapi.store.base import Store
 from imapapi.store.redis import RedisStore
 from imapapi.store.sqlite import SqliteStore

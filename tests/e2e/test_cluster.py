@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from imapapi.accounts.scheduler import preferred_node
+from imapapi.cluster.scheduler import preferred_node
 from tests.e2e.helpers import dovecot_account, register, wait_state
 from tests.servers.cluster import Cluster, ConnectionWatch, MailStream
 from tests.servers.dovecot import Dovecot

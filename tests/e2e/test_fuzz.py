@@ -38,11 +38,11 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
-from imapapi.api.app import create_app
 from imapapi.api.schemas.common import _hostname
 from imapapi.config import Settings
 from imapapi.credentials.tokens import create_token
 from imapapi.service import Service, open_store
+from imapapi.web import create_app
 from tests.servers.ports import LOOPBACK, free_port
 
 EXAMPLES_PER_OPERATION = 20

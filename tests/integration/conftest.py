@@ -16,10 +16,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from imapapi.api.app import create_app
 from imapapi.config import Settings
 from imapapi.credentials.tokens import create_token
 from imapapi.service import Service
+from imapapi.web import create_app
 from tests.integration.backends import BACKENDS, StoreBackend, backend_for
 from tests.servers.dovecot import Dovecot
 from tests.servers.mailserver import MailServer

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from imapapi.accounts.session import AccountSession
-from imapapi.accounts.syncer import FULL_RESCAN_POLLS
+from imapapi.sessions.session import AccountSession
+from imapapi.syncing.syncer import FULL_RESCAN_POLLS
 from tests.integration.conftest import Api
 from tests.servers.mailserver import ImapUser, MailServer
 from tests.servers.webhooks import WebhookReceiver

@@ -1,4 +1,7 @@
-"""The FastAPI application: routers, error handlers, token security, OpenAPI document."""
+"""The REST API: routers, error handlers, token security, OpenAPI document.
+
+`web.py` adds the operator pages to it; this package never imports them.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from imapapi import __version__, ui
+from imapapi import __version__
 from imapapi.api import errors
 from imapapi.api.deps import require_token
 from imapapi.api.routes import (
@@ -77,7 +80,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
-def create_app(service: Service, *, manage_lifespan: bool = True) -> FastAPI:
+def create_api(service: Service, *, manage_lifespan: bool = True) -> FastAPI:
     """The API for `service`. With `manage_lifespan`, the app starts and stops the service."""
 
     @asynccontextmanager
@@ -110,7 +113,6 @@ def create_app(service: Service, *, manage_lifespan: bool = True) -> FastAPI:
     app.include_router(tracking.router, dependencies=protected)
     app.include_router(health_router)  # no token: probes and load balancers
     app.include_router(metrics_router)  # its own access rule (metrics scope, localhost)
-    ui.install(app)  # web pages: signed-in session cookie, CSRF on every form
     app.add_middleware(HttpMetricsMiddleware, metrics=service.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

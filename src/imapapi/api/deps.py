@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from imapapi.accounts.manager import AccountManager
 from imapapi.accounts.model import AccountConfig
-from imapapi.accounts.session import AccountSession
 from imapapi.api.schemas.common import ACCOUNT_ID_PATTERN
+from imapapi.cluster.manager import AccountManager
 from imapapi.credentials.tokens import check_token
 from imapapi.errors import NotConnectedError
 from imapapi.service import Service
+from imapapi.sessions.session import AccountSession
 from imapapi.store.base import Store
 
 _bearer = HTTPBearer(
@@ -43,6 +44,9 @@ async def get_accounts(service: ServiceDep) -> AccountManager:
 StoreDep = Annotated[Store, Depends(get_store)]
 AccountsDep = Annotated[AccountManager, Depends(get_accounts)]
 
+# Whether a request carries a signed-in page session (ui/session.py).
+PageSignIn = Callable[[Request, Service], Awaitable[bool]]
+
 
 async def require_token(
     request: Request,
@@ -57,10 +61,9 @@ async def require_token(
     if service.settings.insecure:
         return
     if credentials is None and request.method in ("GET", "HEAD"):
-        from imapapi.ui import session as ui_session  # the pages import this module
-
-        found = await ui_session.read(request, service)
-        if found is not None and found.signed_in:
+        # Set by the pages (ui.install), which sit above the API: no import of ui/ here.
+        signed_in: PageSignIn | None = getattr(request.app.state, "page_signed_in", None)
+        if signed_in is not None and await signed_in(request, service):
             return
     await check_token(service.store, credentials.credentials if credentials else None)
 

@@ -17,9 +17,11 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     from imapapi.ui import auth, pages, settings_page
     from imapapi.ui.render import CsrfError, LoginRequired, on_csrf_error, on_login_required
+    from imapapi.ui.session import signed_in
     from imapapi.ui.throttle import SignInThrottle
 
     app.state.sign_in_throttle = SignInThrottle()
+    app.state.page_signed_in = signed_in  # lets a signed-in page read GET /v1 (api/deps.py)
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(settings_page.router)

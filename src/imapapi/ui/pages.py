@@ -12,9 +12,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from imapapi.accounts.model import AccountState
-from imapapi.accounts.session import AccountSession
 from imapapi.errors import ImapApiError
 from imapapi.service import Service
+from imapapi.sessions.session import AccountSession
 from imapapi.ui.render import SignedInPage, redirect, render
 
 router = APIRouter(include_in_schema=False)

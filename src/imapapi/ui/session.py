@@ -135,6 +135,12 @@ async def read(request: Request, service: Service, key: bytes | None = None) -> 
     return session
 
 
+async def signed_in(request: Request, service: Service) -> bool:
+    """Whether the request carries the cookie of a signed-in operator."""
+    found = await read(request, service)
+    return found is not None and found.signed_in
+
+
 def set_cookie(response: Response, request: Request, value: str) -> None:
     response.set_cookie(
         COOKIE,

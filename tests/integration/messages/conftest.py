@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from imapapi.accounts.session import AccountSession
 from imapapi.api.schemas.messages import MessageDetails, MessageList
 from imapapi.imap import ImapConnection
+from imapapi.sessions.session import AccountSession
 from tests.integration.conftest import Api
 from tests.integration.sync.helpers import register
 from tests.servers.dovecot import Dovecot, ImapUser

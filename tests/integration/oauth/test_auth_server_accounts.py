@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from imapapi.accounts.session import AccountSession
 from imapapi.errors import AuthenticationFailedError
-from imapapi.mail.smtp import smtp_session
+from imapapi.sessions.session import AccountSession
+from imapapi.smtp.client import smtp_session
 from tests.integration.conftest import Api
 from tests.integration.oauth.authserver import SERVICE_SECRET, TestAuthServer
 from tests.integration.sync.helpers import wait_state

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from imapapi.accounts.session import AccountSession
+from imapapi.sessions.session import AccountSession
 from tests.integration.conftest import Api, running_api
 from tests.integration.sync.helpers import message, register, wait_state
 from tests.servers.dovecot import Dovecot, ImapUser

@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from imapapi.accounts.session import AccountSession
-from imapapi.accounts.submission_worker import SubmissionWorker
+from imapapi.sending.submission_worker import SubmissionWorker
+from imapapi.sessions.session import AccountSession
 from tests.integration.conftest import Api
 from tests.integration.sync.helpers import account_body, wait_state
 from tests.servers.dovecot import Dovecot, ImapUser

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from imapapi.accounts.submission_worker import RETRY_CAP
+from imapapi.sending.submission_worker import RETRY_CAP
 from tests.integration.conftest import Api
 from tests.integration.submit.helpers import Clock, drain_worker, register_sender
 from tests.servers.dovecot import Dovecot, ImapUser

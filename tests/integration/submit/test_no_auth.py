@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from imapapi.accounts.session import AccountSession
+from imapapi.sessions.session import AccountSession
 from tests.integration.conftest import Api
 from tests.integration.submit.helpers import SMTP_PASSWORD, Clock, address_of, drain_worker
 from tests.integration.submit.relay import RelayServer

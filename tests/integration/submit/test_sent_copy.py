@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imapapi.accounts.submission_worker import SubmissionWorker
+from imapapi.sending.submission_worker import SubmissionWorker
 from tests.integration.conftest import Api
 from tests.integration.submit.helpers import folder_messages, register_sender, wait_imap
 from tests.integration.sync.helpers import wait_state

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from imapclient import imap_utf7
 
-from imapapi.accounts.session import AccountSession
+from imapapi.sessions.session import AccountSession
 from tests.integration.conftest import Api
 from tests.servers.dovecot import ImapUser
 from tests.servers.mailserver import MailServer
@@ -20,7 +20,7 @@ from tests.servers.webhooks import WebhookReceiver
 
 T = TypeVar("T")
 # How long a test waits for a change that a server without NOTIFY or CONDSTORE shows only to
-# the periodic full rescan (every FULL_RESCAN_POLLS = 10 STATUS polls, accounts/syncer.py),
+# the periodic full rescan (every FULL_RESCAN_POLLS = 10 STATUS polls, syncing/syncer.py),
 # with the round trips of a slow server on top.
 RESCAN_WAIT = 30.0
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from imapapi.accounts.session import AccountSession
 from imapapi.events.signing import verify
 from imapapi.mail.ids import decode_message_id
+from imapapi.sessions.session import AccountSession
 from tests.integration.backends import StoreBackend
 from tests.integration.conftest import Api, running_api, settings_for
 from tests.integration.sync.helpers import (

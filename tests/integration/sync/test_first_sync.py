@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from imapapi.accounts.connect import open_imap
-from imapapi.accounts.syncer import AccountSyncer
 from imapapi.api.schemas.accounts import AccountCreate
 from imapapi.imap import ImapConnection
+from imapapi.sessions.connect import open_imap
 from imapapi.sync import flagmap
+from imapapi.syncing.syncer import AccountSyncer
 from tests.integration.backends import StoreBackend
 from tests.integration.conftest import Api, running_api
 from tests.integration.sync.helpers import account_body, message, register

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from imapapi.accounts.session import AccountSession
 from imapapi.imap import ImapConnection
+from imapapi.sessions.session import AccountSession
 from tests.integration.conftest import Api
 from tests.integration.sync.helpers import message, register
 from tests.servers.dovecot import Dovecot

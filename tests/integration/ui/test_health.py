@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from imapapi.api.app import create_app
 from imapapi.service import Service
+from imapapi.web import create_app
 from tests.integration.backends import StoreBackend
 from tests.integration.conftest import Api, make_settings
 

@@ -60,7 +60,7 @@ async def test_metrics_after_real_traffic(
     await webhook_receiver.wait_for(lambda r: r.status == 500)
     assert (await api.client.put(f"/v1/account/{account}/reconnect")).status_code == 200
     await wait_state(api, account, "connected")
-    # Submissions are counted by the sending code (accounts/submission*); the family is ours.
+    # Submissions are counted by the sending code (sending/submission*); the family is ours.
     api.service.metrics.submissions.labels(result="sent").inc()
 
     s = await scrape(api)

@@ -10,8 +10,8 @@ import re
 import httpx
 import pytest
 
-from imapapi.accounts.session import AccountSession
 from imapapi.logs import JsonFormatter
+from imapapi.sessions.session import AccountSession
 from tests.integration.conftest import Api
 from tests.integration.sync.helpers import register, wait_state
 from tests.integration.ui.conftest import browser, csrf_of
@@ -144,9 +144,9 @@ async def test_api_docs_page_links_swagger_and_explains_tokens(ui: httpx.AsyncCl
 async def test_log_records_of_an_account_carry_its_id(
     api: Api, dovecot: Dovecot, imap_user: ImapUser, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="imapapi.accounts.session")
+    caplog.set_level(logging.INFO, logger="imapapi.sessions.session")
     account = await register(api, dovecot, imap_user)
-    records = [r for r in caplog.records if r.name == "imapapi.accounts.session"]
+    records = [r for r in caplog.records if r.name == "imapapi.sessions.session"]
     lines = [json.loads(JsonFormatter().format(r)) for r in records]
     assert any(
         line.get("account") == account and line["message"].endswith("-> connected")

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from imapapi.accounts.command_pool import CommandPool
 from imapapi.errors import CommandFailedError, NetworkError, ServerTimeoutError
 from imapapi.imap import ImapConnection
 from imapapi.imap.core import EventCallback
+from imapapi.sessions.command_pool import CommandPool
 from tests.unit.imap.test_connection import Harness, Server
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from imapapi.accounts.folder_view import MAX_EXPUNGED, FolderView
 from imapapi.imap import (
     Alert,
     Bye,
@@ -17,6 +16,7 @@ from imapapi.imap import (
     UnsolicitedEvent,
     Vanished,
 )
+from imapapi.sessions.folder_view import MAX_EXPUNGED, FolderView
 
 
 def view_of(uids: list[int], path: str = "INBOX") -> FolderView:

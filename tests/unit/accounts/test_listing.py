@@ -1,4 +1,4 @@
-"""The listing algorithm of `accounts/messages.py` against a scripted server: what it sends for
+"""The listing algorithm of `operations/messages.py` against a scripted server: what it sends for
 a kept folder, and how it recovers when the server reports changes during the page's FETCH.
 
 The server's side of each exchange is written out, so the changes arrive exactly where a
@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from imapapi.accounts import messages
-from imapapi.accounts.command_pool import CommandPool
 from imapapi.imap import ImapConnection
 from imapapi.imap.core import EventCallback
+from imapapi.operations import messages
+from imapapi.sessions.command_pool import CommandPool
 from tests.unit.accounts.test_command_pool import spawned
 from tests.unit.imap.test_connection import Harness, Server
 

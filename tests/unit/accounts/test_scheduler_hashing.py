@@ -1,11 +1,11 @@
-"""Rendezvous hashing (accounts/scheduler.py): an even spread, and a node that joins or leaves
+"""Rendezvous hashing (cluster/scheduler.py): an even spread, and a node that joins or leaves
 moves only the accounts that must move."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from imapapi.accounts.scheduler import default_node_id, preferred_node
+from imapapi.cluster.scheduler import default_node_id, preferred_node
 
 ACCOUNTS = [f"account-{n}" for n in range(9000)]
 

@@ -1,13 +1,13 @@
-"""NAMESPACE parsing (RFC 2342) and where a new folder goes (accounts/mailboxes.py)."""
+"""NAMESPACE parsing (RFC 2342) and where a new folder goes (operations/mailboxes.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from imapapi.accounts.mailboxes import personal_path
 from imapapi.imap import parse
 from imapapi.imap.reader import Response, ResponseReader
 from imapapi.imap.types import Namespace, Namespaces
+from imapapi.operations.mailboxes import personal_path
 
 COURIER = Namespaces(
     personal=(Namespace("INBOX.", "."),),

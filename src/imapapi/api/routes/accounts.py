@@ -9,9 +9,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from imapapi.accounts.manager import AccountStatus
-from imapapi.accounts.model import AccountConfig, AccountState, ServerAuth, ServerConfig
-from imapapi.accounts.verify import verify_imap, verify_smtp
+from imapapi.accounts.model import AccountConfig, AccountState
+from imapapi.accounts.status import AccountStatus
 from imapapi.api.deps import AccountDep, AccountIdPath, AccountsDep, ServiceDep
 from imapapi.api.schemas.accounts import (
     AccountCreate,
@@ -31,6 +30,8 @@ from imapapi.api.schemas.accounts import (
 )
 from imapapi.credentials.authserver import AuthServerSource
 from imapapi.errors import ImapApiError, InvalidInputError
+from imapapi.operations.verify import verify_imap, verify_smtp
+from imapapi.servers import ServerAuth, ServerConfig
 
 router = APIRouter(prefix="/v1", tags=["Account"])
 

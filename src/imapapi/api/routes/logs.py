@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
-from imapapi.accounts.session import AccountSession
 from imapapi.api.deps import AccountDep, AccountsDep
+from imapapi.sessions.session import AccountSession
 
 router = APIRouter(prefix="/v1", tags=["Logs"])
 

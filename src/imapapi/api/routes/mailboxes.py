@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from imapapi.accounts import mailboxes
 from imapapi.api.deps import SessionDep
 from imapapi.api.schemas.mailboxes import (
     MailboxCreate,
@@ -16,6 +15,7 @@ from imapapi.api.schemas.mailboxes import (
     MailboxRename,
     MailboxResult,
 )
+from imapapi.operations import mailboxes
 
 router = APIRouter(prefix="/v1/account/{account}", tags=["Mailbox"])
 

@@ -14,9 +14,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from imapapi.accounts import message_read, message_write, messages
-from imapapi.accounts.message_read import Download, TextType
-from imapapi.accounts.search import SearchTerms
 from imapapi.api.deps import SessionDep
 from imapapi.api.schemas.common import ErrorResponse
 from imapapi.api.schemas.mailboxes import MailboxPath
@@ -39,6 +36,9 @@ from imapapi.api.schemas.messages import (
 )
 from imapapi.errors import InvalidInputError, PayloadTooLargeError
 from imapapi.mail.content import content_disposition
+from imapapi.operations import message_read, message_write, messages
+from imapapi.operations.message_read import Download, TextType
+from imapapi.operations.search import SearchTerms
 
 router = APIRouter(prefix="/v1/account/{account}", tags=["Message"])
 

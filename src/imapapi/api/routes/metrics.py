@@ -16,12 +16,12 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from imapapi.accounts.model import AccountState
-from imapapi.accounts.session import AccountSession
 from imapapi.api.deps import ServiceDep
 from imapapi.credentials.tokens import check_token
 from imapapi.errors import ForbiddenError
 from imapapi.metrics import CONTENT_TYPE_LATEST
 from imapapi.service import Service
+from imapapi.sessions.session import AccountSession
 
 router = APIRouter(tags=["Metrics"])
 _bearer = HTTPBearer(auto_error=False)

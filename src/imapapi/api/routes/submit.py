@@ -8,13 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header
 
-from imapapi.accounts.submission import Reference, SubmitRequest, Submitter
 from imapapi.api.deps import AccountDep, ServiceDep
 from imapapi.api.schemas.submit import AddressIn, SubmitIn, SubmitOut
 from imapapi.errors import PayloadTooLargeError
 from imapapi.events.model import format_date
 from imapapi.mail.compose import Attachment
 from imapapi.mail.references import Mailbox
+from imapapi.sending.submission import Reference, SubmitRequest, Submitter
 from imapapi.service import Service
 
 router = APIRouter(prefix="/v1/account/{account}", tags=["Submit"])

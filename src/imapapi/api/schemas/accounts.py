@@ -7,14 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from imapapi.accounts.model import (
-    AccountConfig,
-    AccountState,
-    ServerAuth,
-    ServerConfig,
-    StartTls,
-)
+from imapapi.accounts.model import AccountConfig, AccountState
 from imapapi.api.schemas.common import AccountId, ApiModel, Hostname, Port, SafeText
+from imapapi.servers import ServerAuth, ServerConfig, StartTls
 
 
 class AuthIn(ApiModel):

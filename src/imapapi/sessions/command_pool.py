@@ -22,10 +22,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from imapapi.accounts.folder_view import FolderView
 from imapapi.errors import CommandFailedError, ImapApiError, MailServerError, ServerTimeoutError
 from imapapi.imap import ConnectionState, ImapConnection
 from imapapi.imap.core import EventCallback
+from imapapi.sessions.folder_view import FolderView
 
 log = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from imapapi.accounts.model import ServerConfig
 from imapapi.credentials.authserver import CredentialSource
 from imapapi.errors import ImapApiError, ServerTimeoutError
-from imapapi.mail.smtp import check_accepts_mail, smtp_session
+from imapapi.servers import ServerConfig
+from imapapi.smtp.client import check_accepts_mail, smtp_session
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ async def verify_imap(
     server: ServerConfig, *, timeout: float, credentials: CredentialSource | None = None
 ) -> ImapApiError | None:
     """None when the IMAP login works, else the error that says why not."""
-    from imapapi.accounts.connect import open_imap
+    from imapapi.sessions.connect import open_imap
 
     try:
         async with asyncio.timeout(timeout):

@@ -2,7 +2,7 @@
 
 Nothing reaches the queue unless every step succeeded, so a bad request or a missing original
 never sends anything. The queued message is encrypted at rest (`SecretBox`, bound to its queue
-id) and handed to `SubmissionWorker` (accounts/submission_worker.py), which sends it.
+id) and handed to `SubmissionWorker` (sending/submission_worker.py), which sends it.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
-from imapapi.accounts.manager import AccountManager
 from imapapi.accounts.model import AccountConfig
-from imapapi.accounts.session import AccountSession
+from imapapi.cluster.manager import AccountManager
 from imapapi.credentials.crypto import SecretBox
 from imapapi.errors import (
     CommandFailedError,
@@ -39,6 +38,7 @@ from imapapi.mail.references import (
     reply_recipients,
 )
 from imapapi.mail.subjects import forward_subject, reply_subject
+from imapapi.sessions.session import AccountSession
 from imapapi.store.base import Store, Submission
 
 log = logging.getLogger(__name__)

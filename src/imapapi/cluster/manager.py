@@ -3,7 +3,7 @@
 Every change to an account goes through here so the stored configuration and the live session
 never disagree: upsert stores and (re)starts the session, delete stops it and forgets its state.
 
-With several nodes on one store (issue 8) a Scheduler (accounts/scheduler.py) is attached: every
+With several nodes on one store (issue 8) a Scheduler (cluster/scheduler.py) is attached: every
 node keeps a session per account for API calls, but only the node holding an account's lease
 starts it (syncs); upsert and delete then let the scheduler apply the change everywhere.
 """
@@ -13,52 +13,30 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from imapapi.accounts.model import AccountConfig, AccountState
 from imapapi.accounts.registry import AccountRegistry
-
-if TYPE_CHECKING:
-    from imapapi.accounts.scheduler import Scheduler
+from imapapi.accounts.status import AccountStatus, SessionLike
 
 log = logging.getLogger(__name__)
 
 SETTLE_GRACE = 5.0  # seconds stop() waits for stopped sessions' background steps
 
 
-@dataclass(frozen=True, slots=True)
-class AccountStatus:
-    state: AccountState
-    last_error: str | None = None
-    attempts: int = 0  # failed connection attempts since the last success
-    next_attempt: float | None = None  # epoch seconds of the next scheduled attempt
+class Placement(Protocol):
+    """What the manager asks of the scheduler (cluster/scheduler.py) that places accounts on
+    nodes; a protocol so that the scheduler, which drives the manager, is not imported here."""
 
+    async def start(self) -> None: ...
 
-class SessionLike:
-    """What the manager needs of a session (the real one lives in accounts/session.py)."""
+    async def stop(self) -> None: ...
 
-    @property
-    def status(self) -> AccountStatus:
-        raise NotImplementedError
+    async def refresh(self, account: str) -> None: ...
 
-    config: AccountConfig
-    remote: AccountStatus | None = None  # the owning node's view, when another node syncs
+    async def signal(self, account: str) -> None: ...
 
-    async def start(self, fence: int | None = None) -> None:
-        raise NotImplementedError
-
-    async def stop(self) -> None:
-        raise NotImplementedError
-
-    async def stop_sync(self) -> None:
-        raise NotImplementedError
-
-    async def reconnect(self) -> None:
-        raise NotImplementedError
-
-    def background(self) -> set[asyncio.Task[None]]:
-        return set()
+    def owns(self, account: str) -> bool: ...
 
 
 SessionFactory = Callable[[AccountConfig], SessionLike]
@@ -74,7 +52,7 @@ class AccountManager:
         # Background steps of stopped sessions, awaited (briefly) by stop() before the store
         # closes: an account event emitted while stopping is written, not lost.
         self._settling: set[asyncio.Task[None]] = set()
-        self.scheduler: Scheduler | None = None  # set by Scheduler(): several nodes
+        self.scheduler: Placement | None = None  # set by Scheduler(): several nodes
 
     def __repr__(self) -> str:
         return f"<AccountManager sessions={len(self._sessions)}>"

@@ -27,8 +27,9 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 
-from imapapi.accounts.manager import AccountManager, AccountStatus
 from imapapi.accounts.model import AccountConfig, AccountState
+from imapapi.accounts.status import AccountStatus
+from imapapi.cluster.manager import AccountManager
 from imapapi.errors import ImapApiError, StoreError
 from imapapi.store.base import ClusterStore
 

@@ -30,9 +30,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from imapapi.accounts.manager import AccountManager
-from imapapi.accounts.session import AccountSession
-from imapapi.accounts.submission import ACTION_FLAGS, unseal
+from imapapi.cluster.manager import AccountManager
 from imapapi.credentials.crypto import SecretBox
 from imapapi.errors import (
     CapabilityError,
@@ -44,7 +42,9 @@ from imapapi.errors import (
 from imapapi.events.model import EventName, derive_event_id, make_event
 from imapapi.imap import encode
 from imapapi.imap.connection import ImapConnection
-from imapapi.mail.delivery import Delivered, deliver
+from imapapi.sending.submission import ACTION_FLAGS, unseal
+from imapapi.sessions.session import AccountSession
+from imapapi.smtp.delivery import Delivered, deliver
 from imapapi.store.base import SentRecord, Store, Submission, SubmissionState
 from imapapi.sync.mailboxes import assign_special_use
 

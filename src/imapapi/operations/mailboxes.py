@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from imapapi.accounts.session import AccountSession
 from imapapi.errors import CommandFailedError, ConflictError, InvalidInputError, NotFoundError
 from imapapi.imap import ImapConnection, Namespaces
+from imapapi.sessions.session import AccountSession
 from imapapi.sync.mailboxes import assign_special_use
 
 

@@ -20,9 +20,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from imapapi.accounts.folder_view import FolderView
-from imapapi.accounts.search import SearchTerms, compile_search
-from imapapi.accounts.session import AccountSession
 from imapapi.errors import CommandFailedError, NetworkError, NotFoundError, ProtocolError
 from imapapi.imap import FetchResult, ImapConnection
 from imapapi.mail.bodystructure import find_text_parts
@@ -30,6 +27,9 @@ from imapapi.mail.decode import decode_text
 from imapapi.mail.headers import parse_header_block
 from imapapi.mail.ids import decode_message_id
 from imapapi.mail.summary import message_summary
+from imapapi.operations.search import SearchTerms, compile_search
+from imapapi.sessions.folder_view import FolderView
+from imapapi.sessions.session import AccountSession
 
 SUMMARY_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE")
 GMAIL_ITEMS = ("X-GM-LABELS", "X-GM-MSGID", "X-GM-THRID")

@@ -1,4 +1,4 @@
-"""One SMTP transaction for a composed message (RFC 5321 §3.3), over `mail/smtp.py`.
+"""One SMTP transaction for a composed message (RFC 5321 §3.3), over `smtp/client.py`.
 
 Outcomes are data or imapapi errors: aiosmtplib's exceptions never leave `mail/` (STYLE.md 8).
 `SendError.permanent` follows the reply class (RFC 5321 §4.2.1): 5yz is permanent, 4yz is
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import aiosmtplib
 
-from imapapi.accounts.model import ServerConfig
 from imapapi.credentials.authserver import CredentialSource
 from imapapi.errors import SendError
-from imapapi.mail.smtp import map_smtp_errors, smtp_session
+from imapapi.servers import ServerConfig
+from imapapi.smtp.client import map_smtp_errors, smtp_session
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Literal
 
-from imapapi.accounts.messages import (
+from imapapi.errors import NotFoundError
+from imapapi.mail.bodystructure import part_filename
+from imapapi.mail.content import content_type_header, find_part
+from imapapi.mail.decode import TransferDecoder
+from imapapi.mail.ids import decode_attachment_id, decode_message_id, decode_text_id
+from imapapi.operations.messages import (
     OpenFolder,
     fetch_one,
     fetch_text,
@@ -22,12 +27,7 @@ from imapapi.accounts.messages import (
     read_retrying,
     section,
 )
-from imapapi.accounts.session import AccountSession
-from imapapi.errors import NotFoundError
-from imapapi.mail.bodystructure import part_filename
-from imapapi.mail.content import content_type_header, find_part
-from imapapi.mail.decode import TransferDecoder
-from imapapi.mail.ids import decode_attachment_id, decode_message_id, decode_text_id
+from imapapi.sessions.session import AccountSession
 
 CHUNK_BYTES = 1024 * 1024
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from imapapi.accounts.model import ServerConfig, StartTls
 from imapapi.credentials.authserver import Credentials, CredentialSource, login_with_refresh
 from imapapi.errors import AuthenticationFailedError, AuthServerError, CapabilityError
 from imapapi.imap import ImapConnection
 from imapapi.imap.core import EventCallback, LogHook
 from imapapi.imap.transport import make_ssl_context
+from imapapi.servers import ServerConfig, StartTls
 
 log = logging.getLogger(__name__)
 

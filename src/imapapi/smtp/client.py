@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager, contextmanager
 
 import aiosmtplib
 
-from imapapi.accounts.model import ServerConfig, StartTls
 from imapapi.credentials.authserver import Credentials, CredentialSource, login_with_refresh
 from imapapi.errors import (
     AuthenticationFailedError,
@@ -20,6 +19,7 @@ from imapapi.errors import (
     SendError,
     ServerTimeoutError,
 )
+from imapapi.servers import ServerConfig, StartTls
 
 log = logging.getLogger(__name__)
 

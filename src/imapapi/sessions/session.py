@@ -18,13 +18,8 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from imapapi.accounts.command_pool import CommandPool
-from imapapi.accounts.connect import open_imap
-from imapapi.accounts.limits import LoginLimiter
-from imapapi.accounts.manager import AccountStatus, SessionLike
 from imapapi.accounts.model import AccountConfig, AccountState
-from imapapi.accounts.protocol_log import ProtocolLog
-from imapapi.accounts.syncer import AccountSyncer
+from imapapi.accounts.status import AccountStatus, SessionLike
 from imapapi.config import Settings
 from imapapi.credentials.authserver import AuthServerClient, AuthServerSource, Proto
 from imapapi.errors import (
@@ -39,7 +34,12 @@ from imapapi.errors import (
 from imapapi.events.model import EventName, make_event
 from imapapi.imap import ImapConnection
 from imapapi.imap.core import CommandHook, EventCallback
+from imapapi.sessions.command_pool import CommandPool
+from imapapi.sessions.connect import open_imap
+from imapapi.sessions.limits import LoginLimiter
+from imapapi.sessions.protocol_log import ProtocolLog
 from imapapi.store.base import NewEvent, Store
+from imapapi.syncing.syncer import AccountSyncer
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class SessionContext:
     on_events: Callable[[], None]  # wakes the webhook dispatcher after events were committed
     rng: Callable[[], float] = _JITTER.random
     auth_server: AuthServerClient | None = None  # credentials of `useAuthServer` accounts
-    # Metric hooks (the service passes its Metrics' methods; accounts/ does not import them).
+    # Metric hooks (the service passes its Metrics' methods; sessions/ does not import them).
     on_imap_command: CommandHook | None = None  # every IMAP command after login
     on_reconnect: Callable[[], None] | None = None  # primary connection opened again
     # Every attempt to open the primary connection, by outcome (an AccountState value).

@@ -11,12 +11,12 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from imapapi.accounts.messages import fetch_one, folder_refusals, located
-from imapapi.accounts.session import AccountSession
 from imapapi.errors import CapabilityError, InvalidInputError
 from imapapi.imap import ImapConnection, encode
 from imapapi.mail.ids import decode_message_id, encode_message_id
 from imapapi.mail.summary import visible_flags
+from imapapi.operations.messages import fetch_one, folder_refusals, located
+from imapapi.sessions.session import AccountSession
 from imapapi.sync.mailboxes import assign_special_use
 
 GMAIL = "X-GM-EXT-1"

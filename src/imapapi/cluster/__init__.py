@@ -1,0 +1,2 @@
+"""Which sessions run in this process: the account manager, and the scheduler that places
+accounts on nodes."""

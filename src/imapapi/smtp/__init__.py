@@ -1,0 +1,1 @@
+"""The SMTP client: sessions with login and STARTTLS, and delivery of one message."""
