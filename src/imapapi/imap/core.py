@@ -6,6 +6,10 @@ found by name in `_UNTAGGED` (`_on_EXISTS`, `_on_FETCH` …), which either adds 
 command's result or turns it into an event of `unsolicited.py`. Commands run one at a time.
 While a `uid_fetch_flags` command runs, the reader hands runs of its simple FETCH lines to the
 command's `flagfetch.FlagFetch` instead, and everything else still comes here, in order.
+
+Over 600 lines on purpose: the reader task, the routing handlers and the command runner share one
+state (the running command, the connection state, capabilities) that must change in step; split
+into modules they would reach into each other's private fields.
 """
 
 from __future__ import annotations
