@@ -1,166 +1,65 @@
 """The Store interface: everything imapapi persists, and nothing else.
 
 Kept: accounts (secrets already encrypted by the caller), runtime settings, API tokens (hashed),
-per-folder sync state, the event outbox. Never kept: message bodies or attachments.
+per-folder sync state, the event outbox, the submission queue and the sent index. Never kept:
+message bodies or attachments (a queued message is kept encrypted until it is final).
 
-Implementations: `store/sqlite.py` (embedded default) and, later, `store/redis.py`. Every method is
-atomic on its own; `commit_sync` is the one place where events and the sync state that produced
-them are written together, so a crash can re-send an event but never lose it.
+One small protocol per concern (`AccountStore`, `SettingsStore`, `TokenStore`, `SyncStore`,
+`OutboxStore`, `SubmissionStore`), combined with open/close/ping into `Store`; `ClusterStore`
+adds what several nodes on one store share. The records they take and return live in
+`store/records.py` and are re-exported here.
+
+Implementations: `store/sqlite/` (embedded default) and `store/redis/` (a `ClusterStore`), one
+module per concern each. Every method is atomic on its own; `commit_sync` is the one place where
+events and the sync state that produced them are written together, so a crash can re-send an
+event but never lose it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, Protocol
 
+from imapapi.store.records import (
+    PENDING_STATES,
+    AccountRecord,
+    FolderState,
+    NewEvent,
+    Page,
+    QueuedEvent,
+    RemoteStatus,
+    SentRecord,
+    Submission,
+    SubmissionState,
+    TokenRecord,
+)
 
-@dataclass(frozen=True, slots=True)
-class AccountRecord:
-    """A registered account. `data` is the JSON document (secrets inside already encrypted)."""
-
-    account: str
-    data: dict[str, Any]
-    created: float
-    updated: float
-
-
-@dataclass(frozen=True, slots=True)
-class TokenRecord:
-    """An API token: only the SHA-256 of the token is stored."""
-
-    id: str
-    token_hash: str
-    description: str
-    scopes: tuple[str, ...]
-    created: float
-    revoked: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FolderState:
-    """What the sync engine remembers of one folder between runs.
-
-    `index` is the per-account mailbox index bound to (path, uid_validity) (DESIGN.md §4 ids).
-    `messages_blob` is the sync engine's compact uid → flags map; the store treats it as opaque.
-    """
-
-    account: str
-    path: str
-    index: int
-    uid_validity: int
-    uid_next: int = 0
-    highest_modseq: int | None = None
-    messages: int = 0
-    special_use: str | None = None
-    messages_blob: bytes = b""
+__all__ = [
+    "PENDING_STATES",
+    "AccountRecord",
+    "AccountStore",
+    "ClusterStore",
+    "FolderState",
+    "NewEvent",
+    "OutboxStore",
+    "Page",
+    "QueuedEvent",
+    "RemoteStatus",
+    "SentRecord",
+    "SettingsStore",
+    "Store",
+    "Submission",
+    "SubmissionState",
+    "SubmissionStore",
+    "SyncStore",
+    "TokenRecord",
+    "TokenStore",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    """An event to append to the outbox. The writer decides `event_id` (idempotent inserts)."""
+class AccountStore(Protocol):
+    """Registered accounts: their JSON documents (secrets inside already encrypted)."""
 
-    event_id: str
-    account: str
-    payload: dict[str, Any]
-    created: float
-
-
-@dataclass(frozen=True, slots=True)
-class QueuedEvent:
-    """An event in the outbox, as the dispatcher sees it."""
-
-    seq: int
-    event_id: str
-    account: str
-    payload: dict[str, Any]
-    created: float
-    attempts: int = 0
-    next_attempt: float = 0.0
-    last_error: str | None = None
-    dead: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of a listing and the total count across all pages."""
-
-    items: list[Any] = field(default_factory=list)
-    total: int = 0
-
-
-class SubmissionState(StrEnum):
-    """Where a queued message stands. QUEUED and SENDING are pending; the rest are final."""
-
-    QUEUED = "queued"  # waiting for its send time or its next attempt
-    SENDING = "sending"  # claimed by a worker until `next_attempt` (a lease)
-    SENT = "sent"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-PENDING_STATES = (SubmissionState.QUEUED, SubmissionState.SENDING)
-
-
-@dataclass(frozen=True, slots=True)
-class Submission:
-    """A message in the submission queue (issue 6).
-
-    `raw` is the composed message encrypted by the caller (never stored in clear) and is None
-    once the submission is final. `reference` says what to flag on the original after sending:
-    `{"path", "uidValidity", "uid", "action"}`. `idempotency_key` is unique per account among
-    submissions created since the window the caller gives to `add_submission`.
-    """
-
-    queue_id: str
-    account: str
-    message_id: str
-    envelope_from: str
-    envelope_to: tuple[str, ...]
-    created: float
-    send_at: float
-    raw: str | None = None
-    idempotency_key: str | None = None
-    state: SubmissionState = SubmissionState.QUEUED
-    next_attempt: float = 0.0
-    attempts: int = 0
-    last_response: str | None = None
-    smtp_code: int | None = None
-    reference: dict[str, Any] | None = None
-    updated: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class SentRecord:
-    """One sent Message-ID, for reply tracking (a reply's In-Reply-To is looked up here)."""
-
-    account: str
-    message_id: str
-    queue_id: str
-    sent_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteStatus:
-    """An account's state as its owning node last published it (issue 8: any node answers)."""
-
-    node: str
-    state: str
-    error: str | None
-    updated: float
-
-
-class Store(Protocol):
-    """Async persistence interface; see module docstring for what belongs here."""
-
-    async def open(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-    async def ping(self) -> bool: ...
-
-    # --- accounts ----------------------------------------------------------------------------
     async def put_account(self, account: str, data: dict[str, Any], now: float) -> bool:
         """Insert or replace an account; True when it was created."""
         ...
@@ -175,14 +74,20 @@ class Store(Protocol):
         """Remove the account with its folder state and pending events; True if it existed."""
         ...
 
-    # --- runtime settings --------------------------------------------------------------------
+
+class SettingsStore(Protocol):
+    """Runtime settings: one JSON document per key, changed from the API and the UI."""
+
     async def get_settings(self) -> dict[str, Any]: ...
 
     async def update_settings(self, values: dict[str, Any]) -> dict[str, Any]:
         """Merge `values` into the settings (a None value removes the key); returns all."""
         ...
 
-    # --- API tokens --------------------------------------------------------------------------
+
+class TokenStore(Protocol):
+    """API tokens, kept as the SHA-256 of the token only."""
+
     async def add_token(self, token: TokenRecord) -> None: ...
 
     async def get_token_by_hash(self, token_hash: str) -> TokenRecord | None: ...
@@ -191,7 +96,10 @@ class Store(Protocol):
 
     async def revoke_token(self, token_id: str, now: float) -> bool: ...
 
-    # --- sync state --------------------------------------------------------------------------
+
+class SyncStore(Protocol):
+    """What the sync engine keeps per account: mailbox indexes and per-folder state."""
+
     async def mailbox_index(self, account: str, path: str, uid_validity: int) -> int:
         """The index bound to (path, uid_validity), allocating the next one if new."""
         ...
@@ -218,7 +126,10 @@ class Store(Protocol):
         is raised. A single-process store has no other writer and ignores it."""
         ...
 
-    # --- event outbox ------------------------------------------------------------------------
+
+class OutboxStore(Protocol):
+    """The durable event outbox that webhook delivery drains, in order per account."""
+
     async def add_events(self, events: list[NewEvent]) -> None:
         """Append events not tied to a sync state change (idempotent by event_id)."""
         ...
@@ -251,7 +162,10 @@ class Store(Protocol):
         """{"pending": n, "dead": n, "oldestAge": seconds} for metrics and the UI."""
         ...
 
-    # --- submission queue and sent index ---------------------------------------------------
+
+class SubmissionStore(Protocol):
+    """The submission queue (issue 6) and the index of sent Message-IDs used for reply tracking."""
+
     async def add_submission(
         self, submission: Submission, idempotency_since: float
     ) -> tuple[Submission, bool]:
@@ -333,6 +247,22 @@ class Store(Protocol):
     async def purge_sent(self, before: float) -> int:
         """Forget sent-index entries older than `before` (the tracking retention)."""
         ...
+
+
+class Store(
+    AccountStore, SettingsStore, TokenStore, SyncStore, OutboxStore, SubmissionStore, Protocol
+):
+    """Everything imapapi persists, with the connection's lifecycle; see the module docstring.
+
+    Code that needs one concern only may take the narrower protocol (e.g. `OutboxStore`); both
+    backends implement the whole `Store`.
+    """
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> bool: ...
 
 
 class ClusterStore(Store, Protocol):

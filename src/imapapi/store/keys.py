@@ -11,12 +11,12 @@ OUTBOX = "outbox"
 SUBMISSIONS = "submissions"
 SENT_INDEX = "sent_index"
 
-# --- Redis (store/redis.py) ---------------------------------------------------------------------
+# --- Redis (store/redis/) -----------------------------------------------------------------------
 # Every key is `<prefix>:<name>` so several deployments share one Redis. A variable part (an
 # account id, a queue id, an event seq) is always the *last* component and follows a stem that
 # no fixed name starts with, so two different (stem, value) pairs never make the same key.
-# The Lua scripts in store/redis_scripts.py receive the stems below and only append the variable
-# part; no key name is spelled anywhere else.
+# The Lua scripts in store/redis/ receive the stems below and only append the variable part; no
+# key name is spelled anywhere else.
 
 REDIS_DEFAULT_PREFIX = "imapapi"
 REDIS_SCHEMA_VERSION = 1
@@ -47,7 +47,7 @@ class RedisKeys:
         # folder state: per account, metadata JSON by path and the opaque blob by path (bytes)
         self.folders_stem = p + "folders:"
         self.folder_blobs_stem = p + "folder-blobs:"
-        # event outbox (see store/redis_scripts.py for the invariants between these)
+        # event outbox (see store/redis/outbox.py for the invariants between these)
         self.outbox_seq = p + "outbox-seq"  # INCR counter: the global seq
         self.outbox_ids = p + "outbox-ids"  # hash event_id -> seq (idempotent insert)
         self.outbox_heads = p + "outbox-heads"  # hash account -> seq of its oldest pending event
@@ -67,7 +67,7 @@ class RedisKeys:
         # zset of "<len(account)>:<account><message_id>" by sent_at for the retention purge
         self.sent_stem = p + "sent:"
         self.sent_by_time = p + "sent-by-time"
-        # account ownership (store/redis_scripts.py): `lease:<account>` holds the owning node
+        # account ownership (store/redis/ownership.py): `lease:<account>` holds the owning node
         # with an expiry, `fence:<account>` an INCR fencing token moved on by every new owner
         # (checked by COMMIT_SYNC), `nodes` the live nodes scored by their expiry (server time,
         # ms), `account-status` the owner's view of each account, `account-signals` a counter

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from imapapi.store.base import Store
+from imapapi.store.base import NewEvent, Store
 from imapapi.store.redis import RedisStore
 from imapapi.store.sqlite import SqliteStore
 from tests.servers.redis import RedisServer
@@ -19,6 +19,10 @@ _prefixes = itertools.count(1)
 def fresh_prefix() -> str:
     """A key prefix no other test uses, so tests share the session's Redis without flushing."""
     return f"test{next(_prefixes)}"
+
+
+def event(event_id: str, account: str = "a", at: float = 100.0) -> NewEvent:
+    return NewEvent(event_id=event_id, account=account, payload={"event": event_id}, created=at)
 
 
 @pytest.fixture(params=["sqlite", "redis"])

@@ -33,3 +33,10 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="newer"):
         await store.open()
     await store.close()
+
+
+async def test_migration_two_creates_the_tables(tmp_path: Path, sqlite_store: SqliteStore) -> None:
+    with sqlite3.connect(tmp_path / "db.sqlite") as raw:
+        tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 2
+    assert {"submissions", "sent_index"} <= tables

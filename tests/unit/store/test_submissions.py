@@ -1,13 +1,10 @@
-"""The submission queue and sent index on both backends: idempotency, leases, final states."""
+"""The submission queue on both backends: idempotency, leases, final states."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from pathlib import Path
 
 from imapapi.store.base import NewEvent, SentRecord, Store, Submission, SubmissionState
-from imapapi.store.sqlite import MIGRATIONS, SqliteStore
 
 DAY = 24 * 3600.0
 
@@ -167,26 +164,3 @@ async def test_purge_forgets_only_old_final_submissions(store: Store) -> None:
     assert await store.purge_submissions(before=200.0) == 1
     assert await store.get_submission("old") is None
     assert await store.get_submission("pending") is not None
-
-
-async def test_migration_two_creates_the_tables(tmp_path: Path, sqlite_store: SqliteStore) -> None:
-    with sqlite3.connect(tmp_path / "db.sqlite") as raw:
-        tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 2
-    assert {"submissions", "sent_index"} <= tables
-
-
-async def test_sent_index_track_find_untrack_and_purge(store: Store) -> None:
-    assert await store.track_message_ids("a", ["<x@e>", "<y@e>", "<x@e>"], now=100.0) == 2
-    assert await store.track_message_ids("a", ["<x@e>"], now=300.0) == 0  # kept, not re-dated
-    assert await store.track_message_ids("b", ["<x@e>"], now=300.0) == 1
-    found = await store.find_sent("a", ["<y@e>", "<nope@e>", "<x@e>", "<y@e>"])
-    assert sorted((r.message_id, r.queue_id, r.sent_at) for r in found) == [
-        ("<x@e>", "", 100.0),
-        ("<y@e>", "", 100.0),
-    ]
-    assert await store.untrack_message_ids("a", ["<y@e>", "<nope@e>"]) == 1
-    assert await store.get_sent("a", "<y@e>") is None
-    assert await store.purge_sent(before=200.0) == 1  # a's <x@e>; b's is newer
-    assert await store.find_sent("a", ["<x@e>"]) == []
-    assert await store.get_sent("b", "<x@e>") is not None

@@ -1,0 +1,30 @@
+"""The versioned envelope of every stored document, `{"v": 1, "d": …}`, for both backends.
+
+A document is written with its payload version and refused, with a specific error raised from
+the cause, when it is not valid JSON or carries a version this imapapi does not know (STYLE.md
+12). SQLite hands back text, Redis bytes; `load` takes either.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from imapapi.errors import CorruptRecordError
+
+PAYLOAD_VERSION = 1
+
+
+def dump(value: Any) -> str:
+    """Serialize a stored document with its payload version (STYLE.md 12)."""
+    return json.dumps({"v": PAYLOAD_VERSION, "d": value}, separators=(",", ":"), ensure_ascii=False)
+
+
+def load(raw: bytes | str, what: str) -> Any:
+    try:
+        doc = json.loads(raw)
+    except (TypeError, ValueError) as exc:
+        raise CorruptRecordError(f"stored {what} is not valid JSON") from exc
+    if not isinstance(doc, dict) or doc.get("v") != PAYLOAD_VERSION or "d" not in doc:
+        raise CorruptRecordError(f"stored {what} has an unknown payload version")
+    return doc["d"]

@@ -1,0 +1,124 @@
+"""The Redis connection: open/close/ping, the layout version check, and the three ways every other
+module of this package talks to Redis: one command (`_call`), one MULTI/EXEC (`_transaction`)
+and one Lua script (`_run`), with redis-py's errors translated at this boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from imapapi.errors import StoreError
+from imapapi.store.keys import REDIS_DEFAULT_PREFIX, REDIS_SCHEMA_VERSION, RedisKeys
+
+log = logging.getLogger(__name__)
+
+REDIS_TIMEOUT = 10.0  # seconds for one Redis call or connect
+
+
+class RedisConnection:
+    """The client of a `RedisStore`; every concern's mixin derives from it."""
+
+    def __init__(self, url: str, *, prefix: str = REDIS_DEFAULT_PREFIX) -> None:
+        self.url = url
+        self.keys = RedisKeys(prefix)
+        self._redis: Any = None  # redis.asyncio.Redis; Any because its stubs type replies loosely
+        self._scripts: dict[str, Any] = {}  # Lua source -> redis-py Script
+
+    def __repr__(self) -> str:
+        state = "open" if self._redis is not None else "closed"
+        return f"<RedisStore prefix={self.keys.prefix!r} {state}>"
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    async def open(self) -> None:
+        try:
+            # Explicit timeouts (redis-py's defaults changed between majors): a Redis that hangs
+            # fails a call in seconds rather than holding it forever.
+            client = aioredis.Redis.from_url(
+                self.url,
+                decode_responses=False,
+                socket_timeout=REDIS_TIMEOUT,
+                socket_connect_timeout=REDIS_TIMEOUT,
+            )
+        except (RedisError, ValueError) as exc:
+            raise StoreError(f"bad Redis URL: {exc}") from exc
+        self._redis = client
+        self._scripts = {}  # registered with this client as they are first run
+        async with self._errors():
+            # The layout version, set once; a deployment written by a newer imapapi is refused
+            # (as SQLite's user_version) rather than misread.
+            await client.set(self.keys.schema, REDIS_SCHEMA_VERSION, nx=True)
+            version = int(await self._call("GET", self.keys.schema))
+        if version > REDIS_SCHEMA_VERSION:
+            await self.close()
+            raise StoreError(
+                f"Redis layout version {version} under prefix {self.keys.prefix!r} is newer than "
+                f"this imapapi ({REDIS_SCHEMA_VERSION}); upgrade imapapi"
+            )
+
+    async def close(self) -> None:
+        if self._redis is not None:
+            client, self._redis = self._redis, None
+            try:
+                await client.aclose()
+            except RedisError as exc:  # closing a broken connection is not worth a failure
+                log.debug("closing Redis: %s", exc)
+
+    async def ping(self) -> bool:
+        try:
+            async with self._errors():
+                return bool(await self._client().ping())
+        except StoreError:
+            return False
+
+    def _client(self) -> Any:
+        if self._redis is None:
+            raise StoreError("store is not open")
+        return self._redis
+
+    @asynccontextmanager
+    async def _errors(self) -> AsyncIterator[None]:
+        """Translate redis-py's errors at the boundary (STYLE.md 8), and keep cancellations."""
+        task = asyncio.current_task()
+        cancels = task.cancelling() if task is not None else 0
+        try:
+            yield
+        except RedisError as exc:
+            raise StoreError(f"Redis error: {exc}") from exc
+        except OSError as exc:  # a socket error redis-py did not wrap
+            raise StoreError(f"Redis connection error: {exc}") from exc
+        # redis-py sends under asyncio.wait_for (it has a socket timeout by default since 8.0),
+        # which before 3.12 drops a cancellation that lands as the send completes (gh-86296):
+        # the call returned as if never cancelled, and a stopping loop would run on.
+        if task is not None and task.cancelling() > cancels:
+            raise asyncio.CancelledError
+
+    async def _run(self, script: str, keys: Sequence[str], args: Iterable[Any]) -> Any:
+        """Run the Lua source `script` (a constant of the module that owns it) by EVALSHA.
+
+        Registering computes the SHA1 only; redis-py loads the script when the server lacks it.
+        """
+        client = self._client()
+        registered = self._scripts.get(script)
+        if registered is None:
+            registered = self._scripts[script] = client.register_script(script)
+        async with self._errors():
+            return await registered(keys=list(keys), args=list(args))
+
+    async def _call(self, *command: Any) -> Any:
+        async with self._errors():
+            return await self._client().execute_command(*command)
+
+    async def _transaction(self, *commands: Sequence[Any]) -> list[Any]:
+        """Commands in one MULTI/EXEC: for writes that read nothing first, and snapshots."""
+        async with self._errors():
+            pipe = self._client().pipeline(transaction=True)
+            for command in commands:
+                pipe.execute_command(*command)
+            return list(await pipe.execute())

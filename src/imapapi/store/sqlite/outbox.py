@@ -1,0 +1,134 @@
+"""The event outbox on SQLite: one row per event, in seq order per account (`OutboxStore`).
+
+`insert_events` is the one INSERT of events; `commit_sync` and `finish_submission` call it inside
+their own transactions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiosqlite
+
+from imapapi.store import keys
+from imapapi.store.payload import dump, load
+from imapapi.store.records import NewEvent, Page, QueuedEvent
+from imapapi.store.sqlite.connection import SqliteConnection
+
+
+async def insert_events(db: aiosqlite.Connection, events: list[NewEvent]) -> None:
+    # INSERT OR IGNORE: the writer chose the event id, so a repeated write is a no-op
+    # (STYLE.md 13).
+    await db.executemany(
+        f"INSERT OR IGNORE INTO {keys.OUTBOX} (event_id, account, payload, created, "
+        "next_attempt) VALUES (?,?,?,?,?)",
+        [(e.event_id, e.account, dump(e.payload), e.created, e.created) for e in events],
+    )
+
+
+class SqliteOutbox(SqliteConnection):
+    """The `OutboxStore` part of `SqliteStore`."""
+
+    async def add_events(self, events: list[NewEvent]) -> None:
+        if events:
+            async with self._tx() as db:
+                await insert_events(db, events)
+
+    _EVENT_COLUMNS = (
+        "o.seq, o.event_id, o.account, o.payload, o.created, o.attempts, o.next_attempt, "
+        "o.last_error, o.dead"
+    )
+
+    @staticmethod
+    def _event(row: Any) -> QueuedEvent:
+        payload = load(row[3], f"event {row[1]!r}")
+        return QueuedEvent(
+            seq=row[0],
+            event_id=row[1],
+            account=row[2],
+            payload=payload,
+            created=row[4],
+            attempts=row[5],
+            next_attempt=row[6],
+            last_error=row[7],
+            dead=bool(row[8]),
+        )
+
+    async def due_events(
+        self, now: float, limit: int, *, owner: str | None = None, orphans: bool = True
+    ) -> list[QueuedEvent]:
+        # A single process owns every account, so `owner` filters nothing here.
+        async with self._read() as db:
+            rows = await db.execute_fetchall(
+                f"SELECT {self._EVENT_COLUMNS} FROM {keys.OUTBOX} o "
+                f"JOIN (SELECT MIN(seq) AS head FROM {keys.OUTBOX} WHERE dead = 0 "
+                "GROUP BY account) h ON o.seq = h.head "
+                "WHERE o.next_attempt <= ? ORDER BY o.seq LIMIT ?",
+                (now, limit),
+            )
+        return [self._event(row) for row in rows]
+
+    async def event_delivered(self, seq: int) -> None:
+        async with self._tx() as db:
+            await db.execute(f"DELETE FROM {keys.OUTBOX} WHERE seq = ?", (seq,))
+
+    async def event_retry(self, seq: int, attempts: int, next_attempt: float, error: str) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                f"UPDATE {keys.OUTBOX} SET attempts = ?, next_attempt = ?, last_error = ? "
+                "WHERE seq = ?",
+                (attempts, next_attempt, error, seq),
+            )
+
+    async def event_dead(self, seq: int, attempts: int, error: str) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                f"UPDATE {keys.OUTBOX} SET dead = 1, attempts = ?, last_error = ? WHERE seq = ?",
+                (attempts, error, seq),
+            )
+
+    async def list_dead_events(self, offset: int, limit: int) -> Page:
+        async with self._read() as db:
+            rows = await db.execute_fetchall(
+                f"SELECT {self._EVENT_COLUMNS} FROM {keys.OUTBOX} o WHERE o.dead = 1 "
+                "ORDER BY o.seq LIMIT ? OFFSET ?",
+                (limit, offset),
+            )
+            total = list(
+                await db.execute_fetchall(f"SELECT COUNT(*) FROM {keys.OUTBOX} WHERE dead = 1")
+            )
+        return Page(items=[self._event(row) for row in rows], total=int(total[0][0]))
+
+    async def replay_dead_events(self, event_ids: list[str] | None, now: float) -> int:
+        async with self._tx() as db:
+            if event_ids is None:
+                cur = await db.execute(
+                    f"UPDATE {keys.OUTBOX} SET dead = 0, attempts = 0, next_attempt = ?, "
+                    "created = ? WHERE dead = 1",
+                    (now, now),
+                )
+                return cur.rowcount
+            count = 0
+            for event_id in event_ids:
+                cur = await db.execute(
+                    f"UPDATE {keys.OUTBOX} SET dead = 0, attempts = 0, next_attempt = ?, "
+                    "created = ? WHERE dead = 1 AND event_id = ?",
+                    (now, now, event_id),
+                )
+                count += cur.rowcount
+            return count
+
+    async def outbox_stats(self, now: float) -> dict[str, float]:
+        async with self._read() as db:
+            rows = list(
+                await db.execute_fetchall(
+                    f"SELECT SUM(dead = 0), SUM(dead = 1), MIN(CASE WHEN dead = 0 THEN created END)"
+                    f" FROM {keys.OUTBOX}"
+                )
+            )
+        pending, dead, oldest = rows[0]
+        return {
+            "pending": float(pending or 0),
+            "dead": float(dead or 0),
+            "oldestAge": float(now - oldest) if oldest is not None else 0.0,
+        }

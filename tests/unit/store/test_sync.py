@@ -1,0 +1,36 @@
+"""The SyncStore contract on both backends: mailbox indexes, folder state, and commit_sync."""
+
+from __future__ import annotations
+
+from imapapi.store.base import FolderState, Store
+from tests.unit.store.conftest import event
+
+
+async def test_mailbox_index_is_stable_and_new_per_uidvalidity(store: Store) -> None:
+    inbox = await store.mailbox_index("a", "INBOX", 7)
+    assert await store.mailbox_index("a", "INBOX", 7) == inbox
+    recreated = await store.mailbox_index("a", "INBOX", 8)
+    assert recreated != inbox
+    assert await store.resolve_mailbox_index("a", inbox) == ("INBOX", 7)
+    assert await store.resolve_mailbox_index("a", recreated) == ("INBOX", 8)
+    assert await store.resolve_mailbox_index("b", inbox) is None
+    assert await store.mailbox_index("b", "INBOX", 7) == 1  # counters are per account
+
+
+async def test_commit_sync_writes_events_and_state_together(store: Store) -> None:
+    folder = FolderState(
+        account="a",
+        path="INBOX",
+        index=1,
+        uid_validity=7,
+        uid_next=5,
+        messages=4,
+        messages_blob=b"\x01\x02",
+    )
+    await store.commit_sync("a", [event("e1"), event("e1")], [folder])
+    await store.commit_sync("a", [event("e1")], [])  # the same event id again is a no-op
+    assert await store.get_folders("a") == [folder]
+    due = await store.due_events(now=1000.0, limit=10)
+    assert [e.event_id for e in due] == ["e1"]
+    await store.commit_sync("a", [], [], removed_paths=["INBOX"])
+    assert await store.get_folders("a") == []
