@@ -12,7 +12,7 @@ from typing import Any
 from imapapi.credentials.crypto import SecretBox
 from imapapi.errors import CorruptRecordError
 from imapapi.events.target import WebhookTarget
-from imapapi.store.base import Store
+from imapapi.store.base import SettingsStore
 
 _SECRET_CONTEXT = "settings:serviceSecret"  # noqa: S105 (AEAD associated data, not a secret)
 _KEY_CHECK_CONTEXT = "settings:keyCheck"
@@ -22,7 +22,7 @@ _CACHE_SECONDS = 2.0
 class RuntimeSettings:
     """Read and change runtime settings; a short cache keeps reads off the store's hot path."""
 
-    def __init__(self, store: Store, box: SecretBox) -> None:
+    def __init__(self, store: SettingsStore, box: SecretBox) -> None:
         self._store = store
         self._box = box
         self._cached: dict[str, Any] | None = None

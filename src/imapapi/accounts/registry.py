@@ -9,7 +9,7 @@ from collections.abc import Callable
 from imapapi.accounts.model import AccountConfig, account_from_doc, account_to_doc
 from imapapi.credentials.crypto import SecretBox
 from imapapi.errors import AccountNotFoundError
-from imapapi.store.base import AccountRecord, Store
+from imapapi.store.base import AccountRecord, AccountStore
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 class AccountRegistry:
     """Create, read, update and delete account configurations in the store."""
 
-    def __init__(self, store: Store, box: SecretBox, clock: Callable[[], float] = time.time):
+    def __init__(self, store: AccountStore, box: SecretBox, clock: Callable[[], float] = time.time):
         self._store = store
         self._box = box
         self._clock = clock

@@ -7,7 +7,7 @@ import secrets
 import time
 
 from imapapi.errors import ForbiddenError, UnauthorizedError
-from imapapi.store.base import Store, TokenRecord
+from imapapi.store.base import TokenRecord, TokenStore
 
 TOKEN_BYTES = 32
 DEFAULT_SCOPES = ("api",)
@@ -18,7 +18,7 @@ def hash_token(token: str) -> str:
 
 
 async def create_token(
-    store: Store, description: str = "", scopes: tuple[str, ...] = DEFAULT_SCOPES
+    store: TokenStore, description: str = "", scopes: tuple[str, ...] = DEFAULT_SCOPES
 ) -> tuple[TokenRecord, str]:
     """A new token; the plain value is returned once and never stored."""
     token = secrets.token_hex(TOKEN_BYTES)
@@ -33,7 +33,7 @@ async def create_token(
     return record, token
 
 
-async def check_token(store: Store, token: str | None, scope: str = "api") -> TokenRecord:
+async def check_token(store: TokenStore, token: str | None, scope: str = "api") -> TokenRecord:
     """The token's record; `UnauthorizedError` when missing or unknown, `ForbiddenError` when
     revoked or lacking the scope."""
     if not token:

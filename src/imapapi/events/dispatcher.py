@@ -22,6 +22,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiohttp
 
@@ -30,7 +31,7 @@ from imapapi.events.model import encode_payload
 from imapapi.events.retry import BACKOFF_CAP, Retry, backoff_delay, parse_retry_after
 from imapapi.events.signing import SIGNATURE_HEADER, sign
 from imapapi.events.target import WebhookTarget
-from imapapi.store.base import QueuedEvent, Store
+from imapapi.store.base import OutboxStore, QueuedEvent, SettingsStore
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,10 @@ class DeliveryOutcome:
     error: str | None = None
 
 
+class DeliveryStore(OutboxStore, SettingsStore, Protocol):
+    """What delivery reads and writes: the outbox, and the webhook settings."""
+
+
 class WebhookDispatcher:
     """Posts outbox events to the configured webhook URL.
 
@@ -85,7 +90,7 @@ class WebhookDispatcher:
 
     def __init__(
         self,
-        store: Store,
+        store: DeliveryStore,
         session: aiohttp.ClientSession | None = None,
         *,
         timeout: float = 10.0,

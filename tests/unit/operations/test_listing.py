@@ -20,8 +20,8 @@ from imapapi.imap import ImapConnection
 from imapapi.imap.core import EventCallback
 from imapapi.operations import messages
 from imapapi.sessions.command_pool import CommandPool
-from tests.unit.sessions.test_command_pool import spawned
 from tests.unit.imap.test_connection import Harness, Server
+from tests.unit.sessions.test_command_pool import spawned
 
 
 class Indexes:
