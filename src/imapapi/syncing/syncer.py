@@ -14,7 +14,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,10 +35,10 @@ from imapapi.sync.diff import (
     diff_full,
     diff_partial,
     merge_pushed,
-    normalize_flags,
 )
 from imapapi.sync.flagmap import FlagSet
 from imapapi.sync.mailboxes import assign_special_use, diff_listing
+from imapapi.syncing.model import Folder, IndexTiming, SyncStats, stored_flags
 
 log = logging.getLogger(__name__)
 
@@ -72,34 +71,6 @@ MAX_RECHECKS = 20
 # Without NOTIFY and CONDSTORE, every Nth STATUS poll also compares all folders' flags.
 FULL_RESCAN_POLLS = 10
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-@dataclass(frozen=True, slots=True)
-class Folder:
-    path: str
-    special_use: str | None
-    delimiter: str | None
-
-    @property
-    def name(self) -> str:
-        return self.path.rsplit(self.delimiter, 1)[-1] if self.delimiter else self.path
-
-
-@dataclass(frozen=True, slots=True)
-class IndexTiming:
-    """The last full index of a folder: `UID FETCH 1:* (UID FLAGS)` sent → its state built."""
-
-    path: str
-    messages: int
-    seconds: float
-
-
-@dataclass
-class SyncStats:
-    folders_synced: int = 0
-    events: int = 0
-    last_sync: float = 0.0
-    last_index: IndexTiming | None = None
 
 
 class AccountSyncer:
@@ -679,8 +650,3 @@ def known_uids(old: dict[int, FlagSet], *uid_nexts: int | None) -> str:
     """
     top = max([max(old, default=0), *((n - 1) for n in uid_nexts if n)])
     return f"1:{top}" if top > 0 else "1:*"
-
-
-def stored_flags(flags: tuple[str, ...] | None, labels: tuple[str, ...] | None) -> FlagSet:
-    """What the flag map keeps of a message's FETCH flags and Gmail labels."""
-    return normalize_flags(flags or (), labels or ())
