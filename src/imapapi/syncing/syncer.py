@@ -1,11 +1,10 @@
-"""The sync engine's I/O: compare each folder on the server with its stored state, write the
-events and the new state together, and wait for the next change (DESIGN.md §5).
+"""The sync loop of one account: sync every folder, then wait for the next change and sync what
+changed, until the connection fails (DESIGN.md §5).
 
-The comparisons themselves are the pure functions of `sync/`; this module only talks to the
-IMAP connection and the store. Change detection: NOTIFY (RFC 5465) where offered, so every
-folder is watched on the one primary connection; otherwise IDLE on INBOX and STATUS polling of
-the other folders. CONDSTORE/QRESYNC (RFC 7162) make a resync of an unchanged folder cost one
-EXAMINE; without them the uid → flags maps are compared in full.
+Change detection: NOTIFY (RFC 5465) where offered, so every folder is watched on the one primary
+connection; otherwise IDLE on INBOX and STATUS polling of the other folders. One folder's sync
+is `folder.py` (the comparisons themselves are the pure functions of `sync/`); this module keeps
+the folder list, decides which folders need a sync, and commits (a first sync all at once).
 """
 
 from __future__ import annotations
@@ -16,25 +15,18 @@ import time
 from collections.abc import Callable
 
 from imapapi.accounts.model import AccountConfig
-from imapapi.errors import NetworkError, ProtocolError
+from imapapi.errors import NetworkError
 from imapapi.imap import ImapConnection
 from imapapi.imap import unsolicited as u
-from imapapi.imap.types import FetchResult, MailboxInfo, MailboxStatus, SelectedMailbox
+from imapapi.imap.types import FetchResult, MailboxInfo, MailboxStatus
 from imapapi.store.base import FolderState, NewEvent, Store
 from imapapi.sync import events as ev
-from imapapi.sync import flagmap
-from imapapi.sync.diff import (
-    FolderDiff,
-    apply,
-    counters_changed,
-    diff_full,
-    diff_partial,
-    merge_pushed,
-)
-from imapapi.sync.flagmap import FlagSet
+from imapapi.sync.diff import counters_changed
 from imapapi.sync.mailboxes import assign_special_use, diff_listing
-from imapapi.syncing.enrich import Enricher
-from imapapi.syncing.model import Folder, IndexTiming, SyncStats, stored_flags
+from imapapi.syncing.folder import FolderSync, known_uids, select_for_sync
+from imapapi.syncing.model import Folder, SyncStats, stored_flags
+
+__all__ = ["FULL_RESCAN_POLLS", "AccountSyncer", "known_uids", "stored_flags"]
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +65,6 @@ class AccountSyncer:
         self._poll_interval = poll_interval
         self._idle_restart = idle_restart
         self._relist_interval = relist_interval
-        self._enricher = Enricher(account, store, fetch_chunk=fetch_chunk)
         self._folders: dict[str, Folder] = {}
         self._first_sync = False  # True while indexing an account that was never synced
         # During the first sync nothing is committed until every folder is indexed: a crash
@@ -81,6 +72,9 @@ class AccountSyncer:
         # look new on the next start and flood the receiver with messageNew for old mail.
         self._held: tuple[list[NewEvent], list[FolderState]] = ([], [])
         self.stats = SyncStats()
+        self._folder_sync = FolderSync(
+            account, store, commit=self._commit, stats=self.stats, fetch_chunk=fetch_chunk
+        )
         self.synced = asyncio.Event()  # set once every folder was synced after a connect
         self._dirty: set[str] = set()
         self._reported: set[str] = set()  # folders NOTIFY sent a STATUS for, to compare
@@ -179,7 +173,7 @@ class AccountSyncer:
         path = self._watched
         if conn.selected == path:
             return
-        selected = await self._open(conn, path, conn.has_capability("CONDSTORE"))
+        selected = await select_for_sync(conn, path, conn.has_capability("CONDSTORE"))
         known = (await self._stored_folders()).get(path)
         if counters_changed(
             known,
@@ -366,158 +360,30 @@ class AccountSyncer:
                 ):
                     dirty.add(path)
             elif status.messages == 0 and status.uid_next is not None:
-                await self._record_empty(
+                await self._folder_sync.record_empty(
                     folder,
                     status.uid_validity,
                     status.uid_next,
                     status.highest_modseq if condstore else None,
+                    first_sync=self._first_sync,
                 )
             else:
                 dirty.add(path)
         return dirty
 
-    async def _record_empty(
-        self, folder: Folder, uid_validity: int, uid_next: int, modseq: int | None
-    ) -> None:
-        account = self.account.account
-        index = await self.store.mailbox_index(account, folder.path, uid_validity)
-        events = []
-        if not self._first_sync:
-            ref = ev.FolderRef(account, folder.path, folder.special_use, index, uid_validity)
-            events.append(ev.mailbox_new(ref, folder.name))
-        state = FolderState(
-            account=account,
-            path=folder.path,
-            index=index,
-            uid_validity=uid_validity,
-            uid_next=uid_next,
-            highest_modseq=modseq,
-            messages=0,
-            special_use=folder.special_use,
-            messages_blob=flagmap.encode({}),
-        )
-        await self._commit(events, [state], [])
-
     # --- one folder ---------------------------------------------------------------------------
     async def sync_folder(
         self, conn: ImapConnection, folder: Folder, stored: FolderState | None
     ) -> None:
-        started = time.monotonic()
-        condstore = conn.has_capability("CONDSTORE")
-        selected = await self._open(conn, folder.path, condstore)
-        if selected.uid_validity is None:
-            raise ProtocolError(f"{folder.path}: the server sent no UIDVALIDITY")
-        account = self.account.account
-        events: list[NewEvent] = []
-        announce = not self._first_sync  # quietly index what was there before registration
-        index = await self.store.mailbox_index(account, folder.path, selected.uid_validity)
-        ref = ev.FolderRef(account, folder.path, folder.special_use, index, selected.uid_validity)
-        if stored is not None and stored.uid_validity != selected.uid_validity:
-            # RFC 3501 §2.3.1.1: every UID of the old folder is void. Ids of the old index now
-            # answer 404; the folder is re-indexed without a messageNew flood.
-            events.append(ev.mailbox_reset(ref, stored.uid_validity))
-            stored, announce = None, False
-        elif stored is None and announce:
-            events.append(ev.mailbox_new(ref, folder.name))
-
-        old = flagmap.decode(stored.messages_blob) if stored else {}
-        fetched: dict[int, frozenset[str]] = {}
-        modseqs: dict[int, int] = {}
-        index_started: float | None = None
-        pushed = self._pushed.pop(folder.path, {})
-        usable_modseq = (
-            condstore
-            and not selected.nomodseq
-            and selected.highest_modseq is not None
-            and stored is not None
-            and stored.highest_modseq is not None
+        """Compare one folder with its stored state and commit the events (`folder.py`)."""
+        await self._folder_sync.sync(
+            conn,
+            folder,
+            stored,
+            first_sync=self._first_sync,
+            gmail=self._gmail,
+            pushed=self._pushed.pop(folder.path, {}),
         )
-        if (
-            usable_modseq
-            and not pushed
-            and stored is not None
-            and selected.highest_modseq == stored.highest_modseq
-            and selected.uid_next == stored.uid_next
-            and selected.exists == stored.messages
-        ):
-            diff = FolderDiff()
-        elif usable_modseq and stored is not None and stored.highest_modseq is not None:
-            answer = await conn.uid_fetch_flags(
-                stored_flags,
-                uids=known_uids(old, stored.uid_next, selected.uid_next),
-                labels=self._gmail,
-                changed_since=stored.highest_modseq,
-                vanished="QRESYNC" in conn.enabled,
-            )
-            fetched, modseqs = answer.values, answer.modseqs
-            for uid, result in pushed.items():
-                if uid in old and uid not in fetched:
-                    fetched[uid] = merge_pushed(old[uid], result.flags, result.gmail_labels)
-            diff = diff_partial(old, fetched, answer.vanished)
-            if len(apply(old, diff, fetched)) != selected.exists:
-                # Without QRESYNC expunges are invisible to CHANGEDSINCE: ask which UIDs exist.
-                present = set(await conn.uid_search([b"ALL"])) if selected.exists else set()
-                diff = diff_partial(old, fetched, [uid for uid in old if uid not in present])
-        elif selected.exists:
-            index_started = time.perf_counter()
-            answer = await conn.uid_fetch_flags(stored_flags, labels=self._gmail)
-            fetched, modseqs = answer.values, answer.modseqs
-            diff = diff_full(old, fetched)
-        else:
-            diff = diff_full(old, {})
-
-        current = apply(old, diff, fetched)
-        for uid in diff.deleted:
-            events.append(ev.message_deleted(ref, uid))
-        for change in diff.changed:
-            events.append(
-                ev.message_updated(ref, change, modseqs.get(change.uid, selected.highest_modseq))
-            )
-        events += await self._enricher.new_messages(
-            conn, ref, list(diff.new), current, announce=announce, gmail=self._gmail
-        )
-
-        uid_next = selected.uid_next or (max(current) + 1 if current else 1)
-        state = FolderState(
-            account=account,
-            path=folder.path,
-            index=index,
-            uid_validity=selected.uid_validity,
-            uid_next=uid_next,
-            highest_modseq=selected.highest_modseq if condstore else None,
-            messages=len(current),
-            special_use=folder.special_use,
-            messages_blob=flagmap.encode(current),
-        )
-        await self._commit(events, [state], [])
-        if index_started is not None:
-            seconds = time.perf_counter() - index_started
-            self.stats.last_index = IndexTiming(folder.path, len(current), seconds)
-        self.stats.folders_synced += 1
-        log.debug(
-            "%s: synced %s (%d messages, %d events) in %.3fs",
-            account,
-            folder.path,
-            len(current),
-            len(events),
-            time.monotonic() - started,
-        )
-
-    @staticmethod
-    async def _open(conn: ImapConnection, path: str, condstore: bool) -> SelectedMailbox:
-        """Select `path` read-write for syncing, although the sync never changes anything.
-
-        Some servers keep their numbering only for what a read-write session has seen:
-        Courier makes up a new UIDVALIDITY for every EXAMINE of a folder no client has
-        selected read-write (each looked like a reset, RFC 3501 §2.3.1.1, and the folder's new
-        mail went unannounced) and numbers the messages of a maildir's new/ afresh for each
-        EXAMINE (one message was announced as uid 1, then again as uid 2). Read-write, the
-        server files them. The cost is \\Recent for other clients, a flag RFC 9051 dropped.
-        The connection never sends CLOSE, which would expunge: it leaves a folder by selecting
-        the next one (RFC 3501 §6.3.1) or by `unselect`, which examines first where UNSELECT
-        is missing.
-        """
-        return await conn.select(path, condstore=condstore)
 
     async def _commit(
         self, events: list[NewEvent], folders: list[FolderState], removed: list[str]
@@ -533,14 +399,3 @@ class AccountSyncer:
         self.stats.last_sync = time.time()
         if events:
             self._on_committed()
-
-
-def known_uids(old: dict[int, FlagSet], *uid_nexts: int | None) -> str:
-    """The UID range of a CHANGEDSINCE fetch: every UID ever known, not `1:*`.
-
-    `*` is the highest UID the folder holds now (RFC 3501 §6.4.8), and VANISHED (EARLIER)
-    covers only the UIDs asked for (RFC 7162 §3.2.6): once the highest message is expunged,
-    `1:*` no longer reaches it (Cyrus reads it so).
-    """
-    top = max([max(old, default=0), *((n - 1) for n in uid_nexts if n)])
-    return f"1:{top}" if top > 0 else "1:*"
