@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from imapapi.accounts.model import AccountConfig
 from imapapi.errors import NetworkError
@@ -203,7 +204,9 @@ class AccountSyncer:
             self._take_events(conn)
 
     def _take_events(self, conn: ImapConnection) -> int:
-        """Drain the connection's unsolicited responses into dirty folders / a relist.
+        """Drain the connection's unsolicited responses into dirty folders / a relist, each
+        handled by name (`_ON_EVENT`: `_on_Bye`, `_on_FetchUpdate` …); those without a handler
+        (RECENT, FLAGS, an ALERT) change nothing here.
 
         EXISTS, EXPUNGE, VANISHED and FETCH name no mailbox: they belong to the one selected
         while they arrived, which the connection notes on each (`mailbox`).
@@ -212,38 +215,64 @@ class AccountSyncer:
         while not conn.events.empty():
             event = conn.events.get_nowait()
             taken += 1
-            if isinstance(event, u.ConnectionClosed | u.Bye):
-                if isinstance(event, u.Bye):
-                    raise NetworkError(f"the server said BYE: {event.text}")
-                raise NetworkError(event.reason)
-            if isinstance(event, u.MailboxStatusUpdate):
-                # Compared with the stored state before anything is fetched: Dovecot, for one,
-                # echoes a STATUS of every folder after the first IDLE, changed or not.
-                self._statuses[event.status.path] = event.status
-                self._reported.add(event.status.path)
-            elif isinstance(event, u.MailboxListUpdate):
-                self._relist = True
-            elif isinstance(event, u.Exists | u.Expunge | u.Vanished | u.FetchUpdate):
-                # The mailbox selected when it arrived: by now another may be. Unknown (it
-                # came during a SELECT): the one selected now is synced again, to be sure,
-                # but nothing pushed is kept for a mailbox it may not belong to.
-                mailbox = event.mailbox or conn.selected
-                if mailbox is None:
-                    continue
-                self._dirty.add(mailbox)
-                if event.mailbox is None:
-                    continue
-                result = event.result if isinstance(event, u.FetchUpdate) else None
-                if result is not None and result.uid is not None:
-                    # Kept: not every server bumps MODSEQ for what it pushes (label
-                    # changes, for one), so CHANGEDSINCE alone could miss it.
-                    self._pushed.setdefault(mailbox, {})[result.uid] = result
-                elif isinstance(event, u.Vanished):
-                    # What was pushed for a message before it was expunged is void.
-                    pushed = self._pushed.get(mailbox, {})
-                    for uid in event.uids:
-                        pushed.pop(uid, None)
+            handler = _ON_EVENT.get(type(event).__name__)
+            if handler is not None:
+                handler(self, conn, event)
         return taken
+
+    def _on_ConnectionClosed(self, conn: ImapConnection, event: u.ConnectionClosed) -> None:
+        raise NetworkError(event.reason)
+
+    def _on_Bye(self, conn: ImapConnection, event: u.Bye) -> None:
+        raise NetworkError(f"the server said BYE: {event.text}")
+
+    def _on_MailboxStatusUpdate(self, conn: ImapConnection, event: u.MailboxStatusUpdate) -> None:
+        # Compared with the stored state before anything is fetched: Dovecot, for one,
+        # echoes a STATUS of every folder after the first IDLE, changed or not.
+        self._statuses[event.status.path] = event.status
+        self._reported.add(event.status.path)
+
+    def _on_MailboxListUpdate(self, conn: ImapConnection, event: u.MailboxListUpdate) -> None:
+        self._relist = True
+
+    def _on_Exists(self, conn: ImapConnection, event: u.Exists) -> None:
+        self._selected_changed(conn, event)
+
+    def _on_Expunge(self, conn: ImapConnection, event: u.Expunge) -> None:
+        self._selected_changed(conn, event)
+
+    def _on_FetchUpdate(self, conn: ImapConnection, event: u.FetchUpdate) -> None:
+        mailbox = self._selected_changed(conn, event)
+        result = event.result
+        if mailbox is not None and result.uid is not None:
+            # Kept: not every server bumps MODSEQ for what it pushes (label changes, for
+            # one), so CHANGEDSINCE alone could miss it.
+            self._pushed.setdefault(mailbox, {})[result.uid] = result
+
+    def _on_Vanished(self, conn: ImapConnection, event: u.Vanished) -> None:
+        mailbox = self._selected_changed(conn, event)
+        if mailbox is not None:
+            # What was pushed for a message before it was expunged is void.
+            pushed = self._pushed.get(mailbox, {})
+            for uid in event.uids:
+                pushed.pop(uid, None)
+
+    def _selected_changed(
+        self, conn: ImapConnection, event: u.Exists | u.Expunge | u.Vanished | u.FetchUpdate
+    ) -> str | None:
+        """Mark the event's mailbox dirty; the mailbox if what it pushed can be kept, else None.
+
+        The mailbox selected when it arrived: by now another may be. Unknown (it came during a
+        SELECT): the one selected now is synced again, to be sure, but nothing pushed is kept
+        for a mailbox it may not belong to.
+        """
+        mailbox = event.mailbox or conn.selected
+        if mailbox is None:
+            return None
+        self._dirty.add(mailbox)
+        if event.mailbox is None:
+            return None
+        return mailbox
 
     async def _wait(self, conn: ImapConnection, notify: bool) -> None:
         """Block until the server reports a change (or a poll is due without NOTIFY)."""
@@ -399,3 +428,12 @@ class AccountSyncer:
         self.stats.last_sync = time.time()
         if events:
             self._on_committed()
+
+
+# The handler of each unsolicited event (`imap/unsolicited.py`) by its class name, as the
+# connection finds its untagged handlers (`imap/core.py`, `_UNTAGGED`).
+_ON_EVENT: dict[str, Callable[[AccountSyncer, ImapConnection, Any], None]] = {
+    attr[len("_on_") :]: getattr(AccountSyncer, attr)
+    for attr in dir(AccountSyncer)
+    if attr.startswith("_on_")
+}
