@@ -93,8 +93,8 @@ async def open_folder(
     some servers keep their numbering only for what a read-write session has seen (Courier
     numbers a maildir's new mail afresh for every EXAMINE, so a listing's UIDs and order
     changed from one call to the next). The sync selects read-write for the same reason
-    (`AccountSyncer._open`), so \\Recent (RFC 3501 §6.3.2, gone in RFC 9051) is not kept for
-    other clients either way. Nothing here sends CLOSE, which would expunge.
+    (`select_for_sync` in `syncing/folder.py`), so \\Recent (RFC 3501 §6.3.2, gone in RFC 9051)
+    is not kept for other clients either way. Nothing here sends CLOSE, which would expunge.
 
     A kept selection is checked with a NOOP first, which makes the server report what changed
     since the last call. A UID FETCH alone would report arrivals and expunges as well, but not

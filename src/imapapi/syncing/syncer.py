@@ -1,11 +1,10 @@
-"""The sync engine's I/O: compare each folder on the server with its stored state, write the
-events and the new state together, and wait for the next change (DESIGN.md §5).
+"""The sync loop of one account: sync every folder, then wait for the next change and sync what
+changed, until the connection fails (DESIGN.md §5).
 
-The comparisons themselves are the pure functions of `sync/`; this module only talks to the
-IMAP connection and the store. Change detection: NOTIFY (RFC 5465) where offered, so every
-folder is watched on the one primary connection; otherwise IDLE on INBOX and STATUS polling of
-the other folders. CONDSTORE/QRESYNC (RFC 7162) make a resync of an unchanged folder cost one
-EXAMINE; without them the uid → flags maps are compared in full.
+Change detection: NOTIFY (RFC 5465) where offered, so every folder is watched on the one primary
+connection; otherwise IDLE on INBOX and STATUS polling of the other folders. One folder's sync
+is `folder.py` (the comparisons themselves are the pure functions of `sync/`); this module keeps
+the folder list, decides which folders need a sync, and commits (a first sync all at once).
 """
 
 from __future__ import annotations
@@ -14,53 +13,27 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from imapapi.accounts.model import AccountConfig
-from imapapi.classify import HEADER_FIELDS, classify, needs_body
-from imapapi.errors import NetworkError, ProtocolError
+from imapapi.errors import NetworkError
 from imapapi.imap import ImapConnection
 from imapapi.imap import unsolicited as u
-from imapapi.imap.types import FetchResult, MailboxInfo, MailboxStatus, SelectedMailbox
-from imapapi.mail.headers import parse_header_block
-from imapapi.mail.summary import message_summary
+from imapapi.imap.types import FetchResult, MailboxInfo, MailboxStatus
 from imapapi.store.base import FolderState, NewEvent, Store
 from imapapi.sync import events as ev
-from imapapi.sync import flagmap
-from imapapi.sync.diff import (
-    FolderDiff,
-    apply,
-    counters_changed,
-    diff_full,
-    diff_partial,
-    merge_pushed,
-    normalize_flags,
-)
-from imapapi.sync.flagmap import FlagSet
+from imapapi.sync.diff import counters_changed
 from imapapi.sync.mailboxes import assign_special_use, diff_listing
+from imapapi.syncing.folder import FolderSync, known_uids, select_for_sync
+from imapapi.syncing.model import Folder, SyncStats, stored_flags
+
+__all__ = ["FULL_RESCAN_POLLS", "AccountSyncer", "known_uids", "stored_flags"]
 
 log = logging.getLogger(__name__)
 
-GMAIL_SUMMARY_ITEMS = ("X-GM-LABELS", "X-GM-MSGID", "X-GM-THRID")
 # Gmail shows one message under every label; imapapi syncs only these (DESIGN.md §5), so each
 # message is reported once, with its labels.
 GMAIL_FOLDERS = ("\\All", "\\Junk", "\\Trash")
-# Header fields beyond ENVELOPE that a messageNew payload needs: References for threading and
-# what the reply classification reads (auto-reply, list and bounce marks).
-SUMMARY_HEADERS = f"BODY.PEEK[HEADER.FIELDS ({' '.join(HEADER_FIELDS)})]"
-# Bounces are parsed from their body; the delivery report sits near the top (RFC 3464 §2).
-BOUNCE_BYTES = 256 * 1024
-SUMMARY_ITEMS = (
-    "UID",
-    "FLAGS",
-    "INTERNALDATE",
-    "RFC822.SIZE",
-    "ENVELOPE",
-    "BODYSTRUCTURE",
-    SUMMARY_HEADERS,
-)
 # Every folder's changes on the primary connection: new and expunged messages, flag changes
 # (reported as STATUS with HIGHESTMODSEQ for non-selected mailboxes), created/deleted folders.
 NOTIFY_ALL = "(PERSONAL (MessageNew MessageExpunge FlagChange MailboxName))"
@@ -71,35 +44,6 @@ NOTIFY_SELECTED = "(SELECTED (MessageNew MessageExpunge FlagChange))"
 MAX_RECHECKS = 20
 # Without NOTIFY and CONDSTORE, every Nth STATUS poll also compares all folders' flags.
 FULL_RESCAN_POLLS = 10
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-@dataclass(frozen=True, slots=True)
-class Folder:
-    path: str
-    special_use: str | None
-    delimiter: str | None
-
-    @property
-    def name(self) -> str:
-        return self.path.rsplit(self.delimiter, 1)[-1] if self.delimiter else self.path
-
-
-@dataclass(frozen=True, slots=True)
-class IndexTiming:
-    """The last full index of a folder: `UID FETCH 1:* (UID FLAGS)` sent → its state built."""
-
-    path: str
-    messages: int
-    seconds: float
-
-
-@dataclass
-class SyncStats:
-    folders_synced: int = 0
-    events: int = 0
-    last_sync: float = 0.0
-    last_index: IndexTiming | None = None
 
 
 class AccountSyncer:
@@ -122,7 +66,6 @@ class AccountSyncer:
         self._poll_interval = poll_interval
         self._idle_restart = idle_restart
         self._relist_interval = relist_interval
-        self._chunk = fetch_chunk
         self._folders: dict[str, Folder] = {}
         self._first_sync = False  # True while indexing an account that was never synced
         # During the first sync nothing is committed until every folder is indexed: a crash
@@ -130,6 +73,9 @@ class AccountSyncer:
         # look new on the next start and flood the receiver with messageNew for old mail.
         self._held: tuple[list[NewEvent], list[FolderState]] = ([], [])
         self.stats = SyncStats()
+        self._folder_sync = FolderSync(
+            account, store, commit=self._commit, stats=self.stats, fetch_chunk=fetch_chunk
+        )
         self.synced = asyncio.Event()  # set once every folder was synced after a connect
         self._dirty: set[str] = set()
         self._reported: set[str] = set()  # folders NOTIFY sent a STATUS for, to compare
@@ -228,7 +174,7 @@ class AccountSyncer:
         path = self._watched
         if conn.selected == path:
             return
-        selected = await self._open(conn, path, conn.has_capability("CONDSTORE"))
+        selected = await select_for_sync(conn, path, conn.has_capability("CONDSTORE"))
         known = (await self._stored_folders()).get(path)
         if counters_changed(
             known,
@@ -258,7 +204,9 @@ class AccountSyncer:
             self._take_events(conn)
 
     def _take_events(self, conn: ImapConnection) -> int:
-        """Drain the connection's unsolicited responses into dirty folders / a relist.
+        """Drain the connection's unsolicited responses into dirty folders / a relist, each
+        handled by name (`_ON_EVENT`: `_on_Bye`, `_on_FetchUpdate` …); those without a handler
+        (RECENT, FLAGS, an ALERT) change nothing here.
 
         EXISTS, EXPUNGE, VANISHED and FETCH name no mailbox: they belong to the one selected
         while they arrived, which the connection notes on each (`mailbox`).
@@ -267,38 +215,64 @@ class AccountSyncer:
         while not conn.events.empty():
             event = conn.events.get_nowait()
             taken += 1
-            if isinstance(event, u.ConnectionClosed | u.Bye):
-                if isinstance(event, u.Bye):
-                    raise NetworkError(f"the server said BYE: {event.text}")
-                raise NetworkError(event.reason)
-            if isinstance(event, u.MailboxStatusUpdate):
-                # Compared with the stored state before anything is fetched: Dovecot, for one,
-                # echoes a STATUS of every folder after the first IDLE, changed or not.
-                self._statuses[event.status.path] = event.status
-                self._reported.add(event.status.path)
-            elif isinstance(event, u.MailboxListUpdate):
-                self._relist = True
-            elif isinstance(event, u.Exists | u.Expunge | u.Vanished | u.FetchUpdate):
-                # The mailbox selected when it arrived: by now another may be. Unknown (it
-                # came during a SELECT): the one selected now is synced again, to be sure,
-                # but nothing pushed is kept for a mailbox it may not belong to.
-                mailbox = event.mailbox or conn.selected
-                if mailbox is None:
-                    continue
-                self._dirty.add(mailbox)
-                if event.mailbox is None:
-                    continue
-                result = event.result if isinstance(event, u.FetchUpdate) else None
-                if result is not None and result.uid is not None:
-                    # Kept: not every server bumps MODSEQ for what it pushes (label
-                    # changes, for one), so CHANGEDSINCE alone could miss it.
-                    self._pushed.setdefault(mailbox, {})[result.uid] = result
-                elif isinstance(event, u.Vanished):
-                    # What was pushed for a message before it was expunged is void.
-                    pushed = self._pushed.get(mailbox, {})
-                    for uid in event.uids:
-                        pushed.pop(uid, None)
+            handler = _ON_EVENT.get(type(event).__name__)
+            if handler is not None:
+                handler(self, conn, event)
         return taken
+
+    def _on_ConnectionClosed(self, conn: ImapConnection, event: u.ConnectionClosed) -> None:
+        raise NetworkError(event.reason)
+
+    def _on_Bye(self, conn: ImapConnection, event: u.Bye) -> None:
+        raise NetworkError(f"the server said BYE: {event.text}")
+
+    def _on_MailboxStatusUpdate(self, conn: ImapConnection, event: u.MailboxStatusUpdate) -> None:
+        # Compared with the stored state before anything is fetched: Dovecot, for one,
+        # echoes a STATUS of every folder after the first IDLE, changed or not.
+        self._statuses[event.status.path] = event.status
+        self._reported.add(event.status.path)
+
+    def _on_MailboxListUpdate(self, conn: ImapConnection, event: u.MailboxListUpdate) -> None:
+        self._relist = True
+
+    def _on_Exists(self, conn: ImapConnection, event: u.Exists) -> None:
+        self._selected_changed(conn, event)
+
+    def _on_Expunge(self, conn: ImapConnection, event: u.Expunge) -> None:
+        self._selected_changed(conn, event)
+
+    def _on_FetchUpdate(self, conn: ImapConnection, event: u.FetchUpdate) -> None:
+        mailbox = self._selected_changed(conn, event)
+        result = event.result
+        if mailbox is not None and result.uid is not None:
+            # Kept: not every server bumps MODSEQ for what it pushes (label changes, for
+            # one), so CHANGEDSINCE alone could miss it.
+            self._pushed.setdefault(mailbox, {})[result.uid] = result
+
+    def _on_Vanished(self, conn: ImapConnection, event: u.Vanished) -> None:
+        mailbox = self._selected_changed(conn, event)
+        if mailbox is not None:
+            # What was pushed for a message before it was expunged is void.
+            pushed = self._pushed.get(mailbox, {})
+            for uid in event.uids:
+                pushed.pop(uid, None)
+
+    def _selected_changed(
+        self, conn: ImapConnection, event: u.Exists | u.Expunge | u.Vanished | u.FetchUpdate
+    ) -> str | None:
+        """Mark the event's mailbox dirty; the mailbox if what it pushed can be kept, else None.
+
+        The mailbox selected when it arrived: by now another may be. Unknown (it came during a
+        SELECT): the one selected now is synced again, to be sure, but nothing pushed is kept
+        for a mailbox it may not belong to.
+        """
+        mailbox = event.mailbox or conn.selected
+        if mailbox is None:
+            return None
+        self._dirty.add(mailbox)
+        if event.mailbox is None:
+            return None
+        return mailbox
 
     async def _wait(self, conn: ImapConnection, notify: bool) -> None:
         """Block until the server reports a change (or a poll is due without NOTIFY)."""
@@ -415,244 +389,30 @@ class AccountSyncer:
                 ):
                     dirty.add(path)
             elif status.messages == 0 and status.uid_next is not None:
-                await self._record_empty(
+                await self._folder_sync.record_empty(
                     folder,
                     status.uid_validity,
                     status.uid_next,
                     status.highest_modseq if condstore else None,
+                    first_sync=self._first_sync,
                 )
             else:
                 dirty.add(path)
         return dirty
 
-    async def _record_empty(
-        self, folder: Folder, uid_validity: int, uid_next: int, modseq: int | None
-    ) -> None:
-        account = self.account.account
-        index = await self.store.mailbox_index(account, folder.path, uid_validity)
-        events = []
-        if not self._first_sync:
-            ref = ev.FolderRef(account, folder.path, folder.special_use, index, uid_validity)
-            events.append(ev.mailbox_new(ref, folder.name))
-        state = FolderState(
-            account=account,
-            path=folder.path,
-            index=index,
-            uid_validity=uid_validity,
-            uid_next=uid_next,
-            highest_modseq=modseq,
-            messages=0,
-            special_use=folder.special_use,
-            messages_blob=flagmap.encode({}),
-        )
-        await self._commit(events, [state], [])
-
     # --- one folder ---------------------------------------------------------------------------
     async def sync_folder(
         self, conn: ImapConnection, folder: Folder, stored: FolderState | None
     ) -> None:
-        started = time.monotonic()
-        condstore = conn.has_capability("CONDSTORE")
-        selected = await self._open(conn, folder.path, condstore)
-        if selected.uid_validity is None:
-            raise ProtocolError(f"{folder.path}: the server sent no UIDVALIDITY")
-        account = self.account.account
-        events: list[NewEvent] = []
-        announce = not self._first_sync  # quietly index what was there before registration
-        index = await self.store.mailbox_index(account, folder.path, selected.uid_validity)
-        ref = ev.FolderRef(account, folder.path, folder.special_use, index, selected.uid_validity)
-        if stored is not None and stored.uid_validity != selected.uid_validity:
-            # RFC 3501 §2.3.1.1: every UID of the old folder is void. Ids of the old index now
-            # answer 404; the folder is re-indexed without a messageNew flood.
-            events.append(ev.mailbox_reset(ref, stored.uid_validity))
-            stored, announce = None, False
-        elif stored is None and announce:
-            events.append(ev.mailbox_new(ref, folder.name))
-
-        old = flagmap.decode(stored.messages_blob) if stored else {}
-        fetched: dict[int, frozenset[str]] = {}
-        modseqs: dict[int, int] = {}
-        index_started: float | None = None
-        pushed = self._pushed.pop(folder.path, {})
-        usable_modseq = (
-            condstore
-            and not selected.nomodseq
-            and selected.highest_modseq is not None
-            and stored is not None
-            and stored.highest_modseq is not None
+        """Compare one folder with its stored state and commit the events (`folder.py`)."""
+        await self._folder_sync.sync(
+            conn,
+            folder,
+            stored,
+            first_sync=self._first_sync,
+            gmail=self._gmail,
+            pushed=self._pushed.pop(folder.path, {}),
         )
-        if (
-            usable_modseq
-            and not pushed
-            and stored is not None
-            and selected.highest_modseq == stored.highest_modseq
-            and selected.uid_next == stored.uid_next
-            and selected.exists == stored.messages
-        ):
-            diff = FolderDiff()
-        elif usable_modseq and stored is not None and stored.highest_modseq is not None:
-            answer = await conn.uid_fetch_flags(
-                stored_flags,
-                uids=known_uids(old, stored.uid_next, selected.uid_next),
-                labels=self._gmail,
-                changed_since=stored.highest_modseq,
-                vanished="QRESYNC" in conn.enabled,
-            )
-            fetched, modseqs = answer.values, answer.modseqs
-            for uid, result in pushed.items():
-                if uid in old and uid not in fetched:
-                    fetched[uid] = merge_pushed(old[uid], result.flags, result.gmail_labels)
-            diff = diff_partial(old, fetched, answer.vanished)
-            if len(apply(old, diff, fetched)) != selected.exists:
-                # Without QRESYNC expunges are invisible to CHANGEDSINCE: ask which UIDs exist.
-                present = set(await conn.uid_search([b"ALL"])) if selected.exists else set()
-                diff = diff_partial(old, fetched, [uid for uid in old if uid not in present])
-        elif selected.exists:
-            index_started = time.perf_counter()
-            answer = await conn.uid_fetch_flags(stored_flags, labels=self._gmail)
-            fetched, modseqs = answer.values, answer.modseqs
-            diff = diff_full(old, fetched)
-        else:
-            diff = diff_full(old, {})
-
-        current = apply(old, diff, fetched)
-        for uid in diff.deleted:
-            events.append(ev.message_deleted(ref, uid))
-        for change in diff.changed:
-            events.append(
-                ev.message_updated(ref, change, modseqs.get(change.uid, selected.highest_modseq))
-            )
-        new_uids = list(diff.new)
-        if not announce:
-            new_uids = await self._notify_from_candidates(conn, new_uids)
-        if new_uids:
-            found = set()
-            items = SUMMARY_ITEMS + GMAIL_SUMMARY_ITEMS if self._gmail else SUMMARY_ITEMS
-            async for result in conn.uid_fetch(new_uids, items, chunk_size=self._chunk):
-                if result.uid is None or not self._wanted_new(result, announce):
-                    continue
-                found.add(result.uid)
-                if result.flags is not None and result.uid in current:
-                    # The summary is fetched after the flags: a change in between is in the
-                    # messageNew already, so it is what is stored, or the next sync would
-                    # report it a second time as a messageUpdated.
-                    current[result.uid] = stored_flags(result.flags, result.gmail_labels)
-                summary = message_summary(result, index=index, path=folder.path)
-                await self._classify(conn, result, summary)
-                events.append(ev.message_new(ref, summary))
-                tracked = await self._tracked_reply(ref, summary)
-                if tracked is not None:
-                    events.append(tracked)
-            if announce:
-                for uid in set(new_uids) - found:  # expunged before we could fetch it
-                    current.pop(uid, None)
-
-        uid_next = selected.uid_next or (max(current) + 1 if current else 1)
-        state = FolderState(
-            account=account,
-            path=folder.path,
-            index=index,
-            uid_validity=selected.uid_validity,
-            uid_next=uid_next,
-            highest_modseq=selected.highest_modseq if condstore else None,
-            messages=len(current),
-            special_use=folder.special_use,
-            messages_blob=flagmap.encode(current),
-        )
-        await self._commit(events, [state], [])
-        if index_started is not None:
-            seconds = time.perf_counter() - index_started
-            self.stats.last_index = IndexTiming(folder.path, len(current), seconds)
-        self.stats.folders_synced += 1
-        log.debug(
-            "%s: synced %s (%d messages, %d events) in %.3fs",
-            account,
-            folder.path,
-            len(current),
-            len(events),
-            time.monotonic() - started,
-        )
-
-    @staticmethod
-    async def _open(conn: ImapConnection, path: str, condstore: bool) -> SelectedMailbox:
-        """Select `path` read-write for syncing, although the sync never changes anything.
-
-        Some servers keep their numbering only for what a read-write session has seen:
-        Courier makes up a new UIDVALIDITY for every EXAMINE of a folder no client has
-        selected read-write (each looked like a reset, RFC 3501 §2.3.1.1, and the folder's new
-        mail went unannounced) and numbers the messages of a maildir's new/ afresh for each
-        EXAMINE (one message was announced as uid 1, then again as uid 2). Read-write, the
-        server files them. The cost is \\Recent for other clients, a flag RFC 9051 dropped.
-        The connection never sends CLOSE, which would expunge: it leaves a folder by selecting
-        the next one (RFC 3501 §6.3.1) or by `unselect`, which examines first where UNSELECT
-        is missing.
-        """
-        return await conn.select(path, condstore=condstore)
-
-    async def _classify(
-        self, conn: ImapConnection, result: FetchResult, summary: dict[str, Any]
-    ) -> None:
-        """Add `classification`, `isAutoReply` and `isBounce` to a messageNew summary; a bounce
-        candidate costs one more fetch of the start of its body."""
-        headers: dict[str, list[str]] = {}
-        for name, raw in result.sections.items():
-            if "HEADER" in name:
-                headers.update(parse_header_block(raw))
-        sender = summary.get("from")
-        hints: dict[str, Any] = {
-            "subject": summary.get("subject"),
-            "from_address": sender.get("address") if isinstance(sender, dict) else None,
-            "content_type": result.body_structure.content_type if result.body_structure else None,
-        }
-        raw_message = None
-        if needs_body(headers, **hints) and result.uid is not None:
-            section = f"BODY.PEEK[]<0.{BOUNCE_BYTES}>"
-            async for body in conn.uid_fetch([result.uid], [section]):
-                raw_message = next(iter(body.sections.values()), None)
-        verdict = classify(headers, raw_message=raw_message, **hints)
-        summary["classification"] = verdict.as_json()
-        summary["isAutoReply"] = verdict.type == "autoReply"
-        summary["isBounce"] = verdict.type == "bounce"
-
-    async def _tracked_reply(self, ref: ev.FolderRef, summary: dict[str, Any]) -> NewEvent | None:
-        """messageReply & co. when a message that landed in the inbox (the \\Inbox folder, or
-        the \\Inbox label on Gmail) answers a Message-ID this account sent or tracks."""
-        in_inbox = ref.special_use == "\\Inbox" or "\\Inbox" in (summary.get("labels") or ())
-        candidates = ev.tracking_candidates(summary) if in_inbox else []
-        if not candidates:
-            return None
-        found = {r.message_id: r for r in await self.store.find_sent(ref.account, candidates)}
-        replied = next((found[c] for c in candidates if c in found), None)
-        return ev.tracked_reply(ref, summary, replied) if replied is not None else None
-
-    def _notify_after(self) -> datetime | None:
-        if not self.account.notify_from:
-            return None
-        try:
-            return datetime.fromisoformat(self.account.notify_from)
-        except ValueError:
-            return None
-
-    async def _notify_from_candidates(self, conn: ImapConnection, uids: list[int]) -> list[int]:
-        """On the first sync only mail after `notifyFrom` (if set) is announced."""
-        after = self._notify_after()
-        if after is None or not uids:
-            return []
-        # SEARCH SINCE has day granularity (RFC 3501 §6.4.4); INTERNALDATE refines below.
-        day = f"{after.day}-{_MONTHS[after.month - 1]}-{after.year}".encode()
-        matching = set(await conn.uid_search([b"SINCE", day]))
-        return [uid for uid in uids if uid in matching]
-
-    def _wanted_new(self, result: FetchResult, announce: bool) -> bool:
-        if announce:
-            return True
-        after = self._notify_after()
-        if after is None or not result.internal_date:
-            return False
-        try:
-            return datetime.fromisoformat(result.internal_date) >= after
-        except ValueError:
-            return False
 
     async def _commit(
         self, events: list[NewEvent], folders: list[FolderState], removed: list[str]
@@ -670,17 +430,10 @@ class AccountSyncer:
             self._on_committed()
 
 
-def known_uids(old: dict[int, FlagSet], *uid_nexts: int | None) -> str:
-    """The UID range of a CHANGEDSINCE fetch: every UID ever known, not `1:*`.
-
-    `*` is the highest UID the folder holds now (RFC 3501 §6.4.8), and VANISHED (EARLIER)
-    covers only the UIDs asked for (RFC 7162 §3.2.6): once the highest message is expunged,
-    `1:*` no longer reaches it (Cyrus reads it so).
-    """
-    top = max([max(old, default=0), *((n - 1) for n in uid_nexts if n)])
-    return f"1:{top}" if top > 0 else "1:*"
-
-
-def stored_flags(flags: tuple[str, ...] | None, labels: tuple[str, ...] | None) -> FlagSet:
-    """What the flag map keeps of a message's FETCH flags and Gmail labels."""
-    return normalize_flags(flags or (), labels or ())
+# The handler of each unsolicited event (`imap/unsolicited.py`) by its class name, as the
+# connection finds its untagged handlers (`imap/core.py`, `_UNTAGGED`).
+_ON_EVENT: dict[str, Callable[[AccountSyncer, ImapConnection, Any], None]] = {
+    attr[len("_on_") :]: getattr(AccountSyncer, attr)
+    for attr in dir(AccountSyncer)
+    if attr.startswith("_on_")
+}

@@ -1,0 +1,151 @@
+"""What a folder's new messages are announced with: the message summary of each messageNew, its
+classification (auto-reply, bounce, mailing list), the messageReply & co. of a tracked Message-ID,
+and, on a first sync, which old messages `notifyFrom` still announces."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from imapapi.accounts.model import AccountConfig
+from imapapi.classify import HEADER_FIELDS, classify, needs_body
+from imapapi.imap import ImapConnection
+from imapapi.imap.types import FetchResult
+from imapapi.mail.headers import parse_header_block
+from imapapi.mail.summary import message_summary
+from imapapi.store.base import NewEvent, Store
+from imapapi.sync import events as ev
+from imapapi.sync.flagmap import FlagSet
+from imapapi.syncing.model import stored_flags
+
+GMAIL_SUMMARY_ITEMS = ("X-GM-LABELS", "X-GM-MSGID", "X-GM-THRID")
+# Header fields beyond ENVELOPE that a messageNew payload needs: References for threading and
+# what the reply classification reads (auto-reply, list and bounce marks).
+SUMMARY_HEADERS = f"BODY.PEEK[HEADER.FIELDS ({' '.join(HEADER_FIELDS)})]"
+# Bounces are parsed from their body; the delivery report sits near the top (RFC 3464 §2).
+BOUNCE_BYTES = 256 * 1024
+SUMMARY_ITEMS = (
+    "UID",
+    "FLAGS",
+    "INTERNALDATE",
+    "RFC822.SIZE",
+    "ENVELOPE",
+    "BODYSTRUCTURE",
+    SUMMARY_HEADERS,
+)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class Enricher:
+    """Turns the new UIDs of one folder's sync into messageNew events (and tracked replies)."""
+
+    def __init__(self, account: AccountConfig, store: Store, *, fetch_chunk: int) -> None:
+        self.account = account
+        self.store = store
+        self._chunk = fetch_chunk
+
+    async def new_messages(
+        self,
+        conn: ImapConnection,
+        ref: ev.FolderRef,
+        new_uids: list[int],
+        current: dict[int, FlagSet],
+        *,
+        announce: bool,
+        gmail: bool,
+    ) -> list[NewEvent]:
+        """The events of the new messages `new_uids` of the selected folder `ref`.
+
+        Not `announce` (a first sync or a reset): only what `notifyFrom` asks for. `current`,
+        the folder's uid → flags map to be stored, is updated with what the summaries show.
+        """
+        events: list[NewEvent] = []
+        if not announce:
+            new_uids = await self._notify_from_candidates(conn, new_uids)
+        if new_uids:
+            found = set()
+            items = SUMMARY_ITEMS + GMAIL_SUMMARY_ITEMS if gmail else SUMMARY_ITEMS
+            async for result in conn.uid_fetch(new_uids, items, chunk_size=self._chunk):
+                if result.uid is None or not self._wanted_new(result, announce):
+                    continue
+                found.add(result.uid)
+                if result.flags is not None and result.uid in current:
+                    # The summary is fetched after the flags: a change in between is in the
+                    # messageNew already, so it is what is stored, or the next sync would
+                    # report it a second time as a messageUpdated.
+                    current[result.uid] = stored_flags(result.flags, result.gmail_labels)
+                summary = message_summary(result, index=ref.index, path=ref.path)
+                await self._classify(conn, result, summary)
+                events.append(ev.message_new(ref, summary))
+                tracked = await self._tracked_reply(ref, summary)
+                if tracked is not None:
+                    events.append(tracked)
+            if announce:
+                for uid in set(new_uids) - found:  # expunged before we could fetch it
+                    current.pop(uid, None)
+        return events
+
+    async def _classify(
+        self, conn: ImapConnection, result: FetchResult, summary: dict[str, Any]
+    ) -> None:
+        """Add `classification`, `isAutoReply` and `isBounce` to a messageNew summary; a bounce
+        candidate costs one more fetch of the start of its body."""
+        headers: dict[str, list[str]] = {}
+        for name, raw in result.sections.items():
+            if "HEADER" in name:
+                headers.update(parse_header_block(raw))
+        sender = summary.get("from")
+        hints: dict[str, Any] = {
+            "subject": summary.get("subject"),
+            "from_address": sender.get("address") if isinstance(sender, dict) else None,
+            "content_type": result.body_structure.content_type if result.body_structure else None,
+        }
+        raw_message = None
+        if needs_body(headers, **hints) and result.uid is not None:
+            section = f"BODY.PEEK[]<0.{BOUNCE_BYTES}>"
+            async for body in conn.uid_fetch([result.uid], [section]):
+                raw_message = next(iter(body.sections.values()), None)
+        verdict = classify(headers, raw_message=raw_message, **hints)
+        summary["classification"] = verdict.as_json()
+        summary["isAutoReply"] = verdict.type == "autoReply"
+        summary["isBounce"] = verdict.type == "bounce"
+
+    async def _tracked_reply(self, ref: ev.FolderRef, summary: dict[str, Any]) -> NewEvent | None:
+        """messageReply & co. when a message that landed in the inbox (the \\Inbox folder, or
+        the \\Inbox label on Gmail) answers a Message-ID this account sent or tracks."""
+        in_inbox = ref.special_use == "\\Inbox" or "\\Inbox" in (summary.get("labels") or ())
+        candidates = ev.tracking_candidates(summary) if in_inbox else []
+        if not candidates:
+            return None
+        found = {r.message_id: r for r in await self.store.find_sent(ref.account, candidates)}
+        replied = next((found[c] for c in candidates if c in found), None)
+        return ev.tracked_reply(ref, summary, replied) if replied is not None else None
+
+    def _notify_after(self) -> datetime | None:
+        if not self.account.notify_from:
+            return None
+        try:
+            return datetime.fromisoformat(self.account.notify_from)
+        except ValueError:
+            return None
+
+    async def _notify_from_candidates(self, conn: ImapConnection, uids: list[int]) -> list[int]:
+        """On the first sync only mail after `notifyFrom` (if set) is announced."""
+        after = self._notify_after()
+        if after is None or not uids:
+            return []
+        # SEARCH SINCE has day granularity (RFC 3501 §6.4.4); INTERNALDATE refines below.
+        day = f"{after.day}-{_MONTHS[after.month - 1]}-{after.year}".encode()
+        matching = set(await conn.uid_search([b"SINCE", day]))
+        return [uid for uid in uids if uid in matching]
+
+    def _wanted_new(self, result: FetchResult, announce: bool) -> bool:
+        if announce:
+            return True
+        after = self._notify_after()
+        if after is None or not result.internal_date:
+            return False
+        try:
+            return datetime.fromisoformat(result.internal_date) >= after
+        except ValueError:
+            return False
