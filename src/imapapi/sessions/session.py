@@ -2,10 +2,10 @@
 
 A primary connection syncs and then waits for changes; it is reopened with exponential backoff
 and jitter whenever it fails (longer after authentication failures, so a wrong password does not
-hammer the server). API calls get separate command connections (a small pool, see
+hammer the server). API calls lease separate command connections (a small pool, see
 `command_pool.py`), opened on demand and closed after they have been idle for a while, so a
 long download never delays change detection. Every connection of the account is opened by one
-`Connector` (connect.py), which the session builds.
+`Connector` (connect.py), which the session builds and hands to the pool.
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ from imapapi.errors import (
 )
 from imapapi.events.model import EventName, make_event
 from imapapi.imap import ImapConnection
-from imapapi.imap.core import CommandHook, EventCallback
-from imapapi.sessions.command_pool import CommandPool
+from imapapi.imap.core import CommandHook
+from imapapi.sessions.command_pool import CommandConnection, CommandPool
 from imapapi.sessions.connect import Connector
+from imapapi.sessions.folder_view import FolderView
 from imapapi.sessions.limits import LoginLimiter
 from imapapi.sessions.protocol_log import ProtocolLog
 from imapapi.store.base import NewEvent, Store
@@ -115,7 +116,7 @@ class AccountSession(SessionLike):
             on_command=ctx.on_imap_command,
         )
         self.commands = CommandPool(
-            self._open_command,
+            self.connector,
             size=ctx.settings.command_connections,
             idle_close=ctx.settings.command_idle_close,
             wait_timeout=ctx.settings.api_gateway_timeout,
@@ -338,18 +339,19 @@ class AccountSession(SessionLike):
 
     # --- the command connections for API calls ------------------------------------------------
     @contextlib.asynccontextmanager
-    async def command(self, folder: str | None = None) -> AsyncIterator[ImapConnection]:
-        """A logged-in connection for one API call, preferably one that has `folder` selected
-        already; 503 quickly when the account is not up."""
+    async def command(self, folder: str | None = None) -> AsyncIterator[CommandConnection]:
+        """A command connection leased for one API call, preferably one that has `folder`
+        selected already; 503 quickly when the account is not up."""
         status = self.status  # this node's connection, or the owning node's view
         if status.state is not AccountState.CONNECTED:
             reason = status.last_error or f"the account is {status.state.value}"
             raise NotConnectedError(f"the IMAP connection is not available: {reason}")
-        async with self.commands.connection(folder=folder) as conn:
-            yield conn
+        async with self.commands.lease(folder=folder) as command:
+            yield command
 
-    async def _open_command(self, on_event: EventCallback) -> ImapConnection:
-        return await self.connector.open("command", compress=True, on_event=on_event, bounded=True)
+    def command_views(self) -> list[FolderView]:
+        """What the open command connections have selected (`CommandPool.views`)."""
+        return self.commands.views()
 
     async def wait_connected(self, timeout: float) -> bool:
         """For tests and start-up: True once the first connection succeeded."""
