@@ -1,4 +1,4 @@
-"""Folder operations for the API, run on an account's command connection.
+"""Folder operations for the API, run on a leased command connection of the account.
 
 IMAP refusals become specific errors here (RFC 5530 response codes): ALREADYEXISTS → conflict,
 NONEXISTENT → not found; the API layer maps those to HTTP without knowing IMAP.
@@ -19,7 +19,7 @@ from typing import Any
 
 from imapapi.errors import CommandFailedError, ConflictError, InvalidInputError, NotFoundError
 from imapapi.imap import ImapConnection, Namespaces
-from imapapi.sessions.session import AccountSession
+from imapapi.sessions.command_pool import CommandLeases
 from imapapi.sync.mailboxes import assign_special_use
 
 
@@ -51,8 +51,9 @@ def refusals(path: str) -> Iterator[None]:
         raise
 
 
-async def list_mailboxes(session: AccountSession, *, counters: bool) -> list[MailboxEntry]:
-    async with session.command() as conn:
+async def list_mailboxes(leases: CommandLeases, *, counters: bool) -> list[MailboxEntry]:
+    async with leases.command() as command:
+        conn = command.conn
         listed = await conn.list_mailboxes()
         # Without LIST-EXTENDED there is no `RETURN (SUBSCRIBED)` (RFC 5258 §4): LSUB says it.
         lsub = None if conn.has_capability("LIST-EXTENDED") else await conn.subscribed_paths()
@@ -126,9 +127,10 @@ def personal_path(path: str, namespaces: Namespaces) -> str:
     return prefix + path
 
 
-async def create_mailbox(session: AccountSession, path: str) -> str:
+async def create_mailbox(leases: CommandLeases, path: str) -> str:
     """Create and subscribe `path` (see `personal_path`); returns the path created."""
-    async with session.command() as conn:
+    async with leases.command() as command:
+        conn = command.conn
         path = personal_path(path, await conn.namespace())
         try:
             with refusals(path):
@@ -142,11 +144,12 @@ async def create_mailbox(session: AccountSession, path: str) -> str:
         return path
 
 
-async def rename_mailbox(session: AccountSession, path: str, new_path: str) -> str:
+async def rename_mailbox(leases: CommandLeases, path: str, new_path: str) -> str:
     """Rename `path` to `new_path` (placed as in `personal_path`); returns the new path."""
     if path.upper() == "INBOX":
         raise InvalidInputError("path", "INBOX cannot be renamed here")
-    async with session.command() as conn:
+    async with leases.command() as command:
+        conn = command.conn
         new_path = personal_path(new_path, await conn.namespace())
         try:
             with refusals(path):
@@ -162,10 +165,11 @@ async def rename_mailbox(session: AccountSession, path: str, new_path: str) -> s
         return new_path
 
 
-async def delete_mailbox(session: AccountSession, path: str) -> None:
+async def delete_mailbox(leases: CommandLeases, path: str) -> None:
     if path.upper() == "INBOX":
         raise InvalidInputError("path", "INBOX cannot be deleted")
-    async with session.command() as conn:
+    async with leases.command() as command:
+        conn = command.conn
         with contextlib.suppress(CommandFailedError):
             await conn.unsubscribe(path)
         try:

@@ -27,7 +27,8 @@ from imapapi.operations.messages import (
     read_retrying,
     section,
 )
-from imapapi.sessions.session import AccountSession
+from imapapi.sessions.command_pool import CommandLeases
+from imapapi.store.base import Store
 
 CHUNK_BYTES = 1024 * 1024
 
@@ -44,20 +45,30 @@ class Download:
 
 
 async def get_text(
-    session: AccountSession, text_id: str, *, max_bytes: int, text_type: TextType = "*"
+    leases: CommandLeases,
+    store: Store,
+    text_id: str,
+    *,
+    max_bytes: int,
+    text_type: TextType = "*",
 ) -> dict[str, object]:
     """`{plain?, html?, hasMore}` for a text id: only the named parts, only `max_bytes` of each."""
     index, uid, plain_part, html_part = decode_text_id(text_id)
     numbers = {"plain": plain_part, "html": html_part}
     wanted = {k: n for k, n in numbers.items() if n and text_type in ("*", k)}
-    return await read_retrying(lambda: _get_text(session, index, uid, wanted, max_bytes))
+    return await read_retrying(lambda: _get_text(leases, store, index, uid, wanted, max_bytes))
 
 
 async def _get_text(
-    session: AccountSession, index: int, uid: int, wanted: dict[str, str], max_bytes: int
+    leases: CommandLeases,
+    store: Store,
+    index: int,
+    uid: int,
+    wanted: dict[str, str],
+    max_bytes: int,
 ) -> dict[str, object]:
-    async with located(session, index, what="text") as (conn, _):
-        fetch = await fetch_one(session, conn, uid, ["UID", "BODYSTRUCTURE"])
+    async with located(leases, store, index, what="text") as (command, _):
+        fetch = await fetch_one(command, uid, ["UID", "BODYSTRUCTURE"])
         if fetch.body_structure is None:
             raise NotFoundError("text not found")
         parts = {}
@@ -66,45 +77,51 @@ async def _get_text(
             if part is None or part.type != "text":
                 raise NotFoundError("text not found (the message has no such part)")
             parts[kind] = part
-        content, has_more = await fetch_text(session, conn, uid, parts, max_bytes)
+        content, has_more = await fetch_text(command, uid, parts, max_bytes)
     return {**content, "hasMore": has_more}
 
 
-async def download_attachment(session: AccountSession, attachment_id: str) -> Download:
+async def download_attachment(leases: CommandLeases, store: Store, attachment_id: str) -> Download:
     """The decoded octets of one MIME part, with its type and file name."""
     index, uid, number = decode_attachment_id(attachment_id)
-    return await read_retrying(lambda: _download_attachment(session, index, uid, number))
+    return await read_retrying(lambda: _download_attachment(leases, store, index, uid, number))
 
 
 async def _download_attachment(
-    session: AccountSession, index: int, uid: int, number: str
+    leases: CommandLeases, store: Store, index: int, uid: int, number: str
 ) -> Download:
-    async with located(session, index, what="attachment") as (conn, folder):
+    async with located(leases, store, index, what="attachment") as (command, folder):
         item = f"BODY.PEEK[{number}]<0.{CHUNK_BYTES}>"
-        fetch = await fetch_one(session, conn, uid, ["UID", "BODYSTRUCTURE", item])
+        fetch = await fetch_one(command, uid, ["UID", "BODYSTRUCTURE", item])
         part = find_part(fetch.body_structure, number) if fetch.body_structure else None
         if part is None:
             raise NotFoundError("attachment not found (the message has no such part)")
         first = section(fetch, f"BODY[{number}]") or b""
-    chunks = _decoded(_chunks(session, folder, uid, number, first), TransferDecoder(part.encoding))
-    return Download(content_type_header(part), part_filename(part), chunks)
+    chunks = _chunks(leases, store, folder, uid, number, first)
+    decoded = _decoded(chunks, TransferDecoder(part.encoding))
+    return Download(content_type_header(part), part_filename(part), decoded)
 
 
-async def download_source(session: AccountSession, message_id: str) -> Download:
+async def download_source(leases: CommandLeases, store: Store, message_id: str) -> Download:
     """The message as stored on the server (RFC 5322 octets), unchanged."""
     index, uid = decode_message_id(message_id)
-    return await read_retrying(lambda: _download_source(session, index, uid))
+    return await read_retrying(lambda: _download_source(leases, store, index, uid))
 
 
-async def _download_source(session: AccountSession, index: int, uid: int) -> Download:
-    async with located(session, index) as (conn, folder):
-        fetch = await fetch_one(session, conn, uid, ["UID", f"BODY.PEEK[]<0.{CHUNK_BYTES}>"])
+async def _download_source(leases: CommandLeases, store: Store, index: int, uid: int) -> Download:
+    async with located(leases, store, index) as (command, folder):
+        fetch = await fetch_one(command, uid, ["UID", f"BODY.PEEK[]<0.{CHUNK_BYTES}>"])
         first = section(fetch, "BODY[]") or b""
-    return Download("message/rfc822", None, _chunks(session, folder, uid, "", first))
+    return Download("message/rfc822", None, _chunks(leases, store, folder, uid, "", first))
 
 
 async def _chunks(
-    session: AccountSession, folder: OpenFolder, uid: int, number: str, first: bytes
+    leases: CommandLeases,
+    store: Store,
+    folder: OpenFolder,
+    uid: int,
+    number: str,
+    first: bytes,
 ) -> AsyncIterator[bytes]:
     """`first`, then further partial fetches until one comes back short."""
     yield first
@@ -112,12 +129,12 @@ async def _chunks(
     while len(chunk) == CHUNK_BYTES:
         # Other calls may have used the connections since the last chunk: the folder is
         # selected again unless it still is, and must be the same one (UIDVALIDITY).
-        async with session.command(folder=folder.path) as conn:
-            reopened = await open_folder(session, conn, folder.path)
+        async with leases.command(folder=folder.path) as command:
+            reopened = await open_folder(command, store, folder.path)
             if reopened.uid_validity != folder.uid_validity:
                 raise NotFoundError("message not found (its folder was reset)")
             item = f"BODY.PEEK[{number}]<{offset}.{CHUNK_BYTES}>"
-            fetch = await fetch_one(session, conn, uid, ["UID", item])
+            fetch = await fetch_one(command, uid, ["UID", item])
         chunk = section(fetch, f"BODY[{number}]") or b""
         offset += len(chunk)
         yield chunk

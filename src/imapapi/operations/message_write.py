@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from imapapi.errors import CapabilityError, InvalidInputError
-from imapapi.imap import ImapConnection, encode
+from imapapi.imap import encode
 from imapapi.mail.ids import decode_message_id, encode_message_id
 from imapapi.mail.summary import visible_flags
 from imapapi.operations.messages import fetch_one, folder_refusals, located
-from imapapi.sessions.session import AccountSession
+from imapapi.sessions.command_pool import CommandConnection, CommandLeases
+from imapapi.store.base import Store
 from imapapi.sync.mailboxes import assign_special_use
 
 GMAIL = "X-GM-EXT-1"
@@ -30,7 +31,8 @@ def _check_flags(flags: Sequence[str], field: str) -> list[str]:
 
 
 async def update_flags(
-    session: AccountSession,
+    leases: CommandLeases,
+    store: Store,
     message_id: str,
     *,
     add: Sequence[str] = (),
@@ -48,10 +50,11 @@ async def update_flags(
     delete = _check_flags(delete, "flags.delete")
     replace = None if set_ is None else _check_flags(set_, "flags.set")
     label_changes = bool(labels_add or labels_delete or labels_set is not None)
-    async with located(session, index, readonly=False) as (conn, _):
+    async with located(leases, store, index, readonly=False) as (command, _):
+        conn = command.conn
         if label_changes and not conn.has_capability(GMAIL):
             raise InvalidInputError("labels", "labels exist only on Gmail accounts")
-        await fetch_one(session, conn, uid, ["UID"])
+        await fetch_one(command, uid, ["UID"])
         if replace is not None:
             await conn.uid_store([uid], "", replace, silent=True)
         if add:
@@ -65,52 +68,51 @@ async def update_flags(
         if labels_delete:
             await conn.uid_store([uid], "-", labels_delete, item="X-GM-LABELS")
         items = ["UID", "FLAGS", *(["X-GM-LABELS"] if conn.has_capability(GMAIL) else [])]
-        result = await fetch_one(session, conn, uid, items)
+        result = await fetch_one(command, uid, items)
     out: dict[str, Any] = {"id": message_id, "flags": visible_flags(result.flags or ())}
     if result.gmail_labels is not None:
         out["labels"] = list(result.gmail_labels)
     return out
 
 
-async def move_message(session: AccountSession, message_id: str, path: str) -> dict[str, Any]:
+async def move_message(
+    leases: CommandLeases, store: Store, message_id: str, path: str
+) -> dict[str, Any]:
     """UID MOVE (RFC 6851), or COPY + EXPUNGE where MOVE is missing; returns the new id when
     the server reports where the message went (COPYUID, RFC 4315 §3)."""
     index, uid = decode_message_id(message_id)
     encode.mailbox(path, field="path")  # 400 for a bad name before any round trip
-    async with located(session, index, readonly=False) as (conn, _):
-        await fetch_one(session, conn, uid, ["UID"])
-        return await _move(session, conn, uid, path)
+    async with located(leases, store, index, readonly=False) as (command, _):
+        await fetch_one(command, uid, ["UID"])
+        return await _move(command, store, uid, path)
 
 
-async def _move(
-    session: AccountSession, conn: ImapConnection, uid: int, path: str
-) -> dict[str, Any]:
+async def _move(command: CommandConnection, store: Store, uid: int, path: str) -> dict[str, Any]:
     with folder_refusals(path):
-        copied = await conn.uid_move([uid], path)
+        copied = await command.conn.uid_move([uid], path)
     out: dict[str, Any] = {"path": path}
     if copied is not None and uid in copied.source_uids:
         new_uid = copied.dest_uids[copied.source_uids.index(uid)]
-        new_index = await session.ctx.store.mailbox_index(
-            session.account, path, copied.uid_validity
-        )
+        new_index = await store.mailbox_index(command.account, path, copied.uid_validity)
         out.update(id=encode_message_id(new_index, new_uid), uid=new_uid)
     return out
 
 
 async def delete_message(
-    session: AccountSession, message_id: str, *, force: bool = False
+    leases: CommandLeases, store: Store, message_id: str, *, force: bool = False
 ) -> dict[str, Any]:
     """Move to the Trash folder (RFC 6154 `\\Trash`); expunge with `force`, when the message
     already is in Trash, or when the account has no Trash folder."""
     index, uid = decode_message_id(message_id)
-    async with located(session, index, readonly=False) as (conn, folder):
-        await fetch_one(session, conn, uid, ["UID"])
+    async with located(leases, store, index, readonly=False) as (command, folder):
+        conn = command.conn
+        await fetch_one(command, uid, ["UID"])
         trash = None
         if not force:
             uses = assign_special_use(await conn.list_mailboxes())
             trash = next((p for p, use in uses.items() if use == "\\Trash"), None)
         if trash is not None and trash != folder.path:
-            moved = await _move(session, conn, uid, trash)
+            moved = await _move(command, store, uid, trash)
             return {"deleted": False, "moved": {"destination": trash, **_moved_id(moved)}}
         if not conn.has_capability("UIDPLUS"):
             # Plain EXPUNGE would also remove every other message marked \Deleted.
@@ -125,7 +127,8 @@ def _moved_id(moved: dict[str, Any]) -> dict[str, Any]:
 
 
 async def upload_message(
-    session: AccountSession,
+    leases: CommandLeases,
+    store: Store,
     path: str,
     raw: bytes,
     *,
@@ -140,14 +143,14 @@ async def upload_message(
     # Lines end in CRLF on the wire (RFC 5322 §2.3); a file saved on Unix has bare LFs, which
     # Dovecot fixes silently and Cyrus refuses ("NO Message contains bare newlines").
     raw = _BARE_LF.sub(b"\r\n", raw)
-    async with session.command() as conn:
+    async with leases.command() as command:
         with folder_refusals(path):
-            appended = await conn.append(path, raw, flags=flag_list, internal_date=internal_date)
+            appended = await command.conn.append(
+                path, raw, flags=flag_list, internal_date=internal_date
+            )
         out: dict[str, Any] = {"path": path}
         if appended is not None and appended.uids:
-            new_index = await session.ctx.store.mailbox_index(
-                session.account, path, appended.uid_validity
-            )
+            new_index = await store.mailbox_index(command.account, path, appended.uid_validity)
             uid = appended.uids[-1]
             out.update(id=encode_message_id(new_index, uid), uid=uid)
     return out

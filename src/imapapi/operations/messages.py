@@ -1,11 +1,12 @@
 """Message reads for the API (issue 5): paged listings, search results, message details.
 
-Runs on the account's command connections (`command_pool.py`). A folder stays selected on its
-connection between calls, and the connection's `FolderView` follows what the server reports
-on it (arrivals, expunges), so reading a folder that is selected already costs a NOOP instead
-of a SELECT whose price grows with the folder: a listing page is then one UID FETCH of the
-page's UIDs, taken from the view's sequence → UID map.
-Folders are opened with EXAMINE for reads, SELECT for changes; the UIDVALIDITY that ids are
+Runs on the account's command connections, each call on a leased `CommandConnection`: the
+connection and its `FolderView` (`command_pool.py`). A folder stays selected on its connection
+between calls, and the view follows what the server reports on it (arrivals, expunges), so
+reading a folder that is selected already costs a NOOP instead of a SELECT whose price grows
+with the folder: a listing page is then one UID FETCH of the page's UIDs, taken from the view's
+sequence → UID map.
+Folders are SELECTed read-write, for reads too (see `open_folder`); the UIDVALIDITY that ids are
 checked against comes from that response, so a stale id (RFC 3501 §2.3.1.1: UIDVALIDITY
 changed) answers 404 and can never name another message. Downloads, text and changes live in
 `message_read.py` / `message_write.py`.
@@ -28,8 +29,8 @@ from imapapi.mail.headers import parse_header_block
 from imapapi.mail.ids import decode_message_id
 from imapapi.mail.summary import message_summary
 from imapapi.operations.search import SearchTerms, compile_search
-from imapapi.sessions.folder_view import FolderView
-from imapapi.sessions.session import AccountSession
+from imapapi.sessions.command_pool import CommandConnection, CommandLeases
+from imapapi.store.base import Store
 
 SUMMARY_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE")
 GMAIL_ITEMS = ("X-GM-LABELS", "X-GM-MSGID", "X-GM-THRID")
@@ -85,9 +86,9 @@ async def read_retrying(call: Callable[[], Awaitable[T]]) -> T:
 
 
 async def open_folder(
-    session: AccountSession, conn: ImapConnection, path: str, *, readonly: bool = True
+    command: CommandConnection, store: Store, path: str, *, readonly: bool = True
 ) -> OpenFolder:
-    """`path` selected on `conn`, with its mailbox index bound.
+    """`path` selected on the leased connection, with its mailbox index bound in `store`.
 
     Kept from an earlier call when it still is; otherwise SELECTed read-write, for reads too:
     some servers keep their numbering only for what a read-write session has seen (Courier
@@ -102,7 +103,7 @@ async def open_folder(
     folder's messages from the session's view for a command or more, while a NOOP answers
     `* NO` at once (or BYE), which resets the view.
     """
-    view = session.commands.view(conn)
+    conn, view = command.conn, command.view
     if view.is_selected(path) and conn.selected == path and (readonly or not view.read_only):
         await conn.noop()
         if view.is_selected(path):
@@ -111,7 +112,7 @@ async def open_folder(
         selected = await conn.select(path)
     if selected.uid_validity is None:
         raise ProtocolError(f"{path}: the server sent no UIDVALIDITY")
-    index = await session.ctx.store.mailbox_index(session.account, path, selected.uid_validity)
+    index = await store.mailbox_index(command.account, path, selected.uid_validity)
     view.opened(
         path,
         uid_validity=selected.uid_validity,
@@ -123,10 +124,10 @@ async def open_folder(
     return OpenFolder(path, selected.uid_validity, index)
 
 
-def _selected_binding(session: AccountSession, index: int) -> tuple[str, int] | None:
+def _selected_binding(leases: CommandLeases, index: int) -> tuple[str, int] | None:
     """(path, UIDVALIDITY) of a mailbox index from a connection that has its folder selected
     (a binding never changes, so this is what the store would answer)."""
-    for view in session.commands.views():
+    for view in leases.command_views():
         if view.path is not None and view.index == index:
             return view.path, view.uid_validity
     return None
@@ -134,24 +135,29 @@ def _selected_binding(session: AccountSession, index: int) -> tuple[str, int] | 
 
 @contextlib.asynccontextmanager
 async def located(
-    session: AccountSession, index: int, *, what: str = "message", readonly: bool = True
-) -> AsyncIterator[tuple[ImapConnection, OpenFolder]]:
-    """A connection with the folder of a decoded id selected; 404 when the index is unknown,
-    the folder gone or recreated."""
-    binding = _selected_binding(session, index)
-    async with session.command(folder=binding[0] if binding else None) as conn:
+    leases: CommandLeases,
+    store: Store,
+    index: int,
+    *,
+    what: str = "message",
+    readonly: bool = True,
+) -> AsyncIterator[tuple[CommandConnection, OpenFolder]]:
+    """A leased connection with the folder of a decoded id selected; 404 when the index is
+    unknown, the folder gone or recreated."""
+    binding = _selected_binding(leases, index)
+    async with leases.command(folder=binding[0] if binding else None) as command:
         if binding is None:
-            binding = await session.ctx.store.resolve_mailbox_index(session.account, index)
+            binding = await store.resolve_mailbox_index(command.account, index)
             if binding is None:
                 raise NotFoundError(f"{what} not found")
         path, uid_validity = binding
         try:
-            folder = await open_folder(session, conn, path, readonly=readonly)
+            folder = await open_folder(command, store, path, readonly=readonly)
         except NotFoundError:
             raise NotFoundError(f"{what} not found (its folder no longer exists)") from None
         if folder.uid_validity != uid_validity:
             raise NotFoundError(f"{what} not found (its folder was reset: UIDVALIDITY changed)")
-        yield conn, folder
+        yield command, folder
 
 
 def summary_items(conn: ImapConnection, *extra: str) -> tuple[str, ...]:
@@ -159,14 +165,11 @@ def summary_items(conn: ImapConnection, *extra: str) -> tuple[str, ...]:
     return (*SUMMARY_ITEMS, *gmail, *extra)
 
 
-async def fetch_one(
-    session: AccountSession, conn: ImapConnection, uid: int, items: Sequence[str]
-) -> FetchResult:
+async def fetch_one(command: CommandConnection, uid: int, items: Sequence[str]) -> FetchResult:
     """UID FETCH of one message; NotFoundError when the server returns nothing, or reports
     the message expunged (it may still serve one from its session's view, RFC 3501 §7.4.1)."""
-    view = session.commands.view(conn)
-    for result in await conn.uid_fetch([uid], items).collect():
-        if result.uid == uid and uid not in view.expunged:
+    for result in await command.conn.uid_fetch([uid], items).collect():
+        if result.uid == uid and uid not in command.view.expunged:
             return result
     raise NotFoundError("message not found")
 
@@ -189,7 +192,7 @@ def page_count(total: int, page_size: int) -> int:
 
 
 async def list_messages(
-    session: AccountSession, path: str, *, page: int, page_size: int
+    leases: CommandLeases, store: Store, path: str, *, page: int, page_size: int
 ) -> MessagePage:
     """One page of `path`, newest first: the page's UIDs from the connection's sequence → UID
     map (sequence numbers are in UID order, RFC 3501 §2.3.1.2, so the newest are the highest),
@@ -198,27 +201,27 @@ async def list_messages(
     The server reports arrivals and expunges after a UID FETCH; when it did, the page may
     have shifted and is fetched again from the updated map.
     """
-    return await read_retrying(lambda: _list_messages(session, path, page, page_size))
+    return await read_retrying(lambda: _list_messages(leases, store, path, page, page_size))
 
 
 async def _list_messages(
-    session: AccountSession, path: str, page: int, page_size: int
+    leases: CommandLeases, store: Store, path: str, page: int, page_size: int
 ) -> MessagePage:
-    async with session.command(folder=path) as conn:
-        view = session.commands.view(conn)
-        items = summary_items(conn)
+    async with leases.command(folder=path) as command:
+        view = command.view
+        items = summary_items(command.conn)
         answer: MessagePage | None = None
         for _ in range(PAGE_ATTEMPTS):
             # Again after a change: the NOOP of a kept selection lets the server report the
             # rest, and a view the server made us forget (`* NO`) is selected anew.
-            folder = await open_folder(session, conn, path)
+            folder = await open_folder(command, store, path)
             total = view.exists
             if page * page_size >= total:  # past the end: no map needed
                 return MessagePage(page, page_count(total, page_size), total, [])
-            if not await _complete_map(conn, view):
+            if not await _complete_map(command):
                 continue
             changes, total = view.changes, view.exists
-            messages = await _summaries(conn, folder, view, view.page(page, page_size), items)
+            messages = await _summaries(command, folder, view.page(page, page_size), items)
             answer = MessagePage(page, page_count(total, page_size), total, messages)
             if view.changes == changes:
                 break
@@ -227,10 +230,11 @@ async def _list_messages(
     return answer  # the last one consistent with itself, if the folder never stood still
 
 
-async def _complete_map(conn: ImapConnection, view: FolderView) -> bool:
+async def _complete_map(command: CommandConnection) -> bool:
     """Make the view's sequence → UID map name every message: built with one UID SEARCH ALL
     (ESEARCH, RFC 4731, answers a compact set), then extended with the UIDs of arrivals.
     False when the view was reset meanwhile (the folder must be selected again)."""
+    conn, view = command.conn, command.view
     for _ in range(MAP_ATTEMPTS):
         if view.path is None:
             return False
@@ -256,43 +260,50 @@ async def _complete_map(conn: ImapConnection, view: FolderView) -> bool:
 
 
 async def search_messages(
-    session: AccountSession, path: str, terms: SearchTerms, *, page: int, page_size: int
+    leases: CommandLeases,
+    store: Store,
+    path: str,
+    terms: SearchTerms,
+    *,
+    page: int,
+    page_size: int,
 ) -> MessagePage:
     """Messages of `path` matching `terms` (compiled to IMAP SEARCH), paged newest first."""
     compile_search(terms)  # bad terms answer 400 before a connection is even asked for
-    return await read_retrying(lambda: _search_messages(session, path, terms, page, page_size))
+    return await read_retrying(
+        lambda: _search_messages(leases, store, path, terms, page, page_size)
+    )
 
 
 async def _search_messages(
-    session: AccountSession, path: str, terms: SearchTerms, page: int, page_size: int
+    leases: CommandLeases, store: Store, path: str, terms: SearchTerms, page: int, page_size: int
 ) -> MessagePage:
-    async with session.command(folder=path) as conn:
+    async with leases.command(folder=path) as command:
+        conn = command.conn
         criteria, charset = compile_search(terms, utf8=conn.utf8)
-        folder = await open_folder(session, conn, path)
+        folder = await open_folder(command, store, path)
         if conn.has_capability("ESEARCH"):  # RFC 4731: a compact set instead of every number
             found = list((await conn.uid_esearch(criteria, charset=charset)).all)
         else:
             found = await conn.uid_search(criteria, charset=charset)
         matches = sorted(set(found), reverse=True)
         start = page * page_size
-        view = session.commands.view(conn)
         uids = matches[start : start + page_size]
-        messages = await _summaries(conn, folder, view, uids, summary_items(conn))
+        messages = await _summaries(command, folder, uids, summary_items(conn))
     return MessagePage(page, page_count(len(matches), page_size), len(matches), messages)
 
 
 async def _summaries(
-    conn: ImapConnection,
-    folder: OpenFolder,
-    view: FolderView,
-    uids: list[int],
-    items: Sequence[str],
+    command: CommandConnection, folder: OpenFolder, uids: list[int], items: Sequence[str]
 ) -> list[dict[str, Any]]:
     if not uids:
         return []
+    view = command.view
     view.updates.clear()
     fetched = {
-        result.uid: result async for result in conn.uid_fetch(uids, items) if result.uid is not None
+        result.uid: result
+        async for result in command.conn.uid_fetch(uids, items)
+        if result.uid is not None
     }
     # Messages expunged meanwhile are simply missing from the page.
     return [
@@ -323,37 +334,37 @@ def summarize(fetch: FetchResult, folder: OpenFolder) -> dict[str, Any]:
 
 
 async def get_message(
-    session: AccountSession, message_id: str, *, max_bytes: int = DEFAULT_TEXT_BYTES
+    leases: CommandLeases,
+    store: Store,
+    message_id: str,
+    *,
+    max_bytes: int = DEFAULT_TEXT_BYTES,
 ) -> dict[str, Any]:
     """The listing object plus `headers` and the decoded text, each text part cut at
     `max_bytes` encoded octets (`text.hasMore` tells when something was left out)."""
     index, uid = decode_message_id(message_id)
-    return await read_retrying(lambda: _get_message(session, index, uid, max_bytes))
+    return await read_retrying(lambda: _get_message(leases, store, index, uid, max_bytes))
 
 
 async def _get_message(
-    session: AccountSession, index: int, uid: int, max_bytes: int
+    leases: CommandLeases, store: Store, index: int, uid: int, max_bytes: int
 ) -> dict[str, Any]:
-    async with located(session, index) as (conn, folder):
-        fetch = await fetch_one(session, conn, uid, summary_items(conn, HEADER_ITEM))
+    async with located(leases, store, index) as (command, folder):
+        fetch = await fetch_one(command, uid, summary_items(command.conn, HEADER_ITEM))
         message = summarize(fetch, folder)
         message["headers"] = parse_header_block(section(fetch, "BODY[HEADER]") or b"")
         text = message.get("text")
         if text is not None and fetch.body_structure is not None:
             plain, html = find_text_parts(fetch.body_structure)
             wanted = {k: p for k, p in (("plain", plain), ("html", html)) if p is not None}
-            content, has_more = await fetch_text(session, conn, uid, wanted, max_bytes)
+            content, has_more = await fetch_text(command, uid, wanted, max_bytes)
             text.update(content)
             text["hasMore"] = has_more
     return message
 
 
 async def fetch_text(
-    session: AccountSession,
-    conn: ImapConnection,
-    uid: int,
-    parts: dict[str, Any],
-    max_bytes: int,
+    command: CommandConnection, uid: int, parts: dict[str, Any], max_bytes: int
 ) -> tuple[dict[str, str], bool]:
     """Decoded text of `parts` ("plain"/"html" → BodyPart), each cut at `max_bytes` encoded
     octets with a partial fetch (RFC 3501 §6.4.5 `<0.N>`): the rest is never downloaded.
@@ -364,7 +375,7 @@ async def fetch_text(
     if not parts:
         return {}, False
     items = [f"BODY.PEEK[{part.part}]<0.{max_bytes + 1}>" for part in parts.values()]
-    fetch = await fetch_one(session, conn, uid, ["UID", *items])
+    fetch = await fetch_one(command, uid, ["UID", *items])
     content: dict[str, str] = {}
     has_more = False
     for kind, part in parts.items():

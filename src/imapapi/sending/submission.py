@@ -26,7 +26,6 @@ from imapapi.errors import (
     NotFoundError,
     PayloadTooLargeError,
 )
-from imapapi.imap import ImapConnection
 from imapapi.mail import forward as forwarding
 from imapapi.mail.compose import Attachment, Draft, compose, validate_address
 from imapapi.mail.ids import decode_message_id
@@ -38,6 +37,7 @@ from imapapi.mail.references import (
     reply_recipients,
 )
 from imapapi.mail.subjects import forward_subject, reply_subject
+from imapapi.sessions.command_pool import CommandConnection
 from imapapi.sessions.session import AccountSession
 from imapapi.store.base import Store, Submission
 
@@ -267,9 +267,9 @@ class Submitter:
         if not isinstance(session, AccountSession):
             raise NotConnectedError(f"account {config.account!r} has no IMAP session here")
         full = reference.action == "forward"
-        async with session.command() as conn:
+        async with session.command() as command:
             try:
-                return await self._fetch_original(conn, path, uid_validity, uid, full=full)
+                return await self._fetch_original(command, path, uid_validity, uid, full=full)
             except CommandFailedError as exc:
                 if (exc.response_code or "").upper() in ("NONEXISTENT", "TRYCREATE"):
                     raise missing from exc
@@ -278,8 +278,9 @@ class Submitter:
                 raise missing from None
 
     async def _fetch_original(
-        self, conn: ImapConnection, path: str, uid_validity: int, uid: int, *, full: bool
+        self, command: CommandConnection, path: str, uid_validity: int, uid: int, *, full: bool
     ) -> Original:
+        conn = command.conn
         selected = await conn.examine(path)
         try:
             # A new UIDVALIDITY means the uid now names another message, or none (RFC 3501

@@ -43,6 +43,7 @@ from imapapi.events.model import EventName, derive_event_id, make_event
 from imapapi.imap import encode
 from imapapi.imap.connection import ImapConnection
 from imapapi.sending.submission import ACTION_FLAGS, unseal
+from imapapi.sessions.command_pool import CommandConnection
 from imapapi.sessions.session import AccountSession
 from imapapi.smtp.delivery import Delivered, deliver
 from imapapi.store.base import SentRecord, Store, Submission, SubmissionState
@@ -385,34 +386,42 @@ class SubmissionWorker:
             )
             return False
         try:
-            async with session.command() as conn:
-                # Gmail (X-GM-EXT-1) files every message sent through its SMTP in Sent Mail
-                # itself; an APPEND would make a second copy (DESIGN.md §5).
-                if not conn.has_capability("X-GM-EXT-1"):
-                    uses = assign_special_use(await conn.list_mailboxes())
-                    sent_path = next((p for p, use in uses.items() if use == "\\Sent"), None)
-                    if sent_path is None:
-                        log.info("%s: no Sent folder found; no copy kept", s.account)
-                    elif not (retrying and await _filed(conn, sent_path, s.message_id)):
-                        await conn.append(sent_path, raw, flags=["\\Seen"])
-                ref = s.reference
-                if ref is not None and ref.get("action") in ACTION_FLAGS:
-                    selected = await conn.select(str(ref["path"]))
-                    try:
-                        # The original may have moved on: flag it only under the same
-                        # UIDVALIDITY (RFC 3501 §2.3.1.1), else the uid names another message.
-                        if selected.uid_validity == ref.get("uidValidity"):
-                            await conn.uid_store(
-                                [int(ref["uid"])], "+", [ACTION_FLAGS[ref["action"]]], silent=True
-                            )
-                    finally:
-                        await conn.unselect()
+            async with session.command() as command:
+                await _file_and_flag(command, s, raw, retrying=retrying)
         except ImapApiError as exc:
             log.warning(
                 "%s: %s sent, but the Sent copy or flag failed: %s", s.account, s.queue_id, exc
             )
             return False
         return True
+
+
+async def _file_and_flag(
+    command: CommandConnection, s: Submission, raw: bytes, *, retrying: bool
+) -> None:
+    """APPEND the Sent copy unless it is filed already, then flag the original."""
+    conn = command.conn
+    # Gmail (X-GM-EXT-1) files every message sent through its SMTP in Sent Mail itself; an
+    # APPEND would make a second copy (DESIGN.md §5).
+    if not conn.has_capability("X-GM-EXT-1"):
+        uses = assign_special_use(await conn.list_mailboxes())
+        sent_path = next((p for p, use in uses.items() if use == "\\Sent"), None)
+        if sent_path is None:
+            log.info("%s: no Sent folder found; no copy kept", s.account)
+        elif not (retrying and await _filed(conn, sent_path, s.message_id)):
+            await conn.append(sent_path, raw, flags=["\\Seen"])
+    ref = s.reference
+    if ref is not None and ref.get("action") in ACTION_FLAGS:
+        selected = await conn.select(str(ref["path"]))
+        try:
+            # The original may have moved on: flag it only under the same UIDVALIDITY
+            # (RFC 3501 §2.3.1.1), else the uid names another message.
+            if selected.uid_validity == ref.get("uidValidity"):
+                await conn.uid_store(
+                    [int(ref["uid"])], "+", [ACTION_FLAGS[ref["action"]]], silent=True
+                )
+        finally:
+            await conn.unselect()
 
 
 async def _filed(conn: ImapConnection, path: str, message_id: str) -> bool:

@@ -2,10 +2,11 @@
 
 One command connection made concurrent API calls of an account queue behind each other; a few
 let them overlap (the mail server works on one while imapapi parses another). Connections are
-opened on demand, only when every open one is busy, and each is closed after it was idle for a
-while. Each keeps the folder it last selected, with a `FolderView` fed by the untagged responses
-the server sends on it, and a caller that names a folder is given, when one is free, the
-connection that has it selected already: no SELECT/EXAMINE round trip.
+opened on demand through the account's `Connector` (connect.py), only when every open one is
+busy, and each is closed after it was idle for a while. Each keeps the folder it last selected,
+with a `FolderView` fed by the untagged responses the server sends on it. An API call leases a
+`CommandConnection`, the connection with its view; a caller that names a folder is given, when
+one is free, the connection that has it selected already: no SELECT/EXAMINE round trip.
 
 Waiting callers are served in order as connections come free (a connection goes first to a
 waiter that wants its selected folder), and give up with ServerTimeoutError after
@@ -18,35 +19,59 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from imapapi.errors import CommandFailedError, ImapApiError, MailServerError, ServerTimeoutError
 from imapapi.imap import ConnectionState, ImapConnection
-from imapapi.imap.core import EventCallback
+from imapapi.sessions.connect import Connector
 from imapapi.sessions.folder_view import FolderView
 
 log = logging.getLogger(__name__)
 
-# Opens a logged-in connection whose untagged events go to the callback given.
-Opener = Callable[[EventCallback], Awaitable[ImapConnection]]
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CommandConnection:
+    """A logged-in command connection of `account` and the `FolderView` of what is selected on
+    it, handed to one API call at a time by `CommandPool.lease`. The same object comes back
+    for as long as the connection stays open; the view follows every selection made on it."""
+
+    account: str
+    conn: ImapConnection
+    view: FolderView
+
+
+class CommandLeases(Protocol):
+    """Where an API operation leases command connections of one account, and sees what they
+    have selected (`CommandPool.views`). `AccountSession` is one: its leases answer 503 at
+    once while the account is not connected."""
+
+    def command(
+        self, folder: str | None = None
+    ) -> contextlib.AbstractAsyncContextManager[CommandConnection]: ...
+
+    def command_views(self) -> list[FolderView]: ...
 
 
 @dataclass(eq=False)
 class _Slot:
-    view: FolderView = field(default_factory=FolderView)
-    conn: ImapConnection | None = None
+    command: CommandConnection | None = None
     busy: bool = False
     closer: asyncio.TimerHandle | None = None
     used: float = 0.0  # when it was last given back (loop time)
 
     @property
     def usable(self) -> bool:
-        return self.conn is not None and self.conn.state not in (
+        return self.command is not None and self.command.conn.state not in (
             ConnectionState.LOGOUT,
             ConnectionState.NOT_CONNECTED,
         )
+
+    @property
+    def path(self) -> str | None:
+        """The folder selected on its connection, if it is open."""
+        return self.command.view.path if self.command is not None else None
 
 
 class CommandPool:
@@ -54,7 +79,7 @@ class CommandPool:
 
     def __init__(
         self,
-        opener: Opener,
+        connector: Connector,
         *,
         size: int,
         idle_close: float,
@@ -63,7 +88,7 @@ class CommandPool:
     ) -> None:
         if size < 1:
             raise ValueError("a pool needs at least one connection")
-        self._opener = opener
+        self._connector = connector
         self._slots = [_Slot() for _ in range(size)]
         self._idle_close = idle_close
         self._wait_timeout = wait_timeout
@@ -76,21 +101,14 @@ class CommandPool:
 
     @property
     def open_count(self) -> int:
-        return sum(slot.conn is not None for slot in self._slots)
-
-    def view(self, conn: ImapConnection) -> FolderView:
-        """The folder view of a connection this pool handed out."""
-        for slot in self._slots:
-            if slot.conn is conn:
-                return slot.view
-        raise LookupError(f"{conn!r} is not a connection of this pool")
+        return sum(slot.command is not None for slot in self._slots)
 
     def views(self) -> list[FolderView]:
         """Views of the open connections (busy or not), e.g. to find a mailbox index's path."""
-        return [slot.view for slot in self._slots if slot.usable]
+        return [slot.command.view for slot in self._slots if slot.command and slot.usable]
 
     @contextlib.asynccontextmanager
-    async def connection(self, *, folder: str | None = None) -> AsyncIterator[ImapConnection]:
+    async def lease(self, *, folder: str | None = None) -> AsyncIterator[CommandConnection]:
         """A logged-in connection for one API call, preferably one with `folder` selected.
 
         A connection that failed below the IMAP level (network, timeout, protocol) is closed,
@@ -98,9 +116,9 @@ class CommandPool:
         """
         slot = await self._acquire(folder)
         try:
-            conn = await self._ready(slot)
+            command = await self._ready(slot)
             try:
-                yield conn
+                yield command
             except ImapApiError as exc:
                 if isinstance(exc, MailServerError) and not isinstance(exc, CommandFailedError):
                     await self._close_slot(slot)
@@ -132,10 +150,10 @@ class CommandPool:
         opened = sorted((slot for slot in free if slot.usable), key=lambda slot: slot.used)
         if folder is not None:
             for slot in opened:
-                if slot.view.is_selected(folder):
+                if slot.path == folder:
                     return slot
         for slot in opened:
-            if slot.view.path is None:
+            if slot.path is None:
                 return slot
         unopened = [slot for slot in free if not slot.usable]
         if opened and (folder is None or not unopened):
@@ -168,7 +186,7 @@ class CommandPool:
         """Give the slot to the next waiter (one that wants its folder first), or mark it free
         and start its idle timer."""
         chosen = None
-        path = slot.view.path if slot.usable else None
+        path = slot.path if slot.usable else None
         if path is not None:
             chosen = next(
                 (entry for entry in self._waiters if entry[0] == path and not entry[1].done()),
@@ -182,32 +200,35 @@ class CommandPool:
             return
         slot.busy = False
         slot.used = asyncio.get_running_loop().time()
-        if slot.conn is not None:
+        if slot.command is not None:
             slot.closer = asyncio.get_running_loop().call_later(
                 self._idle_close, lambda: self._spawn(self._close_idle(slot))
             )
 
-    async def _ready(self, slot: _Slot) -> ImapConnection:
+    async def _ready(self, slot: _Slot) -> CommandConnection:
         if slot.closer is not None:
             slot.closer.cancel()
             slot.closer = None
         if slot.usable:
-            assert slot.conn is not None
-            return slot.conn
+            assert slot.command is not None
+            return slot.command
         await self._close_slot(slot)  # a dead one: drop it before opening anew
-        slot.view.reset()
-        conn = await self._opener(slot.view.on_event)
+        view = FolderView()
+        # COMPRESS=DEFLATE on command connections only (DESIGN.md §6); a caller waits on it.
+        conn = await self._connector.open(
+            "command", compress=True, on_event=view.on_event, bounded=True
+        )
         hook = conn.on_command
 
         def on_command(name: str, outcome: str, seconds: float) -> None:
-            slot.view.on_command(name)
+            view.on_command(name)
             if hook is not None:
                 hook(name, outcome, seconds)
 
         # The view must hear of every SELECT/EXAMINE/UNSELECT, whoever sends it.
         conn.on_command = on_command
-        slot.conn = conn
-        return conn
+        slot.command = CommandConnection(self._connector.account, conn, view)
+        return slot.command
 
     # --- closing ----------------------------------------------------------------------------------
 
@@ -219,9 +240,9 @@ class CommandPool:
         if slot.closer is not None:
             slot.closer.cancel()
             slot.closer = None
-        conn, slot.conn = slot.conn, None
-        slot.view.reset()
-        if conn is not None:
+        command, slot.command = slot.command, None
+        if command is not None:
+            command.view.reset()
             with contextlib.suppress(ImapApiError, TimeoutError):
-                await asyncio.wait_for(conn.logout(), 2.0)
-            await conn.close()
+                await asyncio.wait_for(command.conn.logout(), 2.0)
+            await command.conn.close()

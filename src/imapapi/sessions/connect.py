@@ -1,15 +1,25 @@
-"""Open a logged-in IMAP connection from an account's server settings."""
+"""Open a logged-in IMAP connection from an account's server settings (`open_imap`), and the
+`Connector` that opens every connection of one account the same way."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass
 
 from imapapi.credentials.authserver import Credentials, CredentialSource, login_with_refresh
-from imapapi.errors import AuthenticationFailedError, AuthServerError, CapabilityError
+from imapapi.errors import (
+    AuthenticationFailedError,
+    AuthServerError,
+    CapabilityError,
+    ServerTimeoutError,
+)
 from imapapi.imap import ImapConnection
-from imapapi.imap.core import EventCallback, LogHook
+from imapapi.imap.core import CommandHook, EventCallback, LogHook
 from imapapi.imap.transport import make_ssl_context
 from imapapi.servers import ServerConfig, StartTls
+from imapapi.sessions.limits import LoginLimiter
+from imapapi.sessions.protocol_log import ProtocolLog
 
 log = logging.getLogger(__name__)
 
@@ -99,3 +109,65 @@ async def _login(conn: ImapConnection, credentials: Credentials) -> None:
         await conn.authenticate_plain(credentials.user, credentials.password)
     else:
         await conn.login(credentials.user, credentials.password)
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Connector:
+    """Opens the IMAP connections of one account: what `open_imap` needs for it (server
+    settings, timeouts, credential source), a login slot of the per-host limiter around each
+    login (DESIGN.md §5), the protocol log and the command hook. The session opens its primary
+    connection with it and hands it to the command pool, which opens its own."""
+
+    account: str
+    server: ServerConfig
+    limiter: LoginLimiter
+    protocol_log: ProtocolLog
+    connect_timeout: float
+    command_timeout: float
+    credentials: CredentialSource | None = None
+    on_command: CommandHook | None = None
+
+    def __repr__(self) -> str:
+        return f"<Connector {self.account} {self.server.host}:{self.server.port}>"
+
+    async def open(
+        self,
+        name: str,
+        *,
+        compress: bool = False,
+        on_event: EventCallback | None = None,
+        bounded: bool = False,
+    ) -> ImapConnection:
+        """A logged-in connection named `account/name` in logs and the protocol log.
+
+        `bounded`: someone waits for it (an API call), so the whole of it, the wait for a login
+        slot included, ends with ServerTimeoutError after the connect timeout. Unbounded (the
+        primary connection), only each step is, and a slot is waited for as long as it takes.
+        """
+        opening = self._open(name, compress=compress, on_event=on_event)
+        if not bounded:
+            return await opening
+        try:
+            return await asyncio.wait_for(opening, self.connect_timeout)
+        except TimeoutError as exc:
+            raise ServerTimeoutError("the IMAP server did not answer in time") from exc
+
+    async def _open(
+        self, name: str, *, compress: bool, on_event: EventCallback | None
+    ) -> ImapConnection:
+        async with self.limiter.slot(self.server.host):
+            conn = await open_imap(
+                self.server,
+                timeout=self.connect_timeout,
+                command_timeout=self.command_timeout,
+                name=f"{self.account}/{name}",
+                on_log=self._on_log(name),
+                on_event=on_event,
+                credentials=self.credentials,
+                compress=compress,
+            )
+        conn.on_command = self.on_command
+        return conn
+
+    def _on_log(self, name: str) -> LogHook:
+        return lambda direction, line: self.protocol_log.append(name, direction, line)

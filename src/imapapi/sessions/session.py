@@ -2,9 +2,10 @@
 
 A primary connection syncs and then waits for changes; it is reopened with exponential backoff
 and jitter whenever it fails (longer after authentication failures, so a wrong password does not
-hammer the server). API calls get separate command connections (a small pool, see
+hammer the server). API calls lease separate command connections (a small pool, see
 `command_pool.py`), opened on demand and closed after they have been idle for a while, so a
-long download never delays change detection.
+long download never delays change detection. Every connection of the account is opened by one
+`Connector` (connect.py), which the session builds and hands to the pool.
 """
 
 from __future__ import annotations
@@ -29,13 +30,13 @@ from imapapi.errors import (
     LeaseLostError,
     MailServerError,
     NotConnectedError,
-    ServerTimeoutError,
 )
 from imapapi.events.model import EventName, make_event
 from imapapi.imap import ImapConnection
-from imapapi.imap.core import CommandHook, EventCallback
-from imapapi.sessions.command_pool import CommandPool
-from imapapi.sessions.connect import open_imap
+from imapapi.imap.core import CommandHook
+from imapapi.sessions.command_pool import CommandConnection, CommandPool
+from imapapi.sessions.connect import Connector
+from imapapi.sessions.folder_view import FolderView
 from imapapi.sessions.limits import LoginLimiter
 from imapapi.sessions.protocol_log import ProtocolLog
 from imapapi.store.base import NewEvent, Store
@@ -104,8 +105,18 @@ class AccountSession(SessionLike):
         self._primary: ImapConnection | None = None
         self._wakeup = asyncio.Event()
         self._spawned: set[asyncio.Task[None]] = set()
+        self.connector = Connector(
+            account=config.account,
+            server=config.imap,
+            limiter=ctx.limiter,
+            protocol_log=self.log,
+            connect_timeout=ctx.settings.connect_timeout,
+            command_timeout=ctx.settings.imap_timeout,
+            credentials=self.credential_source("imap"),
+            on_command=ctx.on_imap_command,
+        )
         self.commands = CommandPool(
-            self._open_command,
+            self.connector,
             size=ctx.settings.command_connections,
             idle_close=ctx.settings.command_idle_close,
             wait_timeout=ctx.settings.api_gateway_timeout,
@@ -240,33 +251,12 @@ class AccountSession(SessionLike):
             async with asyncio.timeout(seconds):
                 await self._wakeup.wait()
 
-    def _on_log(self, connection: str) -> Callable[[str, str], None]:
-        return lambda direction, line: self.log.append(connection, direction, line)
-
     def credential_source(self, proto: Proto) -> AuthServerSource | None:
         """Where `proto` logins of this account get credentials (None: stored password)."""
         server = self.config.imap if proto == "imap" else self.config.smtp
         if server is None or not server.use_auth_server or self.ctx.auth_server is None:
             return None
         return self.ctx.auth_server.source(self.account, proto)
-
-    async def _open(
-        self, connection: str, *, compress: bool = False, on_event: EventCallback | None = None
-    ) -> ImapConnection:
-        settings = self.ctx.settings
-        async with self.ctx.limiter.slot(self.config.imap.host):
-            conn = await open_imap(
-                self.config.imap,
-                timeout=settings.connect_timeout,
-                command_timeout=settings.imap_timeout,
-                name=f"{self.account}/{connection}",
-                on_log=self._on_log(connection),
-                on_event=on_event,
-                credentials=self.credential_source("imap"),
-                compress=compress,
-            )
-        conn.on_command = self.ctx.on_imap_command
-        return conn
 
     async def _run(self) -> None:
         settings = self.ctx.settings
@@ -284,7 +274,7 @@ class AccountSession(SessionLike):
             if self._state not in _ERROR_STATES:
                 self._set_state(AccountState.CONNECTING)
             try:
-                conn = await self._open("primary")
+                conn = await self.connector.open("primary")
             except AuthServerError as exc:
                 await self._retry_later(AccountState.AUTHENTICATION_ERROR, exc, auth_server)
                 continue
@@ -349,24 +339,19 @@ class AccountSession(SessionLike):
 
     # --- the command connections for API calls ------------------------------------------------
     @contextlib.asynccontextmanager
-    async def command(self, folder: str | None = None) -> AsyncIterator[ImapConnection]:
-        """A logged-in connection for one API call, preferably one that has `folder` selected
-        already; 503 quickly when the account is not up."""
+    async def command(self, folder: str | None = None) -> AsyncIterator[CommandConnection]:
+        """A command connection leased for one API call, preferably one that has `folder`
+        selected already; 503 quickly when the account is not up."""
         status = self.status  # this node's connection, or the owning node's view
         if status.state is not AccountState.CONNECTED:
             reason = status.last_error or f"the account is {status.state.value}"
             raise NotConnectedError(f"the IMAP connection is not available: {reason}")
-        async with self.commands.connection(folder=folder) as conn:
-            yield conn
+        async with self.commands.lease(folder=folder) as command:
+            yield command
 
-    async def _open_command(self, on_event: EventCallback) -> ImapConnection:
-        try:
-            return await asyncio.wait_for(
-                self._open("command", compress=True, on_event=on_event),
-                self.ctx.settings.connect_timeout,
-            )
-        except TimeoutError as exc:
-            raise ServerTimeoutError("the IMAP server did not answer in time") from exc
+    def command_views(self) -> list[FolderView]:
+        """What the open command connections have selected (`CommandPool.views`)."""
+        return self.commands.views()
 
     async def wait_connected(self, timeout: float) -> bool:
         """For tests and start-up: True once the first connection succeeded."""

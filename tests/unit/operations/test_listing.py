@@ -19,7 +19,8 @@ import pytest
 from imapapi.imap import ImapConnection
 from imapapi.imap.core import EventCallback
 from imapapi.operations import messages
-from imapapi.sessions.command_pool import CommandPool
+from imapapi.sessions.command_pool import CommandConnection, CommandPool
+from imapapi.sessions.folder_view import FolderView
 from tests.unit.imap.test_connection import Harness, Server
 from tests.unit.sessions.test_command_pool import spawned
 
@@ -40,7 +41,8 @@ class Ctx:
 
 
 class Session:
-    """What `messages.py` uses of an AccountSession: its pool and the store's indexes."""
+    """What `messages.py` uses of an AccountSession (`CommandLeases`: leases of its pool's
+    connections), and the store's indexes."""
 
     account = "scripted"
 
@@ -49,9 +51,12 @@ class Session:
         self.ctx = Ctx()
 
     @asynccontextmanager
-    async def command(self, folder: str | None = None) -> AsyncIterator[ImapConnection]:
-        async with self.commands.connection(folder=folder) as conn:
-            yield conn
+    async def command(self, folder: str | None = None) -> AsyncIterator[CommandConnection]:
+        async with self.commands.lease(folder=folder) as command:
+            yield command
+
+    def command_views(self) -> list[FolderView]:
+        return self.commands.views()
 
 
 class Script:
@@ -74,14 +79,17 @@ class Script:
 class Scripted:
     """A session whose one command connection goes to a scripted server."""
 
+    account = Session.account
+
     def __init__(self, harness: Harness) -> None:
         self.harness = harness
         self.opened = asyncio.Event()
         self.scripts: list[Script] = []
-        pool = CommandPool(self._open, size=1, idle_close=60.0, wait_timeout=5.0, spawn=spawned)
+        pool = CommandPool(self, size=1, idle_close=60.0, wait_timeout=5.0, spawn=spawned)
         self.session: Any = Session(pool)
 
-    async def _open(self, on_event: EventCallback) -> ImapConnection:
+    async def open(self, name: str, *, on_event: EventCallback, **_: Any) -> ImapConnection:
+        """The pool's `Connector`."""
         conn, server, _ = await self.harness.pair(on_event=on_event)
         self.scripts.append(Script(server))
         self.opened.set()
@@ -113,7 +121,7 @@ ITEMS = "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)"
 
 
 async def listing(session: Any, page: int = 0) -> messages.MessagePage:
-    return await messages.list_messages(session, "INBOX", page=page, page_size=2)
+    return await messages.list_messages(session, session.ctx.store, "INBOX", page=page, page_size=2)
 
 
 async def first_listing(scripted: Scripted) -> tuple[asyncio.Task[messages.MessagePage], Script]:

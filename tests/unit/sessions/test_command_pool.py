@@ -17,7 +17,10 @@ from tests.unit.imap.test_connection import Harness, Server
 
 
 class Servers:
-    """Opens pool connections to scripted servers that answer NOOP/LOGOUT by themselves."""
+    """Opens pool connections to scripted servers that answer NOOP/LOGOUT by themselves
+    (the pool's `Connector`)."""
+
+    account = "scripted"
 
     def __init__(self, harness: Harness) -> None:
         self.harness = harness
@@ -25,7 +28,7 @@ class Servers:
         self.tasks: list[asyncio.Task[None]] = []
         self.noop_reply = b"OK NOOP done"
 
-    async def open(self, on_event: EventCallback) -> ImapConnection:
+    async def open(self, name: str, *, on_event: EventCallback, **_: Any) -> ImapConnection:
         conn, server, _ = await self.harness.pair(on_event=on_event)
         self.opened.append(conn)
         self.tasks.append(asyncio.create_task(self._answer(server)))
@@ -71,14 +74,14 @@ async def until(condition: Callable[[], bool]) -> None:
 def make_pool(servers: Servers, size: int = 2, **kwargs: Any) -> CommandPool:
     options: dict[str, Any] = {"idle_close": 60.0, "wait_timeout": 1.0, "spawn": spawned}
     options.update(kwargs)
-    return CommandPool(servers.open, size=size, **options)
+    return CommandPool(servers, size=size, **options)
 
 
 async def test_one_connection_serves_calls_one_after_another(servers: Servers) -> None:
     pool = make_pool(servers, size=3)
     for _ in range(3):
-        async with pool.connection() as conn:
-            await conn.noop()
+        async with pool.lease() as command:
+            await command.conn.noop()
     assert len(servers.opened) == 1 and pool.open_count == 1
     await pool.close()
     assert pool.open_count == 0
@@ -91,8 +94,8 @@ async def test_concurrent_calls_open_up_to_size(servers: Servers) -> None:
     used: list[ImapConnection] = []
 
     async def call() -> None:
-        async with pool.connection() as conn:
-            used.append(conn)
+        async with pool.lease() as command:
+            used.append(command.conn)
             if len(used) == 2:
                 held.set()
             await release.wait()
@@ -108,13 +111,13 @@ async def test_concurrent_calls_open_up_to_size(servers: Servers) -> None:
 
 async def test_a_caller_gets_the_connection_with_its_folder(servers: Servers) -> None:
     pool = make_pool(servers, size=2)
-    async with pool.connection() as first, pool.connection() as second:
-        pool.view(second).opened("Archive", uid_validity=1, index=2, exists=0, read_only=True)
+    async with pool.lease() as first, pool.lease() as second:
+        second.view.opened("Archive", uid_validity=1, index=2, exists=0, read_only=True)
         assert first is not second
     for _ in range(2):
-        async with pool.connection(folder="Archive") as conn:
+        async with pool.lease(folder="Archive") as conn:
             assert conn is second
-    async with pool.connection(folder="INBOX") as conn:
+    async with pool.lease(folder="INBOX") as conn:
         assert conn is first  # nobody has it: the open one with nothing selected
     assert len(servers.opened) == 2
     await pool.close()
@@ -124,14 +127,14 @@ async def test_a_kept_folder_is_not_given_up_while_a_connection_can_be_added(
     servers: Servers,
 ) -> None:
     pool = make_pool(servers, size=2)
-    async with pool.connection() as inbox:
-        pool.view(inbox).opened("INBOX", uid_validity=1, index=1, exists=0, read_only=True)
-    async with pool.connection(folder="Sent") as sent:
+    async with pool.lease() as inbox:
+        inbox.view.opened("INBOX", uid_validity=1, index=1, exists=0, read_only=True)
+    async with pool.lease(folder="Sent") as sent:
         assert sent is not inbox  # a second connection, INBOX stays selected on the first
-        pool.view(sent).opened("Sent", uid_validity=1, index=2, exists=0, read_only=True)
-    async with pool.connection(folder="Drafts") as drafts:
+        sent.view.opened("Sent", uid_validity=1, index=2, exists=0, read_only=True)
+    async with pool.lease(folder="Drafts") as drafts:
         assert drafts is inbox  # the pool is full: the one used least recently
-    async with pool.connection() as any_call:
+    async with pool.lease() as any_call:
         assert any_call is sent  # no folder wanted: the open one used least recently
     assert len(servers.opened) == 2
     await pool.close()
@@ -142,11 +145,11 @@ async def test_a_freed_connection_goes_to_the_waiter_that_wants_its_folder(
 ) -> None:
     pool = make_pool(servers, size=1)
     order: list[str] = []
-    async with pool.connection() as conn:
-        pool.view(conn).opened("Archive", uid_validity=1, index=2, exists=0, read_only=True)
+    async with pool.lease() as conn:
+        conn.view.opened("Archive", uid_validity=1, index=2, exists=0, read_only=True)
 
         async def call(name: str, folder: str | None) -> None:
-            async with pool.connection(folder=folder):
+            async with pool.lease(folder=folder):
                 order.append(name)
 
         tasks = [
@@ -161,12 +164,12 @@ async def test_a_freed_connection_goes_to_the_waiter_that_wants_its_folder(
 
 async def test_waiting_ends_with_a_timeout_and_the_pool_goes_on(servers: Servers) -> None:
     pool = make_pool(servers, size=1, wait_timeout=0.05)
-    async with pool.connection() as held:
+    async with pool.lease() as held:
         with pytest.raises(ServerTimeoutError):
-            async with pool.connection():
+            async with pool.lease():
                 pass
     assert not pool._waiters
-    async with pool.connection() as conn:
+    async with pool.lease() as conn:
         assert conn is held
     await pool.close()
 
@@ -177,15 +180,15 @@ async def test_a_broken_connection_is_replaced_a_refused_command_is_not(
     pool = make_pool(servers, size=1)
     servers.noop_reply = b"NO not now"
     with pytest.raises(CommandFailedError):
-        async with pool.connection() as conn:
-            await conn.noop()
-    async with pool.connection() as again:
+        async with pool.lease() as conn:
+            await conn.conn.noop()
+    async with pool.lease() as again:
         assert again is conn
     with pytest.raises(NetworkError):
-        async with pool.connection() as conn:
+        async with pool.lease() as conn:
             raise NetworkError("connection lost")
     assert pool.open_count == 0
-    async with pool.connection() as fresh:
+    async with pool.lease() as fresh:
         assert fresh is not conn
     assert len(servers.opened) == 2
     await pool.close()
@@ -194,14 +197,17 @@ async def test_a_broken_connection_is_replaced_a_refused_command_is_not(
 async def test_the_view_hears_of_selections_made_by_anyone(servers: Servers) -> None:
     seen: list[str] = []
 
-    async def opener(on_event: EventCallback) -> ImapConnection:
-        conn = await servers.open(on_event)
-        conn.on_command = lambda name, outcome, seconds: seen.append(name)
-        return conn
+    class Opener:
+        account = servers.account
 
-    pool = CommandPool(opener, size=1, idle_close=60.0, wait_timeout=1.0, spawn=spawned)
-    async with pool.connection() as conn:
-        view = pool.view(conn)
+        async def open(self, name: str, **options: Any) -> ImapConnection:
+            conn = await servers.open(name, **options)
+            conn.on_command = lambda name, outcome, seconds: seen.append(name)
+            return conn
+
+    pool = CommandPool(Opener(), size=1, idle_close=60.0, wait_timeout=1.0, spawn=spawned)
+    async with pool.lease() as command:
+        conn, view = command.conn, command.view
         view.opened("INBOX", uid_validity=1, index=2, exists=0, read_only=True)
         await conn.noop()
         assert view.is_selected("INBOX")
@@ -213,10 +219,10 @@ async def test_the_view_hears_of_selections_made_by_anyone(servers: Servers) -> 
 
 async def test_an_idle_connection_is_closed(servers: Servers) -> None:
     pool = make_pool(servers, size=1, idle_close=0.01)
-    async with pool.connection():
+    async with pool.lease():
         pass
     await until(lambda: pool.open_count == 0)
-    async with pool.connection():  # and opened again when needed
+    async with pool.lease():  # and opened again when needed
         pass
     assert len(servers.opened) == 2
     await pool.close()
@@ -226,10 +232,10 @@ async def test_close_fails_the_waiters(servers: Servers) -> None:
     pool = make_pool(servers, size=1)
 
     async def call() -> None:
-        async with pool.connection():
+        async with pool.lease():
             pass
 
-    async with pool.connection():
+    async with pool.lease():
         waiter = asyncio.create_task(call())
         await until(lambda: bool(pool._waiters))
         await pool.close()

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from imapapi.api.deps import SessionDep
+from imapapi.api.deps import SessionDep, StoreDep
 from imapapi.api.schemas.common import ErrorResponse
 from imapapi.api.schemas.mailboxes import MailboxPath
 from imapapi.api.schemas.messages import (
@@ -79,11 +79,12 @@ def _stream(download: Download, *, disposition: str | None) -> StreamingResponse
 )
 async def list_messages(
     session: SessionDep,
+    store: StoreDep,
     path: FolderQuery,
     page: PageQuery = 0,
     pageSize: PageSizeQuery = 20,
 ) -> JSONResponse:
-    result = await messages.list_messages(session, path, page=page, page_size=pageSize)
+    result = await messages.list_messages(session, store, path, page=page, page_size=pageSize)
     return JSONResponse(
         {
             "page": result.page,
@@ -104,12 +105,15 @@ async def list_messages(
 async def search_messages(
     body: SearchIn,
     session: SessionDep,
+    store: StoreDep,
     path: FolderQuery,
     page: PageQuery = 0,
     pageSize: PageSizeQuery = 20,
 ) -> JSONResponse:
     terms = _terms(body.search)
-    result = await messages.search_messages(session, path, terms, page=page, page_size=pageSize)
+    result = await messages.search_messages(
+        session, store, path, terms, page=page, page_size=pageSize
+    )
     return JSONResponse(
         {
             "page": result.page,
@@ -156,9 +160,12 @@ def _terms(query: SearchQuery) -> SearchTerms:
     response_model=MessageDetails,
 )
 async def get_message(
-    session: SessionDep, id: MessageId, maxBytes: MaxBytesQuery = messages.DEFAULT_TEXT_BYTES
+    session: SessionDep,
+    store: StoreDep,
+    id: MessageId,
+    maxBytes: MaxBytesQuery = messages.DEFAULT_TEXT_BYTES,
 ) -> JSONResponse:
-    return JSONResponse(await messages.get_message(session, id, max_bytes=maxBytes))
+    return JSONResponse(await messages.get_message(session, store, id, max_bytes=maxBytes))
 
 
 @router.get(
@@ -167,8 +174,8 @@ async def get_message(
     response_class=StreamingResponse,
     responses={200: {"content": {"message/rfc822": {"schema": {"type": "string"}}}}},
 )
-async def get_source(session: SessionDep, id: MessageId) -> StreamingResponse:
-    download = await message_read.download_source(session, id)
+async def get_source(session: SessionDep, store: StoreDep, id: MessageId) -> StreamingResponse:
+    download = await message_read.download_source(session, store, id)
     return _stream(download, disposition=None)
 
 
@@ -181,11 +188,14 @@ async def get_source(session: SessionDep, id: MessageId) -> StreamingResponse:
 )
 async def get_text(
     session: SessionDep,
+    store: StoreDep,
     textId: Annotated[str, Path(pattern=_ID, description="`text.id` of a message.")],
     maxBytes: MaxBytesQuery = messages.DEFAULT_TEXT_BYTES,
     textType: Annotated[TextType, Query(description="`plain`, `html` or `*` for both.")] = "*",
 ) -> JSONResponse:
-    text = await message_read.get_text(session, textId, max_bytes=maxBytes, text_type=textType)
+    text = await message_read.get_text(
+        session, store, textId, max_bytes=maxBytes, text_type=textType
+    )
     return JSONResponse(text)
 
 
@@ -199,9 +209,10 @@ async def get_text(
 )
 async def get_attachment(
     session: SessionDep,
+    store: StoreDep,
     attachmentId: Annotated[str, Path(pattern=_ID, description="`attachments[].id`.")],
 ) -> StreamingResponse:
-    download = await message_read.download_attachment(session, attachmentId)
+    download = await message_read.download_attachment(session, store, attachmentId)
     return _stream(download, disposition=content_disposition(download.filename))
 
 
@@ -210,10 +221,13 @@ async def get_attachment(
     summary="Change flags (and Gmail labels)",
     response_model=FlagsOut,
 )
-async def update_message(session: SessionDep, id: MessageId, body: MessageUpdate) -> JSONResponse:
+async def update_message(
+    session: SessionDep, store: StoreDep, id: MessageId, body: MessageUpdate
+) -> JSONResponse:
     flags, labels = body.flags, body.labels
     result = await message_write.update_flags(
         session,
+        store,
         id,
         add=flags.add if flags else (),
         delete=flags.delete if flags else (),
@@ -230,8 +244,10 @@ async def update_message(session: SessionDep, id: MessageId, body: MessageUpdate
     summary="Move a message to another folder; returns its new id",
     response_model=MovedOut,
 )
-async def move_message(session: SessionDep, id: MessageId, body: MessageMove) -> JSONResponse:
-    return JSONResponse(await message_write.move_message(session, id, body.path))
+async def move_message(
+    session: SessionDep, store: StoreDep, id: MessageId, body: MessageMove
+) -> JSONResponse:
+    return JSONResponse(await message_write.move_message(session, store, id, body.path))
 
 
 @router.delete(
@@ -243,10 +259,11 @@ async def move_message(session: SessionDep, id: MessageId, body: MessageMove) ->
 )
 async def delete_message(
     session: SessionDep,
+    store: StoreDep,
     id: MessageId,
     force: Annotated[bool, Query(description="Expunge instead of moving to Trash.")] = False,
 ) -> JSONResponse:
-    return JSONResponse(await message_write.delete_message(session, id, force=force))
+    return JSONResponse(await message_write.delete_message(session, store, id, force=force))
 
 
 @router.post(
@@ -255,10 +272,10 @@ async def delete_message(
     response_model=UploadOut,
     responses={413: {"model": ErrorResponse, "description": f"Over {MAX_UPLOAD_BYTES} octets."}},
 )
-async def upload_message(session: SessionDep, body: MessageUpload) -> JSONResponse:
+async def upload_message(session: SessionDep, store: StoreDep, body: MessageUpload) -> JSONResponse:
     raw = _base64(body.raw)
     result: dict[str, Any] = await message_write.upload_message(
-        session, body.path, raw, flags=body.flags, internal_date=body.internalDate
+        session, store, body.path, raw, flags=body.flags, internal_date=body.internalDate
     )
     return JSONResponse(result)
 
