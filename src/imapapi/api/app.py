@@ -1,4 +1,4 @@
-"""The REST API: routers, error handlers, token security, OpenAPI document.
+"""The REST API: routers, error handlers, token security, OpenAPI document and its pages.
 
 `web.py` adds the operator pages to it; this package never imports them.
 """
@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from imapapi import __version__
-from imapapi.api import errors
+from imapapi.api import docs, errors
 from imapapi.api.deps import require_token
 from imapapi.api.routes import (
     accounts,
@@ -98,6 +98,8 @@ def create_api(service: Service, *, manage_lifespan: bool = True) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # docs.py serves /docs and /redoc with local assets instead of a CDN
+        redoc_url=None,
     )
     app.state.service = service
     errors.install(app)
@@ -113,6 +115,7 @@ def create_api(service: Service, *, manage_lifespan: bool = True) -> FastAPI:
     app.include_router(tracking.router, dependencies=protected)
     app.include_router(health_router)  # no token: probes and load balancers
     app.include_router(metrics_router)  # its own access rule (metrics scope, localhost)
+    docs.install(app)  # no token, like /openapi.json: /docs and /redoc, offline
     app.add_middleware(HttpMetricsMiddleware, metrics=service.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -135,9 +135,12 @@ async def test_unknown_account_page_is_404(ui: httpx.AsyncClient) -> None:
     assert page.status_code == 404 and "nobody-here" in page.text
 
 
-async def test_api_docs_page_links_swagger_and_explains_tokens(ui: httpx.AsyncClient) -> None:
+async def test_api_docs_page_links_the_references_and_explains_tokens(
+    ui: httpx.AsyncClient,
+) -> None:
     page = (await ui.get("/api-docs")).text
-    assert 'href="/docs"' in page and 'href="/openapi.json"' in page
+    assert 'href="/docs"' in page and 'href="/redoc"' in page
+    assert 'href="/openapi.json"' in page
     assert "imapapi token create" in page
 
 
