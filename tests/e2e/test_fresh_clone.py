@@ -40,6 +40,9 @@ def test_scripts_serve_on_a_fresh_clone(tmp_path: Path) -> None:
             assert client.get("/v1/accounts").status_code == 200
             docs = client.get("/docs")
             assert docs.status_code == 200 and "swagger" in docs.text.lower()
+            # Swagger UI's script comes from a package the fresh venv installed, not a CDN.
+            script = client.get("/docs-assets/swagger/swagger-ui-bundle.js")
+            assert script.status_code == 200 and b"SwaggerUIBundle" in script.content
         assert (service.data_dir / "imapapi.db").exists()
         assert service.stop() == 0
     finally:
