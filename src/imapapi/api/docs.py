@@ -2,13 +2,13 @@
 this service: FastAPI's defaults load them from a public CDN, so the pages stay blank on an
 air-gapped network and every visit tells third parties about it.
 
-The assets come from the `fastapi-standalone-docs` package, not from files copied into this
-repository. Of the PyPI packages that ship both UIs it was chosen because it is the only one
-whose ReDoc bundle is patched not to fetch its logo from the Redocly CDN; it depends on FastAPI
-alone (drf-spectacular-sidecar, also current, requires Django); and it is kept current with
-Swagger UI and ReDoc releases by a company (IOXIO). `swagger-ui-bundle` ships no ReDoc and a
-2022 Swagger UI. We use only its files (`static/`), not its class, which patches FastAPI's
-functions process-wide.
+The assets come from the `fastapi-standalone-docs` package (IOXIO Ltd; 0.3.0 ships Swagger UI
+5.33.1 and ReDoc 2.5.4), not from files copied into this repository. Of the current PyPI
+packages that ship both UIs it is the one whose ReDoc bundle is patched not to fetch its logo
+from the Redocly CDN (fastapi-offline's and drf-spectacular-sidecar's do), and it depends on
+FastAPI alone (drf-spectacular-sidecar requires Django). `swagger-ui-bundle` ships no ReDoc and
+Swagger UI 4.15 (2022). We use only its files (`static/`), not its class, which patches
+FastAPI's functions process-wide.
 """
 
 from __future__ import annotations
