@@ -93,9 +93,7 @@ async def create(page: SignedInPage) -> Response:
     record, token = await create_token(page.service.store, description, tuple(scopes))
     log.info("API token %s created on the web page (scopes %s)", record.id, ",".join(scopes))
     # Answered here, not redirected: the token must not travel in a URL, and is not kept.
-    return await _render(
-        page, notice=f"Token {record.id} created.", new_token=token, new_id=record.id
-    )
+    return await _render(page, new_token=token, new_id=record.id)
 
 
 @router.get("/tokens/{token_id}/revoke")

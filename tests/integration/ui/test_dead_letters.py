@@ -107,6 +107,7 @@ async def test_dead_letters_are_paged(
     ids = await kill(api, webhook_receiver, PAGE_SIZE + 2)
     first = (await ui.get("/dead-letters")).text
     assert "page 1 of 2" in first and ids[0] in first and ids[-1] not in first
+    assert '<a href="/dead-letters?p=1" id="next-page">' in first
     second = (await ui.get("/dead-letters", params={"p": 1})).text
     assert "page 2 of 2" in second and ids[-1] in second and ids[0] not in second
     beyond = (await ui.get("/dead-letters", params={"p": 9})).text  # past the end: the last

@@ -31,7 +31,7 @@ async def create(ui: httpx.AsyncClient, description: str, scopes: list[str]) -> 
     )
     assert answer.status_code == 200, answer.text
     token = re.search(r'id="new-token">([^<]+)<', answer.text)
-    token_id = re.search(r"Token (\w+) created\.", answer.text)
+    token_id = re.search(r'id="new-token-id">(\w+)<', answer.text)
     assert token and token_id, answer.text
     return token_id.group(1), unescape(token.group(1))
 
