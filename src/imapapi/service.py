@@ -18,6 +18,7 @@ from imapapi.credentials.tokens import create_token
 from imapapi.errors import ImapApiError
 from imapapi.events.dispatcher import DeliveryOutcome, WebhookDispatcher
 from imapapi.metrics import Metrics, RecentEvent
+from imapapi.metrics.activity import MAX_ERROR, EventFacts, short
 from imapapi.runtime import RuntimeSettings
 from imapapi.sending.submission_worker import SubmissionWorker
 from imapapi.sessions.limits import LoginLimiter
@@ -175,16 +176,18 @@ class Service:
 
 def _observe_delivery(metrics: Metrics, outcome: DeliveryOutcome) -> None:
     event = outcome.event
-    path = event.payload.get("path")
+    facts = EventFacts.of(event.payload)  # short copies: the payload itself is not kept
     metrics.observe_delivery(
         event.account,
         RecentEvent(
             at=time.time(),
             event=str(event.payload.get("event", "")),
             event_id=event.event_id,
-            path=path if isinstance(path, str) else None,
+            path=facts.path,
             result=outcome.result,
             latency=outcome.latency,
-            error=outcome.error,
+            error=short(outcome.error, MAX_ERROR),
+            subject=facts.subject,
+            message_id=facts.message_id,
         ),
     )

@@ -11,6 +11,8 @@ from imapapi.store.base import TokenRecord, TokenStore
 
 TOKEN_BYTES = 32
 DEFAULT_SCOPES = ("api",)
+# What a token may be given: "api" opens /v1 and the web pages, "metrics" only /metrics.
+SCOPES = ("api", "metrics")
 
 
 def hash_token(token: str) -> str:

@@ -3,7 +3,8 @@
 Prometheus counters only grow; the overview page wants "in the last hour", and the account page
 "its recent events". Both are answered from here without touching the store: per-minute buckets
 (at most 60 kept, so memory does not grow with traffic) and a short ring per account (bounded in
-count and in accounts, least recently active first out).
+count and in accounts, least recently active first out). A recent event keeps a few short facts
+of its payload (folder, subject, Message-ID), each capped, never the payload itself.
 """
 
 from __future__ import annotations
@@ -12,10 +13,42 @@ import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 WINDOW_SECONDS = 3600
 RECENT_PER_ACCOUNT = 20
 MAX_ACCOUNTS = 10_000
+# Enough to tell two rows apart; with every ring full (20 x 10,000) the texts stay in the tens
+# of MiB even when senders use 1,000-character subjects.
+MAX_TEXT = 100
+MAX_ERROR = 200
+
+
+def short(value: object, limit: int = MAX_TEXT) -> str | None:
+    """`value` if it is non-empty text, cut to `limit` characters (an ellipsis says so)."""
+    if not isinstance(value, str) or not value:
+        return None
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    """What tells one event from another on a page: folder, subject, RFC 5322 Message-ID."""
+
+    path: str | None
+    subject: str | None
+    message_id: str | None
+
+    @classmethod
+    def of(cls, payload: dict[str, Any]) -> EventFacts:
+        """The capped facts of a webhook payload (DESIGN.md §4), those it carries."""
+        data = payload.get("data")
+        data = data if isinstance(data, dict) else {}
+        return cls(
+            path=short(payload.get("path")),
+            subject=short(data.get("subject")),
+            message_id=short(data.get("messageId")),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +62,8 @@ class RecentEvent:
     result: str  # delivered, failed, dead, skipped
     latency: float | None
     error: str | None
+    subject: str | None = None
+    message_id: str | None = None  # the RFC 5322 Message-ID, not the API's message id
 
 
 class Activity:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import jinja2
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from imapapi import __version__
 from imapapi.api.deps import ServiceDep
@@ -144,6 +145,14 @@ def render(page: Page, template: str, status_code: int = 200, **context: Any) ->
     if page.new_cookie:
         sessions.set_cookie(response, page.request, page.new_cookie)
     return response
+
+
+def describe(exc: ValidationError) -> str:
+    """A validation error as one line for a page: `field: reason; field: reason`."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', 'invalid')}"
+        for err in exc.errors()
+    )
 
 
 def redirect(path: str) -> Response:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from imapapi.api.routes.settings import update_settings
 from imapapi.api.schemas.settings import SettingsIn
 from imapapi.events.model import EventName
-from imapapi.ui.render import Page, SignedInPage, redirect, render
+from imapapi.ui.render import Page, SignedInPage, describe, redirect, render
 from imapapi.ui.webhook_probe import ProbeResult, send_probe
 
 log = logging.getLogger(__name__)
@@ -58,13 +58,6 @@ async def _render(
     )
 
 
-def _describe(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', 'invalid')}"
-        for err in exc.errors()
-    )
-
-
 @router.get("/settings")
 async def settings_page(page: SignedInPage, done: str = "") -> Response:
     return await _render(page, notice=_NOTICES.get(done))
@@ -86,7 +79,7 @@ async def save_settings(page: SignedInPage) -> Response:
         )
     except ValidationError as exc:
         values = {"webhooks": webhooks, "authServer": auth_server, "events": events}
-        return await _render(page, status_code=400, error=_describe(exc), form=values)
+        return await _render(page, status_code=400, error=describe(exc), form=values)
     await update_settings(body, page.service)
     log.info("settings changed on the web page")
     return redirect("/settings?done=saved")
@@ -110,7 +103,7 @@ async def rotate_secret(page: SignedInPage) -> Response:
     try:
         body = SettingsIn.model_validate({"serviceSecret": secret})
     except ValidationError as exc:
-        return await _render(page, status_code=400, error=_describe(exc))
+        return await _render(page, status_code=400, error=describe(exc))
     await update_settings(body, page.service)
     log.info("service secret rotated on the web page")
     # A generated secret is shown once, now (the store keeps it encrypted); a typed one the

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from imapapi.metrics import activity
-from imapapi.metrics.activity import Activity, RecentEvent
+from imapapi.metrics.activity import Activity, EventFacts, RecentEvent, short
 
 
 def item(at: float, result: str = "delivered", event: str = "messageNew") -> RecentEvent:
@@ -35,8 +37,6 @@ def test_recent_is_newest_first_and_bounded() -> None:
 
 
 def test_least_recently_active_accounts_are_forgotten(monkeypatch: object) -> None:
-    import pytest
-
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(activity, "MAX_ACCOUNTS", 2)
         tracker = Activity(clock=lambda: 0.0)
@@ -52,3 +52,36 @@ def test_last_ignores_skipped_events() -> None:
     tracker.record("a", item(1.0, "failed"))
     tracker.record("a", item(2.0, "skipped"))
     assert tracker.last is not None and tracker.last.result == "failed"
+
+
+def test_event_facts_are_short_copies_of_what_the_payload_carries() -> None:
+    payload = {
+        "path": "Archive",
+        "event": "messageReply",
+        "data": {"subject": "s" * 5000, "messageId": "<abc@example.test>", "text": "x" * 9000},
+    }
+    facts = EventFacts.of(payload)
+    assert facts.path == "Archive" and facts.message_id == "<abc@example.test>"
+    assert facts.subject is not None and len(facts.subject) == activity.MAX_TEXT
+    assert facts.subject.endswith("…")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param({}, id="empty"),
+        pytest.param({"path": None, "data": None}, id="nulls"),
+        pytest.param({"path": 3, "data": {"subject": ["x"], "messageId": ""}}, id="not-text"),
+        pytest.param({"path": "INBOX", "data": "not an object"}, id="data-not-object"),
+    ],
+)
+def test_event_facts_of_payloads_without_them(payload: dict[str, object]) -> None:
+    facts = EventFacts.of(payload)
+    assert facts.subject is None and facts.message_id is None
+    assert facts.path == (payload.get("path") if payload.get("path") == "INBOX" else None)
+
+
+def test_short_keeps_short_text_and_drops_what_is_not_text() -> None:
+    assert short("hello", 5) == "hello"
+    assert short("hello!", 5) == "hell…"
+    assert short("", 5) is None and short(None) is None and short(42) is None
