@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,14 @@ class Settings(BaseSettings):
         25 * 1024 * 1024,
         ge=1024,
         description="Largest message /submit accepts, in bytes as composed (attachments "
-        "base64-encoded); larger requests get 413.",
+        "base64-encoded), and largest message POST /message uploads; larger requests get 413.",
+    )
+    max_body_size: int = Field(
+        1024 * 1024,
+        ge=1024,
+        description="Largest request body, in bytes, of every route but the message upload "
+        "and /submit (whose cap follows max_message_size); larger bodies get 413, counted "
+        "while they arrive.",
     )
     webhook_max_age: float = Field(
         48 * 3600.0,
@@ -152,6 +160,12 @@ class Settings(BaseSettings):
     @property
     def key_path(self) -> Path:
         return self.data_dir / "secret.key"
+
+    @property
+    def upload_body_size(self) -> int:
+        """Largest body of POST /message and /submit: a message of max_message_size in base64
+        (4/3 larger) plus max_body_size for the rest of the JSON."""
+        return math.ceil(self.max_message_size * 4 / 3) + self.max_body_size
 
     @classmethod
     def settings_customise_sources(

@@ -1,8 +1,10 @@
 """The README's quick start on a fresh clone: `scripts/serve` makes its own `.venv` on first use,
-serves the API and prints the first token."""
+saying so and how long it took, serves the API and prints the first token; a second start
+prints nothing about the venv."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -12,6 +14,12 @@ from tests.e2e.helpers import first_start_token
 from tests.servers.service import ServiceProcess
 
 REPO = Path(__file__).resolve().parents[2]
+# What scripts/_venv.sh says, on stderr, while it works (and only then).
+VENV_LINES = [
+    r"imapapi: creating \S+/\.venv \(first start\) \.\.\.",
+    r"imapapi: installing imapapi and its dependencies into \.venv .*\.\.\.",
+    r"imapapi: \.venv ready in \d+ s",
+]
 
 
 # Creating the venv installs the dependencies through pip (~20 s here with the registry's
@@ -44,6 +52,16 @@ def test_scripts_serve_on_a_fresh_clone(tmp_path: Path) -> None:
             script = client.get("/docs-assets/swagger/swagger-ui-bundle.js")
             assert script.status_code == 200 and b"SwaggerUIBundle" in script.content
         assert (service.data_dir / "imapapi.db").exists()
+        assert service.stop() == 0
+        said = [line for line in service.stderr.splitlines() if line.startswith("imapapi: ")]
+        assert len(said) == len(VENV_LINES), service.stderr
+        for line, pattern in zip(said, VENV_LINES, strict=True):
+            assert re.fullmatch(pattern, line), (line, pattern)
+        # ... before the service's own first words.
+        assert service.stderr.index(said[-1]) < service.stderr.index(token)
+
+        service.start()
+        assert "imapapi: " not in service.stderr, service.stderr  # nothing to do: silent
         assert service.stop() == 0
     finally:
         service.close()

@@ -15,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from imapapi import __version__
 from imapapi.api import docs, errors
 from imapapi.api.deps import require_token
+from imapapi.api.guard import RequestGuard
 from imapapi.api.routes import (
     accounts,
     logs,
@@ -46,6 +47,10 @@ _ERROR_STATUSES = {
     "401": "No API token, or an unknown one.",
     "403": "The API token was revoked or lacks the scope.",
 }
+_TOO_LARGE = (
+    "The request body is over the route's cap: `max_body_size`, or for the message upload and "
+    "/submit `max_message_size` base64-encoded plus `max_body_size`."
+)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -71,6 +76,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 statuses["404"] = "Unknown account (or message, folder)."
                 statuses["503"] = "The account's mail server cannot be reached right now."
                 statuses["504"] = "The mail server did not answer in time."
+            if "requestBody" in operation:
+                statuses["413"] = _TOO_LARGE
             for status, text in statuses.items():
                 responses.setdefault(
                     status,
@@ -116,6 +123,8 @@ def create_api(service: Service, *, manage_lifespan: bool = True) -> FastAPI:
     app.include_router(health_router)  # no token: probes and load balancers
     app.include_router(metrics_router)  # its own access rule (metrics scope, localhost)
     docs.install(app)  # no token, like /openapi.json: /docs and /redoc, offline
+    # The last added runs first: the metrics count what the guard refuses too.
+    app.add_middleware(RequestGuard, service=service)
     app.add_middleware(HttpMetricsMiddleware, metrics=service.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -48,24 +48,37 @@ AccountsDep = Annotated[AccountManager, Depends(get_accounts)]
 PageSignIn = Callable[[Request, Service], Awaitable[bool]]
 
 
-async def require_token(
-    request: Request,
-    service: ServiceDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
+# Set in the request scope by api/guard.py once `authorize` admitted the request.
+AUTHORIZED = "imapapi.authorized"
+
+
+async def authorize(request: Request, service: Service) -> None:
     """Every /v1 route requires a bearer token unless the service runs in insecure mode.
 
     A signed-in web page session also admits reads (GET/HEAD only, so a cookie can never be
     used to change anything): the account page links to `GET /v1/logs/{account}`.
+    Raises `UnauthorizedError` or `ForbiddenError` (credentials/tokens.py decides tokens).
     """
     if service.settings.insecure:
         return
+    credentials = await _bearer(request)  # the header read exactly as the OpenAPI scheme says
     if credentials is None and request.method in ("GET", "HEAD"):
         # Set by the pages (ui.install), which sit above the API: no import of ui/ here.
         signed_in: PageSignIn | None = getattr(request.app.state, "page_signed_in", None)
         if signed_in is not None and await signed_in(request, service):
             return
     await check_token(service.store, credentials.credentials if credentials else None)
+
+
+async def require_token(
+    request: Request,
+    service: ServiceDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """The token rule of /v1 routes in the OpenAPI document. The check itself runs in
+    api/guard.py, before the body is read; it runs here only for an app without the guard."""
+    if not request.scope.get(AUTHORIZED):
+        await authorize(request, service)
 
 
 AccountIdPath = Annotated[

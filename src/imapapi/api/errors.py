@@ -54,6 +54,18 @@ HTTP_CODES = {
 }
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """A request body over the cap of its route (api/guard.py counts it as it arrives). An
+    HTTPException so FastAPI's body reader passes it on instead of answering 400."""
+
+    def __init__(self, limit: int, setting: str) -> None:
+        super().__init__(
+            413, f"the request body is over the {limit}-byte limit of this route ({setting})"
+        )
+        self.limit = limit
+        self.setting = setting
+
+
 def status_for(exc: errors.ImapApiError) -> int:
     for cls, status in STATUS_BY_ERROR:
         if isinstance(exc, cls):
@@ -108,6 +120,26 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     return error_response(400, "InvalidInput", message, problems)
 
 
+async def _on_body_too_large(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BodyTooLarge)
+    return body_too_large_response(exc)
+
+
+def body_too_large_response(exc: BodyTooLarge) -> JSONResponse:
+    reason = f"over {exc.limit} bytes (setting {exc.setting})"
+    return error_response(
+        413, "PayloadTooLarge", str(exc.detail), [{"field": "body", "reason": reason}]
+    )
+
+
+async def answer_exception(request: Request, exc: Exception) -> JSONResponse:
+    """The answer the handlers below give to `exc`, for code that runs outside them (the
+    middleware of api/guard.py sits above FastAPI's exception handling)."""
+    if isinstance(exc, errors.ImapApiError):
+        return await _on_imapapi_error(request, exc)
+    return await _on_unexpected(request, exc)
+
+
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, "HttpError")
@@ -140,5 +172,6 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.ImapApiError, _on_imapapi_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(BodyTooLarge, _on_body_too_large)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from imapapi.errors import CorruptRecordError, StoreError
+from imapapi.store.files import PRIVATE_FILE, private_dir, tighten
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +40,14 @@ def load_key(secret: str | None, key_path: Path) -> bytes:
         return _derive(secret.encode())
     try:
         if key_path.exists():
+            tighten(key_path)
             raw = base64.b64decode(key_path.read_bytes().strip(), validate=True)
             if len(raw) != 32:
                 raise StoreError(f"{key_path} does not hold a 32-byte key")
             return _derive(raw)
-        key_path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(key_path.parent)
         raw = secrets.token_bytes(32)
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(base64.b64encode(raw) + b"\n")
         log.info("generated a new encryption key file at %s", key_path)

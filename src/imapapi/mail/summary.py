@@ -7,6 +7,11 @@ Absent values are omitted rather than sent as null (ids appear in every webhook;
 better, and `"key" in message` is the one test a client needs). Exceptions, always present:
 `id`, `uid`, `path`, and `subject` ("" when the message has none), so clients can use the
 subject as a string without a check.
+
+Listings and webhooks cut every header-derived value at MAX_HEADER_VALUE octets (UTF-8): a
+message can carry a subject or a To list of megabytes, and a page of 250 such summaries, or a
+webhook, must not. `truncated` then names the fields that were cut; the message details
+(`GET /message/{id}`, built with `max_value=None`) and the raw source keep them whole.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from imapapi.mail.ids import (
 )
 
 _NO_ENVELOPE = Envelope(date=None, subject=None)
+MAX_HEADER_VALUE = 16 * 1024
 
 # A listing builds this object for every message of every page, so the two forms nearly all
 # mail uses take a short path; anything else goes through the general parsers of
@@ -56,8 +62,11 @@ _MONTHS = {
 _PLAIN_MSGID = re.compile(r"<[^<>\s()]+>")
 
 
-def message_summary(fetch: FetchResult, *, index: int, path: str) -> dict[str, Any]:
-    """JSON-ready summary of one message in the folder `path` bound to mailbox `index`."""
+def message_summary(
+    fetch: FetchResult, *, index: int, path: str, max_value: int | None = MAX_HEADER_VALUE
+) -> dict[str, Any]:
+    """JSON-ready summary of one message in the folder `path` bound to mailbox `index`, its
+    header values cut at `max_value` octets each (None: whole)."""
     if fetch.uid is None:
         raise ProtocolError(f"FETCH response for message {fetch.seq} has no UID")
     uid = fetch.uid
@@ -91,7 +100,91 @@ def message_summary(fetch: FetchResult, *, index: int, path: str) -> dict[str, A
         _put(summary, "text", _text(text_parts, index, uid))
         attachments = attachments_with_inline(fetch.body_structure, text_parts)
         _put(summary, "attachments", _attachments(attachments, index, uid) or None)
+    if max_value is not None:
+        _put(summary, "truncated", cap_values(summary, max_value) or None)
     return summary
+
+
+# --- the cap on header values -----------------------------------------------------------------
+
+_TEXT_FIELDS = ("subject", "messageId", "inReplyTo")
+_ADDRESS_FIELDS = ("from", "sender")
+_ADDRESS_LIST_FIELDS = ("replyTo", "to", "cc", "bcc")
+
+
+def cap_values(summary: dict[str, Any], limit: int) -> list[str]:
+    """Cut the header-derived values of `summary` in place to `limit` octets each (a list
+    field such as `to` counts as one value); the names of the fields that were cut."""
+    cut: list[str] = []
+    for key in _TEXT_FIELDS:
+        value = summary.get(key)
+        if isinstance(value, str) and _octets(value) > limit:
+            summary[key] = _cut(value, limit)
+            cut.append(key)
+    for key in _ADDRESS_FIELDS:
+        entry = summary.get(key)
+        if isinstance(entry, dict) and _entry_octets(entry) > limit:
+            summary[key] = _cut_entry(entry, limit)
+            cut.append(key)
+    for key in _ADDRESS_LIST_FIELDS:
+        entries = summary.get(key)
+        if isinstance(entries, list) and sum(map(_entry_octets, entries)) > limit:
+            summary[key] = _cut_entries(entries, limit)
+            cut.append(key)
+    references = summary.get("references")
+    if isinstance(references, list) and sum(map(_octets, references)) > limit:
+        summary["references"] = _cut_references(references, limit)
+        cut.append("references")
+    attachments = summary.get("attachments")
+    if isinstance(attachments, list) and any(_entry_octets(a) > limit for a in attachments):
+        summary["attachments"] = [_cut_entry(a, limit) for a in attachments]
+        cut.append("attachments")
+    return cut
+
+
+def _octets(value: str) -> int:
+    # Nearly every value is ASCII: measured without being encoded.
+    return len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
+
+
+def _cut(value: str, limit: int) -> str:
+    # A character split by the cut is dropped whole ("ignore" decodes only complete ones).
+    return value.encode("utf-8", "surrogatepass")[:limit].decode("utf-8", "ignore")
+
+
+def _entry_octets(entry: dict[str, Any]) -> int:
+    return sum(_octets(v) for v in entry.values() if isinstance(v, str))
+
+
+def _cut_entry(entry: dict[str, Any], limit: int) -> dict[str, Any]:
+    return {k: _cut(v, limit) if isinstance(v, str) else v for k, v in entry.items()}
+
+
+def _cut_entries(entries: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The first addresses that fit in `limit` together (at least one, itself cut to fit)."""
+    kept: list[dict[str, Any]] = []
+    used = 0
+    for entry in entries:
+        size = _entry_octets(entry)
+        if kept and used + size > limit:
+            break
+        kept.append(_cut_entry(entry, limit) if size > limit else entry)
+        used += size
+    return kept
+
+
+def _cut_references(ids: list[str], limit: int) -> list[str]:
+    """The root and the latest ids that fit: RFC 5537 §3.4.4 trims References the same way
+    (the newest ids name the parent, which reply tracking looks for first)."""
+    root = _cut(ids[0], limit)
+    latest: list[str] = []
+    used = _octets(root)
+    for msgid in reversed(ids[1:]):
+        used += _octets(msgid)
+        if used > limit:
+            break
+        latest.append(msgid)
+    return [root, *reversed(latest)]
 
 
 def visible_flags(flags: Sequence[str]) -> list[str]:

@@ -351,7 +351,8 @@ async def _get_message(
 ) -> dict[str, Any]:
     async with located(leases, store, index) as (command, folder):
         fetch = await fetch_one(command, uid, summary_items(command.conn, HEADER_ITEM))
-        message = summarize(fetch, folder)
+        # One message asked for by id: its values whole, unlike a listing's (mail/summary.py).
+        message = message_summary(fetch, index=folder.index, path=folder.path, max_value=None)
         message["headers"] = parse_header_block(section(fetch, "BODY[HEADER]") or b"")
         text = message.get("text")
         if text is not None and fetch.body_structure is not None:

@@ -388,3 +388,71 @@ def test_any_message_id_reads_as_the_general_parser_reads_it(value: str) -> None
         assert summary_module._msgid(candidate) == normalize_msgid(candidate)
         first = parse_msgid_list(candidate)
         assert summary_module._first_msgid(candidate) == (first[0] if first else None)
+
+
+# --- the cap on header values (listings and webhooks) ----------------------------------------
+
+CAP = summary_module.MAX_HEADER_VALUE
+
+
+def test_a_summary_within_the_cap_is_not_marked() -> None:
+    assert "truncated" not in summarize()
+
+
+@pytest.mark.parametrize(
+    ("subject", "kept"),
+    [
+        ("x" * (CAP + 1), "x" * CAP),
+        ("ä" * CAP, "ä" * (CAP // 2)),  # two octets each: cut in octets, not characters
+        ("x" + "€" * CAP, "x" + "€" * ((CAP - 1) // 3)),  # a character split by the cut goes
+    ],
+    ids=["ascii", "two-octet", "split-character"],
+)
+def test_a_long_subject_is_cut_in_octets(subject: str, kept: str) -> None:
+    summary = summarize(envelope=Envelope(date=None, subject=subject))
+    assert summary["subject"] == kept
+    assert len(summary["subject"].encode()) <= CAP
+    assert summary["truncated"] == ["subject"]
+
+
+def test_the_details_form_keeps_every_value_whole() -> None:
+    subject = "x" * (CAP * 3)
+    whole = message_summary(
+        fetch(envelope=Envelope(date=None, subject=subject)), index=1, path="INBOX", max_value=None
+    )
+    assert whole["subject"] == subject and "truncated" not in whole
+
+
+def test_address_lists_keep_the_first_addresses_that_fit() -> None:
+    many = tuple(Address(name=f"Person {n}", address=f"p{n}@example.com") for n in range(5000))
+    huge_name = Address(name="N" * (CAP * 2), address="big@example.com")
+    envelope = Envelope(
+        date=None, subject="s", from_=(huge_name,), sender=(huge_name,), to=many, cc=many[:3]
+    )
+    summary = summarize(envelope=envelope)
+    assert summary["truncated"] == ["from", "to"]
+    assert summary["from"] == {"name": "N" * CAP, "address": "big@example.com"}
+    kept = summary["to"]
+    assert kept[0]["address"] == "p0@example.com"
+    assert 0 < len(kept) < 5000
+    assert sum(len(a["name"]) + len(a["address"]) for a in kept) <= CAP
+    assert len(summary["cc"]) == 3  # a short list is left alone
+
+
+def test_references_keep_the_root_and_the_latest_ids() -> None:
+    ids = [f"<{n:06d}@example.com>" for n in range(3000)]
+    header = ("References: " + " ".join(ids) + "\r\n\r\n").encode()
+    summary = summarize(sections={"BODY[HEADER.FIELDS (REFERENCES)]": header})
+    kept = summary["references"]
+    assert summary["truncated"] == ["references"]
+    assert kept[0] == ids[0] and kept[-1] == ids[-1]  # the thread's root, the parent
+    assert kept[1:] == ids[-(len(kept) - 1) :]
+    assert sum(len(i) for i in kept) <= CAP
+
+
+def test_long_message_ids_are_cut() -> None:
+    long_id = "<" + "a" * CAP + "@example.com>"
+    envelope = Envelope(date=None, subject="s", message_id=long_id, in_reply_to=long_id)
+    summary = summarize(envelope=envelope)
+    assert summary["truncated"] == ["messageId", "inReplyTo"]
+    assert summary["messageId"] == long_id[:CAP] and summary["inReplyTo"] == long_id[:CAP]

@@ -14,13 +14,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from imapapi.api.deps import SessionDep, StoreDep
+from imapapi.api.deps import ServiceDep, SessionDep, StoreDep
 from imapapi.api.schemas.common import ErrorResponse
 from imapapi.api.schemas.mailboxes import MailboxPath
 from imapapi.api.schemas.messages import (
     MAX_PAGE_SIZE,
     MAX_TEXT_BYTES,
-    MAX_UPLOAD_BYTES,
     DeletedOut,
     FlagsOut,
     MessageDetails,
@@ -270,23 +269,34 @@ async def delete_message(
     "/message",
     summary="Upload (APPEND) a message to a folder",
     response_model=UploadOut,
-    responses={413: {"model": ErrorResponse, "description": f"Over {MAX_UPLOAD_BYTES} octets."}},
+    responses={
+        413: {
+            "model": ErrorResponse,
+            "description": "The message is over `max_message_size` octets, or the request body "
+            "over that size base64-encoded plus `max_body_size` (refused as it arrives).",
+        }
+    },
 )
-async def upload_message(session: SessionDep, store: StoreDep, body: MessageUpload) -> JSONResponse:
-    raw = _base64(body.raw)
+async def upload_message(
+    session: SessionDep, store: StoreDep, service: ServiceDep, body: MessageUpload
+) -> JSONResponse:
+    raw = _base64(body.raw, service.settings.max_message_size)
     result: dict[str, Any] = await message_write.upload_message(
         session, store, body.path, raw, flags=body.flags, internal_date=body.internalDate
     )
     return JSONResponse(result)
 
 
-def _base64(value: str) -> bytes:
+def _base64(value: str, limit: int) -> bytes:
     try:
         raw = base64.b64decode("".join(value.split()), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise InvalidInputError("raw", "not valid base64") from exc
     if not raw:
         raise InvalidInputError("raw", "the message is empty")
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise PayloadTooLargeError(f"raw: the message is over {MAX_UPLOAD_BYTES} octets")
+    if len(raw) > limit:
+        raise PayloadTooLargeError(
+            f"raw: the message is over {limit} octets (IMAPAPI_MAX_MESSAGE_SIZE)",
+            details=[{"field": "raw", "reason": f"over {limit} octets"}],
+        )
     return raw

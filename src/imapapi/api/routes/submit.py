@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import time
-from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 
 from imapapi.api.deps import AccountDep, ServiceDep
 from imapapi.api.schemas.submit import AddressIn, SubmitIn, SubmitOut
-from imapapi.errors import PayloadTooLargeError
 from imapapi.events.model import format_date
 from imapapi.mail.compose import Attachment
 from imapapi.mail.references import Mailbox
@@ -74,26 +71,15 @@ def _request(body: SubmitIn) -> SubmitRequest:
 @router.post(
     "/submit",
     summary="Send a message (queued; reply/forward with `reference`)",
-    responses={413: {"description": "The message is over `max_message_size`."}},
+    responses={
+        413: {
+            "description": "The message is over `max_message_size` as composed, or the request "
+            "body over that size base64-encoded plus `max_body_size` (refused as it arrives)."
+        }
+    },
 )
-async def submit(
-    body: SubmitIn,
-    config: AccountDep,
-    service: ServiceDep,
-    content_length: Annotated[int | None, Header(include_in_schema=False)] = None,
-) -> SubmitOut:
-    _check_length(content_length, service.settings.max_message_size)
+async def submit(body: SubmitIn, config: AccountDep, service: ServiceDep) -> SubmitOut:
     result = await submitter(service).submit(config.account, _request(body))
     return SubmitOut(
         messageId=result.message_id, queueId=result.queue_id, sendAt=format_date(result.send_at)
     )
-
-
-def _check_length(content_length: int | None, limit: int) -> None:
-    # Base64 makes attachments 4/3 larger in the JSON body than in the message; anything far
-    # over that cannot compose under the limit, so it is refused before more work is done.
-    if content_length is not None and content_length > math.ceil(limit * 4 / 3) + 1024 * 1024:
-        raise PayloadTooLargeError(
-            f"the request is {content_length} bytes; messages are limited to {limit} bytes",
-            details=[{"field": "message", "reason": "too large"}],
-        )

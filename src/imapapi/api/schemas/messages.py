@@ -14,10 +14,10 @@ from pydantic import Field
 
 from imapapi.api.schemas.common import ApiModel
 from imapapi.api.schemas.mailboxes import MailboxPath
+from imapapi.mail.summary import MAX_HEADER_VALUE
 
 MAX_PAGE_SIZE = 250
 MAX_TEXT_BYTES = 20 * 1024 * 1024
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 Flag = Annotated[str, Field(min_length=1, max_length=256, examples=["\\Seen"])]
 SearchText = Annotated[str, Field(min_length=1, max_length=1000)]
@@ -81,6 +81,16 @@ class MessageSummary(ApiModel):
     references: list[str] | None = None
     text: TextInfo | None = None
     attachments: list[AttachmentOut] | None = None
+    truncated: list[str] | None = Field(
+        None,
+        description="Fields cut to fit: in listings, search results and webhooks each "
+        "header-derived value (`subject`, `from`, `sender`, `messageId`, `inReplyTo`; each of "
+        "`replyTo`, `to`, `cc`, `bcc`, `references` as a whole, keeping the first addresses, "
+        "or the first and the latest ids; the strings of `attachments`) is cut at "
+        f"{MAX_HEADER_VALUE} octets (UTF-8). Absent when nothing was cut. "
+        "`GET /message/{id}` and its `/source` give the whole values.",
+        examples=[["subject"]],
+    )
 
 
 class MessageList(ApiModel):
@@ -157,8 +167,8 @@ class MessageUpload(ApiModel):
     path: MailboxPath
     raw: str = Field(
         description="The RFC 822 message, base64 encoded; bare LF line ends are stored as "
-        "CRLF (RFC 5322 §2.3). (The JSON form that `/submit` takes comes with the sending API.)",
-        max_length=(MAX_UPLOAD_BYTES * 4) // 3 + 4,
+        "CRLF (RFC 5322 §2.3). At most `max_message_size` octets once decoded; the body is "
+        "refused as it arrives once over that size base64-encoded plus `max_body_size`.",
         examples=["RnJvbTogYUBleGFtcGxlLmNvbQ0KU3ViamVjdDogaGkNCg0KaGVsbG8NCg=="],
     )
     flags: list[Flag] = Field(default_factory=list, max_length=100, examples=[["\\Seen"]])

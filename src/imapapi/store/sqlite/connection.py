@@ -17,6 +17,7 @@ from typing import Any
 import aiosqlite
 
 from imapapi.errors import StoreError
+from imapapi.store.files import private_dir, private_file, tighten
 from imapapi.store.sqlite.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,15 @@ class SqliteConnection:
     async def open(self) -> None:
         import asyncio
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            private_dir(self.path.parent)
+            # SQLite gives the -wal and -shm files it creates the database file's mode; ones
+            # left by an earlier run keep theirs, so they are tightened too.
+            private_file(self.path)
+            for suffix in ("-wal", "-shm"):
+                tighten(self.path.with_name(self.path.name + suffix))
+        except OSError as exc:
+            raise StoreError(f"cannot create database {self.path}: {exc}") from exc
         try:
             self._db = await aiosqlite.connect(self.path, isolation_level=None)
             await self._db.execute("PRAGMA journal_mode=WAL")

@@ -1,0 +1,131 @@
+"""The gate in front of every route: a request is refused before its body is read.
+
+FastAPI reads and parses a body before it solves a route's dependencies, so a token checked in
+a dependency came after a 200 MB upload had been held in memory. This pure ASGI middleware runs
+first. For /v1 paths it decides access (`deps.authorize`: insecure mode, a signed-in page's
+GET, the bearer token); then it refuses a `Content-Length` over the route's cap at once and
+counts the body as it arrives, so a chunked body stops at the cap too. The cap is
+`upload_body_size` for the message upload and /submit, `max_body_size` for everything else.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from imapapi.api.deps import AUTHORIZED, authorize
+from imapapi.api.errors import BodyTooLarge, answer_exception, body_too_large_response
+from imapapi.service import Service
+
+# The routes that take a whole message in their JSON body.
+_UPLOADS = re.compile(r"/v1/account/[^/]+/(?:message|submit)")
+
+
+def _protected(path: str) -> bool:
+    return path == "/v1" or path.startswith("/v1/")
+
+
+class RequestGuard:
+    """Token check and body cap of every HTTP request (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, service: Service) -> None:
+        self.app = app
+        self.service = service
+
+    def cap(self, scope: Scope) -> BodyTooLarge:
+        """The cap of this request's route, as the error it raises when passed."""
+        settings = self.service.settings
+        if scope["method"] == "POST" and _UPLOADS.fullmatch(scope["path"]):
+            return BodyTooLarge(settings.upload_body_size, "IMAPAPI_MAX_MESSAGE_SIZE")
+        return BodyTooLarge(settings.max_body_size, "IMAPAPI_MAX_BODY_SIZE")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if _protected(scope["path"]):
+            request = Request(scope)
+            try:
+                await authorize(request, self.service)
+            except Exception as exc:  # answered as the exception handlers would
+                await self._refuse(scope, receive, send, await answer_exception(request, exc))
+                return
+            scope[AUTHORIZED] = True
+        over = self.cap(scope)
+        declared = _content_length(scope)
+        if declared is not None and declared > over.limit:
+            await self._refuse(scope, receive, send, body_too_large_response(over))
+            return
+
+        received = 0
+        started = False
+
+        async def capped_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > over.limit:
+                    raise over
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, capped_receive, tracking_send)
+        except BodyTooLarge as exc:
+            # Read outside FastAPI's body parsing (whose handlers answer it): answer here.
+            if started:
+                raise
+            await body_too_large_response(exc)(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, response: Any) -> None:
+        # The router never saw this request: name its route for the metrics (metrics/http.py)
+        # as it would have, rather than counting every refusal as `unmatched`.
+        route = _matching_route(scope)
+        if route is not None:
+            scope["route"] = route
+        await response(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the HTTP server refuses it before the app is called
+    return None
+
+
+def _matching_route(scope: Scope) -> BaseRoute | None:
+    """The route the router would pick: a full match, else one for another method (405)."""
+    app: Any = scope.get("app")
+    full, partial = _find_route(getattr(getattr(app, "router", None), "routes", []), scope)
+    return full or partial
+
+
+def _find_route(routes: list[BaseRoute], scope: Scope) -> tuple[BaseRoute | None, BaseRoute | None]:
+    partial = None
+    for route in routes:
+        # Recent FastAPI keeps each included router whole; its routes carry the full paths
+        # here (every router of api/routes/ has its own prefix, none is given at inclusion).
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            full, inner_partial = _find_route(included.routes, scope)
+        else:
+            match, _ = route.matches(scope)
+            full = route if match == Match.FULL else None
+            inner_partial = route if match == Match.PARTIAL else None
+        if full is not None:
+            return full, None
+        partial = partial or inner_partial
+    return None, partial
