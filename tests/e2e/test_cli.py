@@ -1,12 +1,14 @@
-"""The `imapapi` command as a user runs it: first start, tokens, accounts, configuration errors,
-shutdown, and secrets kept out of the database file and the log."""
+"""The `imapapi` command as a user runs it: first start, tokens, configuration errors, shutdown,
+and secrets kept out of the database file and the log (operator commands: test_cli_operator.py)."""
 
 from __future__ import annotations
 
 import base64
+import json
 import re
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +22,7 @@ from tests.e2e.helpers import (
 )
 from tests.servers.dovecot import Dovecot
 from tests.servers.ports import LOOPBACK, free_port
-from tests.servers.service import base_env, run_cli
+from tests.servers.service import ServiceProcess, base_env, run_cli
 
 
 def _no_traceback(text: str) -> None:
@@ -52,7 +54,13 @@ def test_first_start_prints_one_token_and_only_the_first_time(
     assert service.stop() == 0
 
 
-def test_token_create_list_revoke(service_factory: ServiceFactory) -> None:
+def _tokens(service: ServiceProcess) -> dict[str, dict[str, Any]]:
+    listed = service.cli("token", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    return {t["description"]: t for t in json.loads(listed.stdout)}
+
+
+def test_token_create_list_revoke_with_scopes(service_factory: ServiceFactory) -> None:
     service = service_factory()
     service.start()
 
@@ -60,59 +68,39 @@ def test_token_create_list_revoke(service_factory: ServiceFactory) -> None:
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip()
     assert re.fullmatch(r"[0-9a-f]{64}", token), created.stdout  # stdout is the token alone
+    metrics_only = service.cli(
+        "token", "create", "--scope", "metrics", "--description", "prometheus"
+    ).stdout.strip()
     with service.client(token) as client:
         assert client.get("/v1/accounts").status_code == 200
+    with service.client(metrics_only) as client:
+        assert client.get("/metrics").status_code == 200
+        assert client.get("/v1/accounts").status_code == 403
 
-    listed = service.cli("token", "list")
-    assert listed.returncode == 0, listed.stderr
-    ours = [line.split("\t") for line in listed.stdout.splitlines() if "crm backend" in line]
-    assert len(ours) == 1, listed.stdout
-    token_id, state = ours[0][0], ours[0][1]
-    assert state == "active"
-    assert token_id in created.stderr  # `token create` names the id it made
-    assert token not in listed.stdout
+    tokens = _tokens(service)
+    ours, prometheus = tokens["crm backend"], tokens["prometheus"]
+    assert (ours["state"], ours["scopes"], ours["revoked"]) == ("active", ["api"], None)
+    assert prometheus["scopes"] == ["metrics"]
+    assert ours["id"] in created.stderr  # `token create` names the id it made
+    human = service.cli("token", "list").stdout
+    assert token not in human and metrics_only not in human
+    header, *lines = human.splitlines()
+    assert header.split() == ["ID", "STATE", "SCOPES", "CREATED", "DESCRIPTION"]
+    [line] = [line for line in lines if line.startswith(prometheus["id"])]
+    assert line.split()[1:3] == ["active", "metrics"] and line.endswith("prometheus")
 
-    revoked = service.cli("token", "revoke", token_id)
+    revoked = service.cli("token", "revoke", ours["id"])
     assert revoked.returncode == 0, revoked.stderr
     with service.client(token) as client:
         response = client.get("/v1/accounts")
         assert response.status_code == 403
         assert response.json()["code"]
-    listed = service.cli("token", "list")
-    assert [line.split("\t")[1] for line in listed.stdout.splitlines() if token_id in line] == [
-        "revoked"
-    ]
+    after = _tokens(service)["crm backend"]
+    assert after["state"] == "revoked" and after["revoked"]
 
     again = service.cli("token", "revoke", "no-such-id")
-    assert again.returncode != 0
+    assert again.returncode == 1
     assert "no-such-id" in again.stderr
-    assert service.stop() == 0
-
-
-def test_account_list_shows_a_registered_account(service_factory: ServiceFactory) -> None:
-    service = service_factory()
-    service.start()
-    token = first_start_token(service.stderr)
-    closed_port = free_port()  # nothing listens: the account stays in connectError, offline
-    body = {
-        "account": "e2e-listed",
-        "name": "Listed Account",
-        "imap": {
-            "host": LOOPBACK,
-            "port": closed_port,
-            "starttls": "never",
-            "auth": {"user": "someone", "pass": "listed-secret-pass"},
-        },
-    }
-    with service.client(token) as client:
-        register(client, body)
-
-    listed = service.cli("account", "list")
-    assert listed.returncode == 0, listed.stderr
-    assert "e2e-listed" in listed.stdout
-    assert "Listed Account" in listed.stdout
-    assert f"{LOOPBACK}:{closed_port}" in listed.stdout
-    assert "listed-secret-pass" not in listed.stdout + listed.stderr
     assert service.stop() == 0
 
 

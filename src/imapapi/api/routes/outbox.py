@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
 from imapapi.api.deps import ServiceDep
 from imapapi.api.schemas.common import AccountId, ErrorResponse
 from imapapi.api.schemas.submit import EnvelopeOut, OutboxDeleted, OutboxEntry, OutboxList
-from imapapi.errors import ConflictError, NotFoundError
+from imapapi.errors import NotFoundError
 from imapapi.events.model import format_date
-from imapapi.store.base import PENDING_STATES, Submission, SubmissionState
+from imapapi.sending.outbox import StateFilter, cancel, states_of
+from imapapi.store.base import PENDING_STATES, Submission
 
 router = APIRouter(prefix="/v1/outbox", tags=["Outbox"])
 
@@ -25,7 +26,6 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 _CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorResponse, "description": "Sending has started or ended already."}
 }
-StateFilter = Literal["pending", "queued", "sending", "sent", "failed", "cancelled", "all"]
 
 
 def entry(s: Submission) -> OutboxEntry:
@@ -45,14 +45,6 @@ def entry(s: Submission) -> OutboxEntry:
     )
 
 
-def _states(state: StateFilter) -> list[SubmissionState]:
-    if state == "pending":
-        return list(PENDING_STATES)
-    if state == "all":
-        return list(SubmissionState)
-    return [SubmissionState(state)]
-
-
 @router.get("", summary="List queued messages (or, with `state`, recent outcomes)")
 async def list_outbox(
     service: ServiceDep,
@@ -64,7 +56,7 @@ async def list_outbox(
     pageSize: Annotated[int, Query(ge=1, le=250)] = 20,
 ) -> OutboxList:
     result = await service.store.list_submissions(
-        account, _states(state), page * pageSize, pageSize
+        account, states_of(state), page * pageSize, pageSize
     )
     return OutboxList(
         messages=[entry(s) for s in result.items],
@@ -92,12 +84,5 @@ async def get_outbox_entry(queueId: QueueId, service: ServiceDep) -> OutboxEntry
     responses={**_NOT_FOUND, **_CONFLICT},
 )
 async def cancel_outbox_entry(queueId: QueueId, service: ServiceDep) -> OutboxDeleted:
-    found = await service.store.cancel_submission(queueId, time.time())
-    if found is None:
-        raise NotFoundError(f"no queued message {queueId!r}")
-    if found.state is not SubmissionState.CANCELLED:
-        raise ConflictError(
-            f"message {queueId!r} is {found.state.value}; only queued messages can be cancelled",
-            details={"state": found.state.value},
-        )
+    await cancel(service.store, queueId, time.time())
     return OutboxDeleted(queueId=queueId, deleted=True)

@@ -22,17 +22,7 @@ async def list_dead(
 ) -> DeadEventList:
     result = await service.store.list_dead_events(page * pageSize, pageSize)
     return DeadEventList(
-        events=[
-            DeadEvent(
-                eventId=e.event_id,
-                account=e.account,
-                event=e.payload.get("event"),
-                attempts=e.attempts,
-                lastError=e.last_error,
-                payload=e.payload,
-            )
-            for e in result.items
-        ],
+        events=[DeadEvent.of(e) for e in result.items],
         page=page,
         pages=max(1, math.ceil(result.total / pageSize)),
         total=result.total,

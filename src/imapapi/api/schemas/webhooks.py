@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from imapapi.api.schemas.common import ApiModel
+from imapapi.store.base import QueuedEvent
 
 EventId = Annotated[str, Field(pattern=r"^[!-~]{1,128}$")]
 
@@ -18,6 +19,17 @@ class DeadEvent(ApiModel):
     attempts: int
     lastError: str | None = None
     payload: dict[str, Any] = Field(description="The webhook body that could not be delivered.")
+
+    @classmethod
+    def of(cls, event: QueuedEvent) -> DeadEvent:
+        return cls(
+            eventId=event.event_id,
+            account=event.account,
+            event=event.payload.get("event"),
+            attempts=event.attempts,
+            lastError=event.last_error,
+            payload=event.payload,
+        )
 
 
 class DeadEventList(ApiModel):
