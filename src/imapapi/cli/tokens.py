@@ -9,11 +9,9 @@ import time
 
 from imapapi.cli.base import Refused, Subparsers, command_group, json_option, run_with_store
 from imapapi.cli.output import print_json, print_table, relative
-from imapapi.credentials.tokens import DEFAULT_SCOPES, create_token
+from imapapi.credentials.tokens import DEFAULT_SCOPES, SCOPES, create_token
 from imapapi.events.model import format_date
 from imapapi.store.base import Store, TokenRecord
-
-SCOPES = ("api", "metrics")
 
 
 def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
