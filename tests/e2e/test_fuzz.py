@@ -123,8 +123,9 @@ async def _make_token(config: Settings) -> str:
 # Built at import: schemathesis's pytest integration generates one test per operation at
 # collection, so it needs the schema then (its lazy `from_fixture` loader fails on pytest 9:
 # `'Function' object has no attribute '_nodeid'`). Nothing runs yet: the service starts with
-# the app's lifespan, which schemathesis enters at the first request, on its own event-loop
-# thread, where every request of the fuzz then runs; `_service_lifetime` ends it.
+# the app's lifespan, which schemathesis enters at the first request of each operation's test,
+# on its own event-loop thread, and ends when that test ends (so `auth` waits for the `fuzz`
+# account to connect again).
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="imapapi-fuzz-"))
 atexit.register(shutil.rmtree, _DATA_DIR, ignore_errors=True)
 _CONFIG = Settings(
