@@ -35,6 +35,13 @@ class InvalidInputError(ImapApiError):
         self.reason = reason
 
 
+class UnprocessableError(InvalidInputError):
+    """A well-formed value refused by a rule the API's schema cannot state: one that depends on
+    the account (labels on a server without them, `from` when the account has no address) or
+    on more than a pattern can say (an id that decodes to nothing). Answered 422, where 400
+    means the request breaks its documented schema."""
+
+
 class NotFoundError(ImapApiError):
     """The account, message, folder or other named thing does not exist."""
 

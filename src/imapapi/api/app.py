@@ -53,6 +53,15 @@ _TOO_LARGE = (
 )
 
 
+_UNPROCESSABLE = (
+    "The request is well formed (it matches this document) but is refused by a rule that "
+    "depends on the account or its mail server, or that JSON Schema cannot state: the mail "
+    "server refused the command (`CommandFailed`) or lacks an extension (`MissingCapability`), "
+    "Gmail labels on another server, `from` left out for an account without `email`, an id "
+    "that decodes to nothing. `details` names the field where there is one."
+)
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document, with our error model instead of its 422 validation shape."""
     if app.openapi_schema:
@@ -74,6 +83,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             statuses = dict(_ERROR_STATUSES)
             if "{account}" in path:
                 statuses["404"] = "Unknown account (or message, folder)."
+                statuses["422"] = _UNPROCESSABLE
                 statuses["503"] = "The account's mail server cannot be reached right now."
                 statuses["504"] = "The mail server did not answer in time."
             if "requestBody" in operation:

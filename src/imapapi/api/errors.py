@@ -22,14 +22,16 @@ log = logging.getLogger(__name__)
 
 # Most specific first: the first matching class decides the status.
 STATUS_BY_ERROR: list[tuple[type[errors.ImapApiError], int]] = [
+    (errors.UnprocessableError, 422),
     (errors.InvalidInputError, 400),
     (errors.UnauthorizedError, 401),
     (errors.ForbiddenError, 403),
     (errors.NotFoundError, 404),
     (errors.ConflictError, 409),
     (errors.PayloadTooLargeError, 413),
-    (errors.CapabilityError, 400),
-    (errors.CommandFailedError, 400),
+    # The mail server refused a well-formed request (IMAP NO, a missing extension).
+    (errors.CapabilityError, 422),
+    (errors.CommandFailedError, 422),
     (errors.ServerTimeoutError, 504),
     (errors.AuthenticationFailedError, 503),
     (errors.NetworkError, 503),
@@ -50,6 +52,7 @@ HTTP_CODES = {
     409: "Conflict",
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
+    422: "Unprocessable",
     429: "TooManyRequests",
 }
 
@@ -92,9 +95,19 @@ def error_response(
     )
 
 
+# Steps pydantic adds to a location for validators and for the members of a union
+# (`search.uid` is a string or an integer): not fields, so not named to the caller.
+_NOT_FIELDS = ("function-", "constrained-")
+_UNION_MEMBERS = frozenset({"str", "int", "bool", "float", "date", "datetime"})
+
+
 def _field(loc: tuple[Any, ...]) -> str:
     # ("body", "imap", "port") -> "imap.port"; ("query", "page") -> "page"
-    parts = [str(p) for p in loc[1:] if not str(p).startswith("function-after")]
+    parts = [
+        str(p)
+        for p in loc[1:]
+        if not str(p).startswith(_NOT_FIELDS) and str(p) not in _UNION_MEMBERS
+    ]
     return ".".join(parts) or str(loc[0] if loc else "request")
 
 

@@ -46,7 +46,8 @@ POLICY = policy.default.clone(cte_type="7bit", linesep="\r\n", refold_source="no
 # dot-atom-text and id-right a dot-atom-text or a no-fold-literal ("[" *dtext "]").
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _DOT_ATOM = rf"{_ATEXT}(?:\.{_ATEXT})*"
-_MSG_ID = re.compile(rf"<{_DOT_ATOM}@(?:{_DOT_ATOM}|\[[!-Z^-~]*\])>")
+MSG_ID_PATTERN = rf"<{_DOT_ATOM}@(?:{_DOT_ATOM}|\[[!-Z^-~]*\])>"
+_MSG_ID = re.compile(MSG_ID_PATTERN)
 # Not in RFC 5322, but longer ids get truncated or refused by real systems (and every one of our
 # replies carries them in References).
 MAX_MESSAGE_ID = 255

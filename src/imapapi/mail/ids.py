@@ -12,7 +12,8 @@ costs two bytes on top of the message id:
 A text id always holds exactly one ``;`` and an attachment id none, so one kind is never
 mistaken for the other. Decoding is strict and canonical (re-encoding must give back the same
 string), so every id has exactly one spelling, and any malformed input raises
-:class:`~imapapi.errors.InvalidInputError` and nothing else.
+:class:`~imapapi.errors.UnprocessableError` (422: the API's schema states only the alphabet and
+length of ids) and nothing else.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import functools
 import re
 import struct
 
-from imapapi.errors import InvalidInputError
+from imapapi.errors import InvalidInputError, UnprocessableError
 
 UINT32_MAX = 0xFFFF_FFFF
 # Deep enough for any real BODYSTRUCTURE (32 levels of nesting), small enough to keep ids short.
@@ -116,7 +117,7 @@ def decode_message_id(value: str, *, field: str = "id") -> tuple[int, int]:
     """(mailbox index, uid) of a message id."""
     index, uid, tail = _decode(value, field)
     if tail:
-        raise InvalidInputError(field, "not a message id (it names a MIME part)")
+        raise UnprocessableError(field, "not a message id (it names a MIME part)")
     return index, uid
 
 
@@ -124,13 +125,13 @@ def decode_text_id(value: str, *, field: str = "textId") -> tuple[int, int, str 
     """(mailbox index, uid, plain part, html part) of a text id; absent parts are None."""
     index, uid, tail = _decode(value, field)
     if not tail or tail.count(_SEPARATOR) != 1:
-        raise InvalidInputError(field, "not a text id")
+        raise UnprocessableError(field, "not a text id")
     plain, html = tail.split(_SEPARATOR)
     if not plain and not html:
-        raise InvalidInputError(field, "text id names no part")
+        raise UnprocessableError(field, "text id names no part")
     for part in (plain, html):
         if part and not is_valid_part(part):
-            raise InvalidInputError(field, "invalid MIME part number")
+            raise UnprocessableError(field, "invalid MIME part number")
     return index, uid, plain or None, html or None
 
 
@@ -138,9 +139,9 @@ def decode_attachment_id(value: str, *, field: str = "attachmentId") -> tuple[in
     """(mailbox index, uid, MIME part number) of an attachment id."""
     index, uid, tail = _decode(value, field)
     if not tail or _SEPARATOR in tail:
-        raise InvalidInputError(field, "not an attachment id")
+        raise UnprocessableError(field, "not an attachment id")
     if not is_valid_part(tail):
-        raise InvalidInputError(field, "invalid MIME part number")
+        raise UnprocessableError(field, "invalid MIME part number")
     return index, uid, tail
 
 
@@ -149,17 +150,17 @@ def _decode(value: object, field: str) -> tuple[int, int, str]:
     if not isinstance(value, str) or not value:
         raise InvalidInputError(field, "missing id")
     if len(value) > _MAX_ID_LENGTH or _BASE64URL.fullmatch(value) is None:
-        raise InvalidInputError(field, "not a valid id")
+        raise UnprocessableError(field, "not a valid id")
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError) as exc:
-        raise InvalidInputError(field, "not a valid id") from exc
+        raise UnprocessableError(field, "not a valid id") from exc
     # Canonical form only: rejects non-zero trailing bits, so one id has one spelling.
     if len(raw) < _HEAD.size or _b64encode(raw) != value:
-        raise InvalidInputError(field, "not a valid id")
+        raise UnprocessableError(field, "not a valid id")
     index, uid = _HEAD.unpack_from(raw)
     if uid == 0:
-        raise InvalidInputError(field, "uid out of range")
+        raise UnprocessableError(field, "uid out of range")
     return index, uid, _unpack_nibbles(raw[_HEAD.size :], field)
 
 
@@ -170,6 +171,6 @@ def _unpack_nibbles(raw: bytes, field: str) -> str:
         if nibble == _PAD and position == last:
             break
         if nibble >= len(_ALPHABET):
-            raise InvalidInputError(field, "not a valid id")
+            raise UnprocessableError(field, "not a valid id")
         chars.append(_ALPHABET[nibble])
     return "".join(chars)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from imapapi.errors import CapabilityError, InvalidInputError
+from imapapi.errors import CapabilityError, UnprocessableError
 from imapapi.imap import encode
 from imapapi.mail.ids import decode_message_id, encode_message_id
 from imapapi.mail.summary import visible_flags
@@ -53,7 +53,7 @@ async def update_flags(
     async with located(leases, store, index, readonly=False) as (command, _):
         conn = command.conn
         if label_changes and not conn.has_capability(GMAIL):
-            raise InvalidInputError("labels", "labels exist only on Gmail accounts")
+            raise UnprocessableError("labels", "labels exist only on Gmail accounts")
         await fetch_one(command, uid, ["UID"])
         if replace is not None:
             await conn.uid_store([uid], "", replace, silent=True)
@@ -139,7 +139,7 @@ async def upload_message(
     flag_list = _check_flags(flags, "flags")
     encode.mailbox(path, field="path")
     if b"\x00" in raw:  # RFC 3501 §4.3: a literal (without BINARY) cannot carry NUL
-        raise InvalidInputError("raw", "the message must not contain NUL octets")
+        raise UnprocessableError("raw", "the message must not contain NUL octets")
     # Lines end in CRLF on the wire (RFC 5322 §2.3); a file saved on Unix has bare LFs, which
     # Dovecot fixes silently and Cyrus refuses ("NO Message contains bare newlines").
     raw = _BARE_LF.sub(b"\r\n", raw)

@@ -18,6 +18,9 @@ from imapapi.imap.encode import Literal, Part
 
 # RFC 5322 §3.6.8: field-name = 1*ftext (printable US-ASCII except ":").
 _FIELD_NAME = re.compile(r"[!-9;-~]+")
+# Servers keep dates as Unix time: Dovecot answers BAD to `SINCE 9-Mar-0239`. Refused here, so
+# the caller learns which field is wrong instead of getting the server's BAD.
+FIRST_SEARCH_YEAR = 1970
 
 # API field → IMAP search key taking a string (RFC 3501 §6.4.4).
 _STRING_KEYS = (
@@ -62,6 +65,12 @@ class SearchTerms:
     message_id: str | None = None
 
 
+def _date(value: _dt.date, field: str) -> bytes:
+    if value.year < FIRST_SEARCH_YEAR:
+        raise InvalidInputError(field, f"must be a date from {FIRST_SEARCH_YEAR} on")
+    return encode.date(value)
+
+
 def compile_search(terms: SearchTerms, *, utf8: bool = False) -> tuple[list[Part], str | None]:
     """(criteria parts, CHARSET or None) for `ImapConnection.uid_search`.
 
@@ -88,9 +97,9 @@ def compile_search(terms: SearchTerms, *, utf8: bool = False) -> tuple[list[Part
         parts += [b"HEADER", b"Message-ID"]
         parts.append(encode.string(terms.message_id, "search.messageId", utf8=utf8))
     if terms.since is not None:
-        parts += [b"SINCE", encode.date(terms.since)]
+        parts += [b"SINCE", _date(terms.since, "search.since")]
     if terms.before is not None:
-        parts += [b"BEFORE", encode.date(terms.before)]
+        parts += [b"BEFORE", _date(terms.before, "search.before")]
     for name, if_true, if_false in _FLAG_KEYS:
         value = getattr(terms, name)
         if value is not None:

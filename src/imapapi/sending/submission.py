@@ -25,6 +25,7 @@ from imapapi.errors import (
     NotConnectedError,
     NotFoundError,
     PayloadTooLargeError,
+    UnprocessableError,
 )
 from imapapi.mail import forward as forwarding
 from imapapi.mail.compose import Attachment, Draft, compose, validate_address
@@ -135,7 +136,7 @@ class Submitter:
         """Queue `request` from `account`; see the module docstring for the order of steps."""
         config = await self._accounts.registry.get(account)  # 404 for unknown accounts
         if config.smtp is None:
-            raise InvalidInputError("smtp", "the account has no SMTP settings; add them first")
+            raise UnprocessableError("smtp", "the account has no SMTP settings; add them first")
         now = self._clock()
         if request.idempotency_key is not None:
             earlier = await self._store.find_submission_by_key(
@@ -341,7 +342,7 @@ def _account_mailbox(config: AccountConfig) -> list[Mailbox]:
 def _account_sender(config: AccountConfig) -> Mailbox:
     found = _account_mailbox(config)
     if not found:
-        raise InvalidInputError("from", "required: the account has no email address to send from")
+        raise UnprocessableError("from", "required: the account has no email address to send from")
     return found[0]
 
 

@@ -161,6 +161,10 @@ async def test_search_pages_newest_first(server_mailbox: Mailbox) -> None:
         ({"messageId": "<a>\r\nA1 LOGOUT"}, "search.messageId"),
         ({"since": "yesterday"}, "search.since"),
         ({"before": "2024-02-30"}, "search.before"),
+        ({"since": "0239-03-09"}, "search.since"),  # Dovecot would answer BAD
+        ({"before": 1700000000}, "search.before"),  # ISO 8601 only, not Unix time
+        ({"smaller": False}, "search.smaller"),
+        ({"uid": "1:*) ALL"}, "search.uid"),
         ({"larger": -1}, "search.larger"),
         ({"seen": "maybe"}, "search.seen"),
         ({"subject": ""}, "search.subject"),

@@ -93,14 +93,14 @@ async def test_unknown_account_is_404(api: Api) -> None:
     assert response.json()["code"] == "AccountNotFound"
 
 
-async def test_account_without_smtp_is_400(api: Api, dovecot: Dovecot, imap_user: ImapUser) -> None:
+async def test_account_without_smtp_is_422(api: Api, dovecot: Dovecot, imap_user: ImapUser) -> None:
     body = {"account": "nosmtp", "imap": {**dovecot.account_settings(imap_user)}}
     body["imap"]["starttls"] = "never"
     assert (await api.client.post("/v1/account", json=body)).status_code == 200
     response = await api.client.post(
         "/v1/account/nosmtp/submit", json={**GOOD, "from": "me@example.com"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422  # a well-formed message, but not for this account
     assert response.json()["details"][0]["field"] == "smtp"
 
 

@@ -28,8 +28,9 @@ from imapapi.api.schemas.accounts import (
     VerifyOut,
     VerifyResult,
 )
+from imapapi.api.schemas.common import ErrorResponse
 from imapapi.credentials.authserver import AuthServerSource
-from imapapi.errors import ImapApiError, InvalidInputError
+from imapapi.errors import ImapApiError, InvalidInputError, UnprocessableError
 from imapapi.operations.verify import verify_imap, verify_smtp
 from imapapi.servers import ServerAuth, ServerConfig
 
@@ -120,7 +121,7 @@ async def get_account(config: AccountDep, accounts: AccountsDep) -> AccountOut:
 def _patch_server(current: ServerConfig | None, patch: ServerPatch, field: str) -> ServerConfig:
     if current is None:
         if patch.host is None or patch.port is None:
-            raise InvalidInputError(field, "host and port are required to add these settings")
+            raise UnprocessableError(field, "host and port are required to add these settings")
         current = ServerConfig(host=patch.host, port=patch.port)
     changes = patch.model_dump(exclude_unset=True, exclude={"tls", "auth"})
     server = replace(
@@ -144,7 +145,7 @@ def _patch_server(current: ServerConfig | None, patch: ServerPatch, field: str) 
         server = replace(server, use_auth_server=False)
     # SMTP without either is a server that takes mail without a login; IMAP always logs in.
     if field == "imap" and server.auth is None and not server.use_auth_server:
-        raise InvalidInputError(f"{field}.auth", "either auth or useAuthServer: true is required")
+        raise UnprocessableError(f"{field}.auth", "either auth or useAuthServer: true is required")
     return server
 
 
@@ -188,7 +189,12 @@ async def delete_account(account: AccountIdPath, accounts: AccountsDep) -> Accou
 @router.post(
     "/verifyAccount",
     summary="Test IMAP and SMTP settings without storing them",
-    description="Logs in to each given server and reports success or the server's error.",
+    description="Logs in to each given server and reports success or the server's error. "
+    "`account` is required when a server has `useAuthServer: true`; 422 when no auth server "
+    "is configured then.",
+    responses={
+        422: {"model": ErrorResponse, "description": "`useAuthServer` without an auth server."}
+    },
 )
 async def verify_account(body: VerifyIn, service: ServiceDep) -> VerifyOut:
     timeout = service.settings.connect_timeout + service.settings.imap_timeout
@@ -212,7 +218,7 @@ def _auth_source(
     if body.account is None:
         raise InvalidInputError("account", "required to ask the auth server for credentials")
     if service.auth_server is None:
-        raise InvalidInputError(f"{proto}.useAuthServer", "no auth server is configured")
+        raise UnprocessableError(f"{proto}.useAuthServer", "no auth server is configured")
     return service.auth_server.source(body.account, proto)
 
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from imapapi.api.deps import SessionDep
+from imapapi.api.schemas.common import ErrorResponse
 from imapapi.api.schemas.mailboxes import (
+    ExistingMailboxPath,
     MailboxCreate,
     MailboxList,
     MailboxOut,
-    MailboxPath,
     MailboxRename,
     MailboxResult,
 )
 from imapapi.operations import mailboxes
+
+_EXISTS: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorResponse, "description": "A folder with this path exists already."}
+}
 
 router = APIRouter(prefix="/v1/account/{account}", tags=["Mailbox"])
 
@@ -51,6 +56,7 @@ async def list_mailboxes(
 @router.post(
     "/mailbox",
     summary="Create a folder (409 if it exists)",
+    responses=_EXISTS,
     description=(
         "Creates the folder `path` and subscribes to it. `path` is a server path: its levels "
         "are separated by the server's delimiter (the `delimiter` of the folder list, e.g. "
@@ -67,7 +73,8 @@ async def create_mailbox(body: MailboxCreate, session: SessionDep) -> MailboxRes
 
 @router.put(
     "/mailbox",
-    summary="Rename a folder",
+    summary="Rename a folder (409 if `newPath` exists)",
+    responses=_EXISTS,
     description=(
         "Renames `path` to `newPath`; `newPath` is placed like the `path` of a new folder "
         "(under the personal namespace prefix when it is in no namespace), and the answer's "
@@ -81,7 +88,8 @@ async def rename_mailbox(body: MailboxRename, session: SessionDep) -> MailboxRes
 
 @router.delete("/mailbox", summary="Delete a folder (404 if it does not exist)")
 async def delete_mailbox(
-    session: SessionDep, path: Annotated[MailboxPath, Query(description="Folder to delete.")]
+    session: SessionDep,
+    path: Annotated[ExistingMailboxPath, Query(description="Folder to delete (not INBOX).")],
 ) -> MailboxResult:
     await mailboxes.delete_mailbox(session, path)
     return MailboxResult(path=path, deleted=True)

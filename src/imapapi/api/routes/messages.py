@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from imapapi.api.deps import ServiceDep, SessionDep, StoreDep
-from imapapi.api.schemas.common import ErrorResponse
+from imapapi.api.schemas.common import BASE64_SPACE, ErrorResponse
 from imapapi.api.schemas.mailboxes import MailboxPath
 from imapapi.api.schemas.messages import (
     MAX_PAGE_SIZE,
@@ -41,9 +41,14 @@ from imapapi.operations.search import SearchTerms
 
 router = APIRouter(prefix="/v1/account/{account}", tags=["Message"])
 
-_ID = r"^[A-Za-z0-9_-]{1,200}$"
+# Ids are base64url without padding (mail/ids.py). A message id is 8 octets: 11 characters, the
+# last one with its two spare bits zero (one spelling per id). Text and attachment ids are
+# longer; what they decode to is checked by the server (422 for an id that names nothing).
+_ID = r"^[A-Za-z0-9_-]{12,98}$"  # 98: two MIME part numbers of 64 characters (mail/ids.py)
+_MESSAGE_ID = r"^[A-Za-z0-9_-]{10}[AEIMQUYcgkosw048]$"
 MessageId = Annotated[
-    str, Path(pattern=_ID, description="Message id from a listing.", examples=["AAAAAQAAAeE"])
+    str,
+    Path(pattern=_MESSAGE_ID, description="Message id from a listing.", examples=["AAAAAQAAAeE"]),
 ]
 FolderQuery = Annotated[MailboxPath, Query(description="Folder path.", examples=["INBOX"])]
 PageQuery = Annotated[int, Query(ge=0, le=10_000_000, description="Zero-based page number.")]
@@ -289,7 +294,7 @@ async def upload_message(
 
 def _base64(value: str, limit: int) -> bytes:
     try:
-        raw = base64.b64decode("".join(value.split()), validate=True)
+        raw = base64.b64decode(BASE64_SPACE.sub("", value), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise InvalidInputError("raw", "not valid base64") from exc
     if not raw:

@@ -5,11 +5,45 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import ConfigDict, Field, JsonValue, StrictBool, model_validator
+from pydantic.config import JsonDict
 
 from imapapi.accounts.model import AccountConfig, AccountState
-from imapapi.api.schemas.common import AccountId, ApiModel, Hostname, Port, SafeText
+from imapapi.api.schemas.common import AccountId, ApiModel, Hostname, IsoDateTime, Port, SafeText
 from imapapi.servers import ServerAuth, ServerConfig, StartTls
+
+# The auth rules of the validators below, stated in the OpenAPI document (JSON Schema).
+_BOTH_AUTH: JsonDict = {
+    "required": ["auth", "useAuthServer"],
+    "properties": {"auth": {"type": "object"}, "useAuthServer": {"const": True}},
+}
+_ONE_AUTH: list[JsonValue] = [
+    {
+        "required": ["auth"],
+        "properties": {"auth": {"type": "object"}, "useAuthServer": {"const": False}},
+    },
+    {
+        "required": ["useAuthServer"],
+        "properties": {"auth": {"type": "null"}, "useAuthServer": {"const": True}},
+    },
+]
+
+
+def _given(name: str) -> JsonDict:
+    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+
+
+# `account` is needed when a server asks the auth server (VerifyIn).
+_USES_AUTH_SERVER: JsonDict = {
+    "required": ["useAuthServer"],
+    "properties": {"useAuthServer": {"const": True}},
+}
+_NO_AUTH_SERVER: JsonDict = {
+    "properties": {
+        "imap": {"anyOf": [{"type": "null"}, {"not": _USES_AUTH_SERVER}]},
+        "smtp": {"anyOf": [{"type": "null"}, {"not": _USES_AUTH_SERVER}]},
+    }
+}
 
 
 class AuthIn(ApiModel):
@@ -24,7 +58,7 @@ class AuthIn(ApiModel):
 class TlsIn(ApiModel):
     """TLS options."""
 
-    rejectUnauthorized: bool = Field(
+    rejectUnauthorized: StrictBool = Field(
         True,
         description="Verify the server certificate. Set to false only for servers with "
         "self-signed certificates you trust.",
@@ -36,7 +70,7 @@ class ServerIn(ApiModel):
 
     host: Hostname
     port: Port
-    secure: bool = Field(
+    secure: StrictBool = Field(
         False, description="Implicit TLS from the first byte (993 for IMAP, 465 for SMTP)."
     )
     starttls: StartTls = Field(
@@ -46,9 +80,11 @@ class ServerIn(ApiModel):
     )
     tls: TlsIn = Field(default_factory=TlsIn)
     auth: AuthIn | None = Field(None, description="Username and password.")
-    useAuthServer: bool = Field(
+    useAuthServer: StrictBool = Field(
         False, description="Ask the configured auth server for credentials before each login."
     )
+
+    model_config = ConfigDict(json_schema_extra={"not": _BOTH_AUTH})
 
     @model_validator(mode="after")
     def _at_most_one_auth(self) -> ServerIn:
@@ -70,6 +106,8 @@ class ServerIn(ApiModel):
 
 class ImapServerIn(ServerIn):
     """IMAP server settings: exactly one of `auth` or `useAuthServer: true`."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": _ONE_AUTH})
 
     @model_validator(mode="after")
     def _one_auth(self) -> ImapServerIn:
@@ -122,11 +160,11 @@ class AccountCreate(ApiModel):
         description="Where /submit sends mail. Without `auth` and `useAuthServer` the server is "
         "used without a login.",
     )
-    notifyFrom: AwareDatetime | None = Field(
+    notifyFrom: IsoDateTime | None = Field(
         None,
-        description="Messages dated after this moment that are already in the mailbox when the "
-        "account is first synced are reported as `messageNew`. By default only mail that "
-        "arrives after registration is new.",
+        description="ISO 8601 date-time with a time zone. Messages dated after this moment "
+        "that are already in the mailbox when the account is first synced are reported as "
+        "`messageNew`. By default only mail that arrives after registration is new.",
     )
 
     def to_config(self) -> AccountConfig:
@@ -146,11 +184,13 @@ class ServerPatch(ApiModel):
 
     host: Hostname | None = None
     port: Port | None = None
-    secure: bool | None = None
+    secure: StrictBool | None = None
     starttls: StartTls | None = None
     tls: TlsIn | None = None
     auth: AuthIn | None = None
-    useAuthServer: bool | None = None
+    useAuthServer: StrictBool | None = None
+
+    model_config = ConfigDict(json_schema_extra={"not": _BOTH_AUTH})
 
     @model_validator(mode="after")
     def _at_most_one_auth(self) -> ServerPatch:
@@ -166,7 +206,9 @@ class AccountUpdate(ApiModel):
     email: Annotated[SafeText, Field(max_length=320)] | None = None
     imap: ServerPatch | None = None
     smtp: ServerPatch | None = None
-    notifyFrom: AwareDatetime | None = None
+    notifyFrom: IsoDateTime | None = Field(
+        None, description="ISO 8601 date-time with a time zone, as at registration."
+    )
 
 
 class AuthOut(ApiModel):
@@ -273,6 +315,15 @@ class VerifyIn(ApiModel):
         None,
         description="Without `auth` and `useAuthServer`: checks that the server takes mail "
         "without a login (a MAIL FROM:<> that is then reset).",
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {"anyOf": [_given("imap"), _given("smtp")]},
+                {"anyOf": [_given("account"), _NO_AUTH_SERVER]},
+            ]
+        }
     )
 
     @model_validator(mode="after")

@@ -6,10 +6,12 @@ import ipaddress
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _NO_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# The same rule as the OpenAPI document states it (JSON Schema `pattern`, ECMA-262 syntax).
+NO_CONTROL_PATTERN = r"^[^\u0000-\u001f\u007f]*$"
 
 
 class ApiModel(BaseModel):
@@ -38,16 +40,46 @@ class ErrorResponse(BaseModel):
     )
 
 
+# The rule `_hostname` applies, as the OpenAPI document states it: an ASCII DNS name (RFC 1123
+# labels; IDN in its xn-- form), or an IPv4 or IPv6 address (RFC 3986 §3.2.2 forms, optionally
+# in brackets).
+_DNS_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_H16 = r"[0-9A-Fa-f]{1,4}"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_V4 = rf"(?:{_OCTET}\.){{3}}{_OCTET}"
+_LS32 = rf"(?:{_H16}:{_H16}|{_V4})"
+_V6 = "|".join(
+    [
+        rf"(?:{_H16}:){{6}}{_LS32}",
+        rf"::(?:{_H16}:){{5}}{_LS32}",
+        rf"(?:{_H16})?::(?:{_H16}:){{4}}{_LS32}",
+        *(rf"(?:(?:{_H16}:){{0,{n - 1}}}{_H16})?::(?:{_H16}:){{{3 - n}}}{_LS32}" for n in (2, 3)),
+        rf"(?:(?:{_H16}:){{0,3}}{_H16})?::{_H16}:{_LS32}",
+        rf"(?:(?:{_H16}:){{0,4}}{_H16})?::{_LS32}",
+        rf"(?:(?:{_H16}:){{0,5}}{_H16})?::{_H16}",
+        rf"(?:(?:{_H16}:){{0,6}}{_H16})?::",
+    ]
+)
+HOSTNAME_PATTERN = rf"^(?:{_DNS_LABEL}(?:\.{_DNS_LABEL})*\.?|{_V6}|\[(?:{_V6})\])$"
+
+
 def _hostname(value: str) -> str:
-    """A DNS hostname (IDN allowed) or an IP address; nothing that could carry CR/LF or spaces."""
+    """An ASCII DNS hostname or an IP address; nothing that could carry CR/LF or spaces."""
     candidate = value.strip()
     if candidate != value or not candidate:
         raise ValueError("must be a hostname or IP address without spaces")
-    try:
-        ipaddress.ip_address(candidate.strip("[]"))
-        return candidate.strip("[]")
-    except ValueError:
-        pass
+    if not candidate.isascii():
+        raise ValueError("must be ASCII: write an internationalized name in its xn-- form")
+    bare = candidate[1:-1] if candidate.startswith("[") and candidate.endswith("]") else None
+    if bare is not None or ":" in candidate:
+        address = candidate if bare is None else bare
+        try:
+            if "%" in address:  # a zone id names an interface of this machine, not a server
+                raise ValueError(address)
+            ipaddress.IPv6Address(address)
+        except ValueError as exc:
+            raise ValueError("is not a valid IPv6 address") from exc
+        return address
     try:
         ascii_name = candidate.encode("idna").decode("ascii")
     except UnicodeError as exc:
@@ -66,11 +98,44 @@ def _no_control(value: str) -> str:
 
 Hostname = Annotated[
     str,
-    Field(min_length=1, max_length=253, examples=["imap.gmail.com"]),
+    Field(
+        min_length=1,
+        max_length=253,
+        examples=["imap.gmail.com"],
+        description="A DNS name (internationalized names in their xn-- form), an IPv4 "
+        "address, or an IPv6 address (in brackets or not).",
+        json_schema_extra={"pattern": HOSTNAME_PATTERN},
+    ),
     AfterValidator(_hostname),
 ]
 Port = Annotated[int, Field(ge=1, le=65535, examples=[993])]
-SafeText = Annotated[str, AfterValidator(_no_control)]
+# The pattern is stated in the schema only: the validator gives the readable reason.
+SafeText = Annotated[
+    str, AfterValidator(_no_control), Field(json_schema_extra={"pattern": NO_CONTROL_PATTERN})
+]
+
+
+# Base64 (RFC 4648 §4, padded) with spaces and line breaks anywhere; the routes strip
+# BASE64_SPACE and decode with `validate=True`, which is this rule.
+BASE64_SPACE = re.compile(r"[ \t\r\n]+")
+
+
+def base64_pattern(*, empty: bool) -> str:
+    char = r"[A-Za-z0-9+/][ \t\r\n]*"
+    quad = char * 4
+    last = rf"{quad}|{char}{char}=[ \t\r\n]*=|{char}{char}{char}="
+    return rf"^[ \t\r\n]*(?:{quad})*(?:{last}){'?' if empty else ''}[ \t\r\n]*$"
+
+
+def _iso_text(value: Any) -> Any:
+    # pydantic would also take a number as Unix time; the API documents ISO 8601 text only.
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date-time string")
+    return value
+
+
+ISO_TEXT = BeforeValidator(_iso_text)
+IsoDateTime = Annotated[AwareDatetime, ISO_TEXT]
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$"
 AccountId = Annotated[
     str,

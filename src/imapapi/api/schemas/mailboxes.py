@@ -19,6 +19,11 @@ MailboxPath = Annotated[
     ),
 ]
 
+# RFC 3501 §6.3.4-5: INBOX cannot be deleted, and renaming it is not a rename (it moves the
+# messages); the API refuses both.
+NotInbox = Field(json_schema_extra={"not": {"pattern": "^[Ii][Nn][Bb][Oo][Xx]$"}})
+ExistingMailboxPath = Annotated[MailboxPath, NotInbox]
+
 
 class MailboxOut(ApiModel):
     path: str = Field(examples=["INBOX"])
@@ -43,7 +48,7 @@ class MailboxCreate(ApiModel):
 
 
 class MailboxRename(ApiModel):
-    path: MailboxPath
+    path: ExistingMailboxPath
     newPath: MailboxPath
 
 

@@ -8,19 +8,42 @@ these models so the two cannot drift apart.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictInt
 
-from imapapi.api.schemas.common import ApiModel
+from imapapi.api.schemas.common import ISO_TEXT, ApiModel, SafeText, base64_pattern
 from imapapi.api.schemas.mailboxes import MailboxPath
 from imapapi.mail.summary import MAX_HEADER_VALUE
 
 MAX_PAGE_SIZE = 250
 MAX_TEXT_BYTES = 20 * 1024 * 1024
 
-Flag = Annotated[str, Field(min_length=1, max_length=256, examples=["\\Seen"])]
-SearchText = Annotated[str, Field(min_length=1, max_length=1000)]
+# RFC 3501 §2.3.2: a keyword is an atom, a system flag "\\" atom (ATOM-CHAR, §9).
+Flag = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=256,
+        pattern=r"^\\?[!#$&'+,\-./0-9:;<=>?@A-Z\[^_`a-z|}~]+$",
+        examples=["\\Seen"],
+    ),
+]
+Label = Annotated[SafeText, Field(min_length=1, max_length=256, examples=["Work"])]
+SearchText = Annotated[SafeText, Field(min_length=1, max_length=1000)]
+# A SEARCH date: IMAP servers keep dates as Unix time, and Dovecot answers BAD before 1970.
+SEARCH_DATE_PATTERN = r"^(19[7-9][0-9]|[2-9][0-9]{3})-"
+SearchDate = Annotated[
+    _dt.date | _dt.datetime,
+    ISO_TEXT,
+    Field(
+        json_schema_extra={"pattern": SEARCH_DATE_PATTERN},
+        description="ISO 8601 date (or date-time: its day counts), from 1970 on.",
+    ),
+]
+# RFC 3501 §9 sequence-set, spaces allowed (they are dropped), e.g. "1:100,205" or "300:*".
+_SEQ = r"(?:[0-9]+|\*) *(?:: *(?:[0-9]+|\*) *)?"
+UID_SET_PATTERN = rf"^ *{_SEQ}(?:, *{_SEQ})*$"
 
 # --- responses --------------------------------------------------------------------------------
 
@@ -152,11 +175,19 @@ class FlagChanges(ApiModel):
     set: list[Flag] | None = Field(None, max_length=100, description="Replace all flags.")
 
 
+class LabelChanges(ApiModel):
+    add: list[Label] = Field(default_factory=list, max_length=100)
+    delete: list[Label] = Field(default_factory=list, max_length=100)
+    set: list[Label] | None = Field(None, max_length=100, description="Replace all labels.")
+
+
 class MessageUpdate(ApiModel):
     """Applied in order `set`, `add`, `delete`."""
 
     flags: FlagChanges | None = Field(None, examples=[{"add": ["\\Seen"], "delete": ["$Junk"]}])
-    labels: FlagChanges | None = Field(None, description="Gmail only (X-GM-LABELS).")
+    labels: LabelChanges | None = Field(
+        None, description="Gmail only (X-GM-LABELS): 422 on other servers."
+    )
 
 
 class MessageMove(ApiModel):
@@ -166,13 +197,30 @@ class MessageMove(ApiModel):
 class MessageUpload(ApiModel):
     path: MailboxPath
     raw: str = Field(
-        description="The RFC 822 message, base64 encoded; bare LF line ends are stored as "
-        "CRLF (RFC 5322 §2.3). At most `max_message_size` octets once decoded; the body is "
-        "refused as it arrives once over that size base64-encoded plus `max_body_size`.",
+        description="The RFC 822 message, base64 encoded (not empty; spaces and line breaks "
+        "between the characters are ignored); bare LF line ends are stored as CRLF "
+        "(RFC 5322 §2.3). A message with NUL octets is refused with 422 (RFC 3501 §4.3). At "
+        "most `max_message_size` octets once decoded; the body is refused as it arrives once "
+        "over that size base64-encoded plus `max_body_size`.",
+        # Checked by the route, which names the reason (not valid base64, empty).
+        json_schema_extra={"pattern": base64_pattern(empty=False)},
         examples=["RnJvbTogYUBleGFtcGxlLmNvbQ0KU3ViamVjdDogaGkNCg0KaGVsbG8NCg=="],
     )
     flags: list[Flag] = Field(default_factory=list, max_length=100, examples=[["\\Seen"]])
-    internalDate: _dt.datetime | None = Field(None, description="INTERNALDATE to store.")
+    internalDate: Annotated[_dt.datetime, ISO_TEXT] | None = Field(
+        None, description="INTERNALDATE to store (ISO 8601 date-time)."
+    )
+
+
+HEADER_NAME_PATTERN = r"^[!-9;-~]+$"
+
+
+def _names_by_pattern(schema: dict[str, Any]) -> None:
+    # pydantic states a key pattern as `patternProperties`, which leaves other names free; the
+    # API refuses them, so the document says `propertyNames` instead.
+    pattern, values = schema.pop("patternProperties").popitem()
+    schema["propertyNames"]["pattern"] = pattern
+    schema["additionalProperties"] = values
 
 
 class SearchQuery(ApiModel):
@@ -187,17 +235,28 @@ class SearchQuery(ApiModel):
     body: SearchText | None = None
     text: SearchText | None = Field(None, description="Headers or body.")
     header: dict[
-        Annotated[str, Field(min_length=1, max_length=200)], Annotated[str, Field(max_length=1000)]
-    ] = Field(default_factory=dict, max_length=20, examples=[{"X-Mailer": "Outlook"}])
-    since: _dt.date | _dt.datetime | None = Field(None, examples=["2024-01-31"])
-    before: _dt.date | _dt.datetime | None = None
-    seen: bool | None = None
-    unseen: bool | None = None
-    flagged: bool | None = None
-    answered: bool | None = None
-    larger: int | None = Field(None, ge=0, le=0xFFFFFFFF)
-    smaller: int | None = Field(None, ge=0, le=0xFFFFFFFF)
-    uid: str | int | None = Field(None, examples=["1:100,205"])
+        # RFC 5322 §3.6.8 field-name: printable ASCII except ":".
+        Annotated[str, Field(min_length=1, max_length=200, pattern=HEADER_NAME_PATTERN)],
+        Annotated[SafeText, Field(max_length=1000)],
+    ] = Field(
+        default_factory=dict,
+        max_length=20,
+        examples=[{"X-Mailer": "Outlook"}],
+        json_schema_extra=_names_by_pattern,
+    )
+    since: SearchDate | None = Field(None, examples=["2024-01-31"])
+    before: SearchDate | None = None
+    seen: StrictBool | None = None
+    unseen: StrictBool | None = None
+    flagged: StrictBool | None = None
+    answered: StrictBool | None = None
+    larger: StrictInt | None = Field(None, ge=0, le=0xFFFFFFFF)
+    smaller: StrictInt | None = Field(None, ge=0, le=0xFFFFFFFF)
+    uid: (
+        Annotated[str, Field(max_length=1000, pattern=UID_SET_PATTERN)]
+        | Annotated[StrictInt, Field(ge=1, le=0xFFFFFFFF)]
+        | None
+    ) = Field(None, examples=["1:100,205"])
     messageId: SearchText | None = None
 
 

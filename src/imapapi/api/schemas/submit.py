@@ -9,14 +9,22 @@ from datetime import UTC, datetime
 from email.utils import getaddresses
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
 
-from imapapi.api.schemas.common import ApiModel, SafeText
+from imapapi.api.schemas.common import BASE64_SPACE, ISO_TEXT, ApiModel, SafeText, base64_pattern
 from imapapi.errors import InvalidInputError
-from imapapi.mail.compose import validate_address, validate_header, validate_message_id
+from imapapi.mail.compose import (
+    MAX_HEADER_VALUE,
+    MAX_MESSAGE_ID,
+    MSG_ID_PATTERN,
+    RESERVED_HEADERS,
+    validate_address,
+    validate_header,
+    validate_message_id,
+)
 
 _IDEMPOTENCY_KEY = r"^[!-~]{1,128}$"  # visible ASCII: safe in logs and headers
-_WHITESPACE = re.compile(rb"\s+")
 
 
 def _as_value_error(check: Any, value: Any, field: str) -> Any:
@@ -26,6 +34,43 @@ def _as_value_error(check: Any, value: Any, field: str) -> Any:
         return check(value, field)
     except InvalidInputError as exc:
         raise ValueError(exc.reason) from exc
+
+
+# What email-validator accepts (mail/compose.py), as far as a pattern can say it.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_DOMAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# Every top-level domain ends with a letter (email-validator checks it).
+EMAIL_PATTERN = (
+    rf"^{_ATEXT}(?:\.{_ATEXT})*@(?:{_DOMAIN_LABEL}\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{{0,61}})?[A-Za-z]$"
+)
+
+
+def _any_case(name: str) -> str:
+    return "".join(f"[{c.upper()}{c}]" if c.isalpha() else re.escape(c) for c in name)
+
+
+# `headers`, as validate_header (mail/compose.py) checks them: RFC 5322 field names, none that
+# imapapi sets itself, values without control characters other than TAB.
+_HEADERS_SCHEMA: JsonDict = {
+    "propertyNames": {
+        "pattern": r"^[!-9;-~]{1,76}$",
+        "not": {"pattern": f"^(?:{'|'.join(_any_case(n) for n in sorted(RESERVED_HEADERS))})$"},
+    },
+    "additionalProperties": {
+        "type": "string",
+        "maxLength": MAX_HEADER_VALUE,
+        "pattern": r"^[^\u0000-\u0008\u000a-\u001f\u007f]*$",
+    },
+}
+
+
+# split_content_type (mail/compose.py): RFC 2045 §5.1 type/subtype tokens, parameters after
+# ";", no control characters (SafeText), nothing multipart.
+_MIME_NAME = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_CONTENT_TYPE_SCHEMA: JsonDict = {
+    "pattern": rf"^(?:\s*{_MIME_NAME}/{_MIME_NAME}\s*(?:;[^\u0000-\u001f\u007f]*)?)?$",
+    "not": {"pattern": r"^\s*[Mm][Uu][Ll][Tt][Ii][Pp][Aa][Rr][Tt]/"},
+}
 
 
 def _address(value: str) -> str:
@@ -55,7 +100,10 @@ class AddressIn(ApiModel):
 
     name: Annotated[SafeText, Field(max_length=256)] | None = Field(None, examples=["Andris"])
     address: Annotated[str, Field(max_length=320), AfterValidator(_address)] = Field(
-        examples=["andris@example.com"]
+        examples=["andris@example.com"],
+        description="An ASCII addr-spec (RFC 5322 §3.4.1) on a domain with a dot; IDN domains "
+        "in their xn-- form; special-use domains (`.test`, `.local`, …) are refused.",
+        json_schema_extra={"pattern": EMAIL_PATTERN},
     )
 
 
@@ -67,9 +115,16 @@ class AttachmentIn(ApiModel):
     filename: Annotated[SafeText, Field(max_length=255)] | None = Field(
         None, examples=["checkmark.png"]
     )
-    content: str = Field(description="The file, base64 encoded.")
+    content: str = Field(
+        description="The file, base64 encoded (spaces and line breaks are ignored).",
+        json_schema_extra={"pattern": base64_pattern(empty=True)},
+    )
     contentType: Annotated[SafeText, Field(max_length=255)] | None = Field(
-        None, description="Guessed from the file name when absent.", examples=["image/png"]
+        None,
+        description="A MIME type such as `application/pdf`, not `multipart/…`; guessed from "
+        "the file name when absent or empty.",
+        examples=["image/png"],
+        json_schema_extra=_CONTENT_TYPE_SCHEMA,
     )
     contentDisposition: Literal["attachment", "inline"] | None = Field(
         None, description="Default: `inline` when `cid` is set, else `attachment`."
@@ -82,17 +137,17 @@ class AttachmentIn(ApiModel):
     @classmethod
     def _base64(cls, value: str) -> str:
         try:
-            base64.b64decode(_WHITESPACE.sub(b"", value.encode("ascii")), validate=True)
-        except (binascii.Error, UnicodeEncodeError) as exc:
+            base64.b64decode(BASE64_SPACE.sub("", value), validate=True)
+        except (binascii.Error, ValueError) as exc:
             raise ValueError("is not valid base64") from exc
         return value
 
     def decoded(self) -> bytes:
-        return base64.b64decode(_WHITESPACE.sub(b"", self.content.encode("ascii")))
+        return base64.b64decode(BASE64_SPACE.sub("", self.content))
 
 
 class ReferenceIn(ApiModel):
-    message: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+    message: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{10}[AEIMQUYcgkosw048]$")] = Field(
         description="Id of the message answered or forwarded (from a message listing).",
         examples=["AAAAAQAAAeE"],
     )
@@ -102,9 +157,50 @@ class ReferenceIn(ApiModel):
     )
 
 
+def _given(name: str, schema: JsonDict) -> JsonDict:
+    return {"required": [name], "properties": {name: schema}}
+
+
+_TEXT: JsonDict = {"type": "string"}
+_SOME: JsonDict = {"type": "array", "minItems": 1}
+_REFERENCE: JsonDict = {"type": "object", "required": ["message"]}
+
+
 class SubmitIn(ApiModel):
-    """A message to send. With `reference`, threading headers, the subject and (for replies)
-    the recipients are derived from the original unless given."""
+    """A message to send: `text`, `html` or both (a forward may have neither), and at least one
+    recipient in `to`, `cc` or `bcc` (a reply may have none: they come from the original). With
+    `reference`, threading headers, the subject and (for replies) the recipients are derived
+    from the original unless given."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    "anyOf": [
+                        _given("text", _TEXT),
+                        _given("html", _TEXT),
+                        _given(
+                            "reference", {**_REFERENCE, **_given("action", {"const": "forward"})}
+                        ),
+                    ]
+                },
+                {
+                    "anyOf": [
+                        _given("to", _SOME),
+                        _given("cc", _SOME),
+                        _given("bcc", _SOME),
+                        _given(
+                            "reference",
+                            {
+                                "type": "object",
+                                "properties": {"action": {"enum": ["reply", "replyAll"]}},
+                            },
+                        ),
+                    ]
+                },
+            ]
+        }
+    )
 
     from_: Address | None = Field(
         None,
@@ -121,16 +217,23 @@ class SubmitIn(ApiModel):
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=500)
     headers: dict[str, str] = Field(
         default_factory=dict,
-        description='Extra headers, e.g. `{"X-Auto-Response-Suppress": "OOF"}`.',
+        description='Extra headers, e.g. `{"X-Auto-Response-Suppress": "OOF"}`: RFC 5322 '
+        "field names, not one imapapi sets itself (From, To, Subject, MIME headers, …). A value "
+        "that a structured header (e.g. `Sender`) cannot parse is refused with 400.",
+        json_schema_extra=_HEADERS_SCHEMA,
     )
     messageId: str | None = Field(
-        None, description="Your own Message-ID, `<left@right>`.", examples=["<abc@example.com>"]
+        None,
+        description="Your own Message-ID, `<left@right>` (RFC 5322 §3.6.4, at most "
+        f"{MAX_MESSAGE_ID} characters).",
+        examples=["<abc@example.com>"],
+        json_schema_extra={"pattern": rf"^\s*{MSG_ID_PATTERN}\s*$"},
     )
     reference: ReferenceIn | None = None
     idempotencyKey: Annotated[str, Field(pattern=_IDEMPOTENCY_KEY)] | None = Field(
         None, description="The same key within 24 h returns the first submission, sent once."
     )
-    sendAt: datetime | None = Field(
+    sendAt: Annotated[datetime, ISO_TEXT] | None = Field(
         None, description="Send later (ISO 8601; UTC when no offset is given)."
     )
 
