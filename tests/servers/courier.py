@@ -395,9 +395,11 @@ class Courier(ServerProcesses):
         letters = "".join(sorted({_MAILDIR_FLAGS[flag.lower()] for flag in flags}))
         size = len(message.replace(b"\r\n", b"\n"))
         now = time.time()
+        # Courier numbers the new files of one scan in name order: zero-padded, the names sort
+        # in delivery order, so UIDs follow it as with an MTA delivering one message at a time.
         unique = (
-            f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}Q{next(self._deliver_counter)}"
-            f".{socket.gethostname()},S={size}"
+            f"{int(now)}.M{int(now % 1 * 1e6):06d}P{os.getpid()}"
+            f"Q{next(self._deliver_counter):08d}.{socket.gethostname()},S={size}"
         )
         tmp = target / "tmp" / unique
         tmp.write_bytes(message.replace(b"\r\n", b"\n"))
