@@ -149,7 +149,8 @@ def sequence_set(ids: Iterable[int], field: str = "uids") -> bytes:
     return ",".join(out).encode("ascii")
 
 
-_SEQSET = re.compile(r"(?:\d+|\*)(?::(?:\d+|\*))?(?:,(?:\d+|\*)(?::(?:\d+|\*))?)*")
+# [0-9], not \d: \d also matches other scripts' digits ("١٢"), which are not ASCII.
+_SEQSET = re.compile(r"(?:[0-9]+|\*)(?::(?:[0-9]+|\*))?(?:,(?:[0-9]+|\*)(?::(?:[0-9]+|\*))?)*")
 
 
 def raw_sequence_set(value: str, field: str = "uids") -> bytes:

@@ -46,8 +46,8 @@ def test_raw_sequence_set(value: str, expected: bytes) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["", "1:", "a", "1 2", "1\r\n", "1,,2"],
-    ids=["empty", "open", "alpha", "space", "crlf", "double_comma"],
+    ["", "1:", "a", "1 2", "1\r\n", "1,,2", "\u0661\u0662", "1:\uff13"],
+    ids=["empty", "open", "alpha", "space", "crlf", "double_comma", "arabic_digits", "fullwidth"],
 )
 def test_raw_sequence_set_refuses(value: str) -> None:
     with pytest.raises(InvalidInputError):
