@@ -155,6 +155,12 @@ class AccountSession(SessionLike):
         )
 
     @property
+    def store(self) -> Store:
+        """The store of this service: the API's operations on this account read mailbox
+        indexes from it (no separate request dependency for it)."""
+        return self.ctx.store
+
+    @property
     def account(self) -> str:
         return self.config.account
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from imapapi.api.deps import ServiceDep, SessionDep, StoreDep
+from imapapi.api.deps import ServiceDep, SessionDep
 from imapapi.api.schemas.common import BASE64_SPACE, ErrorResponse
 from imapapi.api.schemas.mailboxes import MailboxPath
 from imapapi.api.schemas.messages import (
@@ -83,12 +83,13 @@ def _stream(download: Download, *, disposition: str | None) -> StreamingResponse
 )
 async def list_messages(
     session: SessionDep,
-    store: StoreDep,
     path: FolderQuery,
     page: PageQuery = 0,
     pageSize: PageSizeQuery = 20,
 ) -> JSONResponse:
-    result = await messages.list_messages(session, store, path, page=page, page_size=pageSize)
+    result = await messages.list_messages(
+        session, session.store, path, page=page, page_size=pageSize
+    )
     return JSONResponse(
         {
             "page": result.page,
@@ -109,14 +110,13 @@ async def list_messages(
 async def search_messages(
     body: SearchIn,
     session: SessionDep,
-    store: StoreDep,
     path: FolderQuery,
     page: PageQuery = 0,
     pageSize: PageSizeQuery = 20,
 ) -> JSONResponse:
     terms = _terms(body.search)
     result = await messages.search_messages(
-        session, store, path, terms, page=page, page_size=pageSize
+        session, session.store, path, terms, page=page, page_size=pageSize
     )
     return JSONResponse(
         {
@@ -165,11 +165,10 @@ def _terms(query: SearchQuery) -> SearchTerms:
 )
 async def get_message(
     session: SessionDep,
-    store: StoreDep,
     id: MessageId,
     maxBytes: MaxBytesQuery = messages.DEFAULT_TEXT_BYTES,
 ) -> JSONResponse:
-    return JSONResponse(await messages.get_message(session, store, id, max_bytes=maxBytes))
+    return JSONResponse(await messages.get_message(session, session.store, id, max_bytes=maxBytes))
 
 
 @router.get(
@@ -178,8 +177,8 @@ async def get_message(
     response_class=StreamingResponse,
     responses={200: {"content": {"message/rfc822": {"schema": {"type": "string"}}}}},
 )
-async def get_source(session: SessionDep, store: StoreDep, id: MessageId) -> StreamingResponse:
-    download = await message_read.download_source(session, store, id)
+async def get_source(session: SessionDep, id: MessageId) -> StreamingResponse:
+    download = await message_read.download_source(session, session.store, id)
     return _stream(download, disposition=None)
 
 
@@ -192,13 +191,12 @@ async def get_source(session: SessionDep, store: StoreDep, id: MessageId) -> Str
 )
 async def get_text(
     session: SessionDep,
-    store: StoreDep,
     textId: Annotated[str, Path(pattern=_ID, description="`text.id` of a message.")],
     maxBytes: MaxBytesQuery = messages.DEFAULT_TEXT_BYTES,
     textType: Annotated[TextType, Query(description="`plain`, `html` or `*` for both.")] = "*",
 ) -> JSONResponse:
     text = await message_read.get_text(
-        session, store, textId, max_bytes=maxBytes, text_type=textType
+        session, session.store, textId, max_bytes=maxBytes, text_type=textType
     )
     return JSONResponse(text)
 
@@ -213,10 +211,9 @@ async def get_text(
 )
 async def get_attachment(
     session: SessionDep,
-    store: StoreDep,
     attachmentId: Annotated[str, Path(pattern=_ID, description="`attachments[].id`.")],
 ) -> StreamingResponse:
-    download = await message_read.download_attachment(session, store, attachmentId)
+    download = await message_read.download_attachment(session, session.store, attachmentId)
     return _stream(download, disposition=content_disposition(download.filename))
 
 
@@ -225,13 +222,11 @@ async def get_attachment(
     summary="Change flags (and Gmail labels)",
     response_model=FlagsOut,
 )
-async def update_message(
-    session: SessionDep, store: StoreDep, id: MessageId, body: MessageUpdate
-) -> JSONResponse:
+async def update_message(session: SessionDep, id: MessageId, body: MessageUpdate) -> JSONResponse:
     flags, labels = body.flags, body.labels
     result = await message_write.update_flags(
         session,
-        store,
+        session.store,
         id,
         add=flags.add if flags else (),
         delete=flags.delete if flags else (),
@@ -248,10 +243,8 @@ async def update_message(
     summary="Move a message to another folder; returns its new id",
     response_model=MovedOut,
 )
-async def move_message(
-    session: SessionDep, store: StoreDep, id: MessageId, body: MessageMove
-) -> JSONResponse:
-    return JSONResponse(await message_write.move_message(session, store, id, body.path))
+async def move_message(session: SessionDep, id: MessageId, body: MessageMove) -> JSONResponse:
+    return JSONResponse(await message_write.move_message(session, session.store, id, body.path))
 
 
 @router.delete(
@@ -263,11 +256,10 @@ async def move_message(
 )
 async def delete_message(
     session: SessionDep,
-    store: StoreDep,
     id: MessageId,
     force: Annotated[bool, Query(description="Expunge instead of moving to Trash.")] = False,
 ) -> JSONResponse:
-    return JSONResponse(await message_write.delete_message(session, store, id, force=force))
+    return JSONResponse(await message_write.delete_message(session, session.store, id, force=force))
 
 
 @router.post(
@@ -283,11 +275,11 @@ async def delete_message(
     },
 )
 async def upload_message(
-    session: SessionDep, store: StoreDep, service: ServiceDep, body: MessageUpload
+    session: SessionDep, service: ServiceDep, body: MessageUpload
 ) -> JSONResponse:
     raw = _base64(body.raw, service.settings.max_message_size)
     result: dict[str, Any] = await message_write.upload_message(
-        session, store, body.path, raw, flags=body.flags, internal_date=body.internalDate
+        session, session.store, body.path, raw, flags=body.flags, internal_date=body.internalDate
     )
     return JSONResponse(result)
 
