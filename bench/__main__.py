@@ -1,4 +1,5 @@
-"""`python -m bench [--accounts N] [--messages N] [--quick]`: see bench/README.md."""
+"""`python -m bench [--accounts N] [--messages N] [--quick] [--only classify]`: see
+bench/README.md."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import asyncio
 import sys
 from pathlib import Path
 
+from bench import classify
 from bench.run import Options, run
 from bench.soak import SERVERS, SoakOptions, run_soaks
 
 ALL = ("index", "list", "connect", "latency")
-# Selectable, not in the default run: minutes per server at its default size.
-EXTRA = ("soak",)
+# Selectable, not in the default run: minutes per server at its default size; the classifier
+# corpus (seconds, no server).
+EXTRA = ("soak", "classify")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
         "--only", choices=ALL + EXTRA, action="append", help="run only these (repeatable)"
     )
     parser.add_argument("--profile", type=Path, help="write pyinstrument reports next to PATH")
+    parser.add_argument(
+        "--verbose", action="store_true", help="classify: list every message that misses"
+    )
     soak = parser.add_argument_group("soak (--only soak; bench/README.md)")
     soak.add_argument("--soak-accounts", type=int, default=200, help="accounts (200)")
     soak.add_argument("--soak-ops", type=int, default=5000, help="operations per server (5,000)")
@@ -51,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.soak_accounts < 1 or args.soak_ops < 1:
         parser.error("counts must be positive")
     status = 0
+    if "classify" in (args.only or ()):
+        status = classify.run(verbose=args.verbose)
     if opts.only - set(EXTRA):
         opts.only -= set(EXTRA)
         status = asyncio.run(run(opts))

@@ -7,7 +7,8 @@ Precedence, first match wins (every signal seen is still listed in ``reasons``):
 
 1. ``bounce`` — a delivery report or a legacy bounce (see ``classify.bounce``). First because
    MTAs stamp bounces with auto-reply and bulk marks too (Postfix adds
-   ``Auto-Submitted: auto-replied``), and the report is what the application needs.
+   ``Auto-Submitted: auto-replied``; a bounced list mail's copy brings ``List-Id`` and
+   ``Precedence: bulk``), and the report is what the application needs.
    A DSN whose recipients were all delivered/relayed/expanded is ``automated``, not a bounce.
 2. ``autoReply`` — ``Auto-Submitted: auto-replied`` (RFC 3834 §5.1), X-Autoreply /
    X-Autorespond / X-Autoresponder, ``Precedence: auto_reply``, X-MS-Exchange-Inbox-Rules-Loop;
@@ -123,9 +124,14 @@ def classify(
     replied_mark = submitted == autoreply.AUTO_REPLIED or bool(reply_headers)
     reading = None
     if raw_message is not None and (evidence.decisive or evidence.candidate):
-        reading = bounce.read(raw_message, h, subj)
+        reading = bounce.read(raw_message, h, subj, evidence)
+    # A candidate's report wins over auto-reply and list marks when a bounce sender sent it; a
+    # null Return-Path alone is also what auto-responders use (RFC 3834 §3.3).
+    auto_cues = replied_mark or subject_hit is not None
     is_bounce = evidence.decisive or (
-        reading is not None and reading.found and not replied_mark and subject_hit is None
+        reading is not None
+        and reading.found
+        and (evidence.sender or not (evidence.null_path and auto_cues))
     )
     if is_bounce and reading is not None and reading.success_only:
         reasons.append("dsn:success")

@@ -52,7 +52,7 @@ _PHRASES = (
     r"respuesta\s+automática",
     r"resposta\s+automática",
     r"autosvar",
-    r"automatisk\s+svar",
+    r"automatiskt?\s+svar",  # Danish/Norwegian "automatisk", Swedish Outlook "Automatiskt svar"
     r"automatisch\s+antwoord",
     r"automaattinen\s+vastaus",
     r"automatyczna\s+odpowiedź",
@@ -65,6 +65,9 @@ _PHRASES = (
     r"自動回覆",
     r"自動応答",
     r"자동\s*회신",
+    # Latvian Outlook 2003 "Ārpus biroja atrašanās automātiskā atbilde" (out-of-office automatic
+    # reply), also sent without diacritics (corpus: bounce_email tt_1234210666).
+    r"(?:[āa]rpus\s+biroja\s+atra[šs]an[āa]s\s+)?autom[āa]tisk[āa]\s+atbilde",
 )
 _SUBJECT = re.compile(
     r"^\s*(?:\[[^\]\n]{1,40}\]\s*)?(?P<phrase>" + "|".join(_PHRASES) + r")\s*(?:[:\uff1a]|$)",

@@ -2,57 +2,52 @@
 
 Header evidence alone decides a bounce when it cannot be anything else: a
 ``multipart/report; report-type=delivery-status`` body (RFC 3464 §2, RFC 6522), Exim's
-``X-Failed-Recipients``, Exchange's ``X-MS-Exchange-Message-Is-Ndr``, or a bounce sender
-(MAILER-DAEMON, postmaster, Exchange's system mailbox) or null Return-Path together with a
-bounce subject or with each other. A null Return-Path alone is not enough: RFC 3834 §3.3 asks
-auto-responders to use it too. Such messages are *candidates*: their body decides, through
-flufl.bounce finding failed recipients in it.
+``X-Failed-Recipients``, Exchange's ``X-MS-Exchange-Message-Is-Ndr``, or two of: a bounce sender
+(MAILER-DAEMON, postmaster, Exchange's system mailbox; ``classify.vendors``), a null
+Return-Path, a bounce subject. One of them alone makes a *candidate* whose body decides:
+
+* a bounce sender: a delivery-status part, flufl.bounce, or failed addresses named in a text
+  that says something failed (``classify.scan``) make it a bounce, whatever auto-reply or list
+  marks it carries (MTAs stamp bounces with ``Auto-Submitted: auto-replied`` and copy the
+  bounced list mail's ``List-Id``/``Precedence: bulk``);
+* a null Return-Path or a bounce subject alone: only a delivery-status part or flufl.bounce
+  count, and for the null Return-Path only without auto-reply marks (RFC 3834 §3.3 asks
+  auto-responders to use it too).
 """
 
 from __future__ import annotations
 
 import email
+import html
 import logging
 import re
 from dataclasses import dataclass
 from email import policy
 from email.message import Message
 
-from imapapi.classify import dsn, legacy
+from imapapi.classify import dsn, legacy, scan, vendors
 from imapapi.classify.automated import null_return_path
 from imapapi.classify.fields import Headers, address, first, local_part, nfc
 from imapapi.classify.model import BounceRecipient, BounceReport
 
 log = logging.getLogger(__name__)
 
-_DELIVERY_STATUS = frozenset({"delivery-status", "global-delivery-status"})  # RFC 3464, 6533
-_DAEMONS = frozenset({"mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster"})
-# Exchange sends NDRs from "MicrosoftExchange<32 hex digits>@domain".
-_EXCHANGE_SYSTEM = re.compile(r"microsoftexchange[0-9a-f]{32}")
-_SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
+_TAG = re.compile(r"<[^>]*>")
 
-# Subjects of the common MTAs, anchored so that "Fwd: Undeliverable: …" is a person's forward.
-_BOUNCE_SUBJECT = re.compile(
-    r"^\s*(?:undelivered\s+mail|undeliverable|undeliverable\s+mail|mail\s+delivery\s+failed"
-    r"|delivery\s+status\s+notification|failure\s+notice|returned\s+mail|delivery\s+failure"
-    r"|delivery\s+has\s+failed|delivery\s+delayed|delayed\s+mail|warning:\s+message\s"
-    r"|mail\s+system\s+error|non[-\s]delivery|message\s+not\s+delivered|unzustellbar"
-    r"|nicht\s+zustellbar|non\s+remis|non\s+recapitabile|no\s+se\s+puede\s+entregar"
-    r"|onbestelbaar|kan\s+ikke\s+leveres|olevererbart)",
-    re.IGNORECASE,
-)
-_DELAY_SUBJECT = re.compile(
-    r"delay|still\s+being\s+retried|will\s+be\s+retried|warning:", re.IGNORECASE
-)
+_DELIVERY_STATUS = frozenset({"delivery-status", "global-delivery-status"})  # RFC 3464, 6533
+_SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
 
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """What the headers say: ``decisive`` is a bounce outright, ``candidate`` needs the body."""
+    """What the headers say: ``decisive`` is a bounce outright, ``candidate`` needs the body;
+    ``sender`` is a bounce sender, whose text alone may name the failed recipients."""
 
     reasons: tuple[str, ...]
     decisive: bool
     candidate: bool
+    sender: bool = False
+    null_path: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,37 +71,59 @@ def evidence(
         if name in headers:
             reasons.append(name)
             strong = True
-    local = local_part(from_value)
-    daemon = local is not None and (local in _DAEMONS or bool(_EXCHANGE_SYSTEM.fullmatch(local)))
-    if daemon:
-        reasons.append(f"from:{local}")
+    daemon = _daemon(from_value)
+    if daemon is not None:
+        reasons.append(f"from:{daemon}")
     null_path = null_return_path(headers)
     if null_path:
         reasons.append("return-path:null")
-    bounce_subject = bool(subject) and _BOUNCE_SUBJECT.match(nfc(subject or "")) is not None
-    if bounce_subject and (daemon or null_path):
+    bounce_subject = bool(subject) and vendors.BOUNCE_SUBJECT.match(nfc(subject or "")) is not None
+    if bounce_subject:
         reasons.append("subject:bounce")
-    decisive = strong or (daemon and null_path) or (bounce_subject and (daemon or null_path))
-    return Evidence(tuple(reasons), decisive, candidate=daemon or null_path)
+    marks = (daemon is not None) + null_path + bounce_subject
+    return Evidence(
+        tuple(reasons),
+        decisive=strong or marks >= 2,
+        candidate=marks >= 1,
+        sender=daemon is not None,
+        null_path=null_path,
+    )
 
 
-def read(raw: bytes, headers: Headers, subject: str | None) -> Reading:
+def _daemon(from_value: str | None) -> str | None:
+    """The bounce sender's local part ("null" for a From without an address, such as
+    "MAILER-DAEMON <>"), or None for anyone else."""
+    local = local_part(from_value)
+    if local is not None:
+        if local in vendors.DAEMON_LOCAL_PARTS or vendors.EXCHANGE_SYSTEM.fullmatch(local):
+            return local
+        return None
+    if from_value is None:
+        return None
+    name = from_value.split("<", 1)[0].strip().strip('"')
+    if not name.strip("<> ") or vendors.DAEMON_NAMES.match(name):
+        return "null"
+    return None
+
+
+def read(raw: bytes, headers: Headers, subject: str | None, evidence: Evidence) -> Reading:
     """Parse the bounce body into a report. Never raises: a body it cannot read gives an empty
     report (the classification still says bounce when the headers did)."""
     try:
-        return _read(raw, headers, subject)
+        return _read(raw, headers, subject, evidence)
     except Exception:  # malformed MIME can trip the stdlib parser in odd places
         log.warning("could not parse a bounce body", exc_info=True)
         return Reading(BounceReport(delayed=_delay_subject(subject)), False, False)
 
 
-def _read(raw: bytes, headers: Headers, subject: str | None) -> Reading:
+def _read(raw: bytes, headers: Headers, subject: str | None, evidence: Evidence) -> Reading:
     # compat32: the policy flufl.bounce's detectors are written for, and lenient on bad headers.
     message = email.message_from_bytes(raw, policy=policy.compat32)
-    texts = [dsn.part_text(p) for p in dsn.leaves(message) if p.get_content_type() == "text/plain"]
-    found = dsn.recipients(message)
+    texts = _texts(message)
+    text = "\n".join(texts)
+    found = dsn.recipients(message) or dsn.inline_recipients(text)
     if not found:
-        found = _legacy(message, "\n".join(texts))
+        found = _legacy(message, text)
     from_dsn_or_flufl = bool(found)
     if not found:
         failed = first(headers, "x-failed-recipients") or ""
@@ -114,6 +131,13 @@ def _read(raw: bytes, headers: Headers, subject: str | None) -> Reading:
             BounceRecipient(addr, "failed")
             for addr in filter(None, (address(part) for part in failed.split(",")))
         ]
+    scanned = False
+    if not found and (evidence.decisive or (evidence.sender and scan.FAILURE_CUE.search(text))):
+        action = (
+            "delayed" if _delay_subject(subject) and not _failure_subject(subject) else "failed"
+        )
+        found = [legacy.enrich(a, action, text) for a in scan.failed_recipients(message, texts)]
+        scanned = bool(found)
     actions = {recipient.action for recipient in found}
     success_only = bool(actions) and actions <= _SUCCESS_ACTIONS
     if found:
@@ -125,7 +149,25 @@ def _read(raw: bytes, headers: Headers, subject: str | None) -> Reading:
         original_message_id=dsn.original_message_id(message, texts),
         delayed=delayed,
     )
-    return Reading(report, success_only, from_dsn_or_flufl)
+    return Reading(report, success_only, from_dsn_or_flufl or scanned)
+
+
+def _texts(message: Message) -> list[str]:
+    """The bounce's own text parts (plain, else HTML without its tags)."""
+    parts = [p for p in dsn.leaves(message) if p.get_content_maintype() in ("text", "multipart")]
+    # A multipart leaf is one whose boundaries did not match: the stdlib kept its body as text.
+    plain = [
+        dsn.part_text(p)
+        for p in parts
+        if p.get_content_type() == "text/plain" or p.get_content_maintype() == "multipart"
+    ]
+    if plain:
+        return plain
+    return [
+        html.unescape(_TAG.sub(" ", dsn.part_text(p)))
+        for p in parts
+        if p.get_content_type() == "text/html"
+    ]
 
 
 def _legacy(message: Message, text: str) -> list[BounceRecipient]:
@@ -136,4 +178,9 @@ def _legacy(message: Message, text: str) -> list[BounceRecipient]:
 
 
 def _delay_subject(subject: str | None) -> bool:
-    return bool(subject) and _DELAY_SUBJECT.search(subject or "") is not None
+    return bool(subject) and vendors.DELAY_SUBJECT.search(subject or "") is not None
+
+
+def _failure_subject(subject: str | None) -> bool:
+    # MDaemon's "Warning: … User unknown!" is a permanent failure despite its "Warning:".
+    return bool(subject) and re.search(r"unknown|fail", subject or "", re.IGNORECASE) is not None

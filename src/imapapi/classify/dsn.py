@@ -19,6 +19,9 @@ _RETURNED_HEADERS = ("text/rfc822-headers", "message/global-headers")
 STATUS_CODE = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 _BLOCK_SPLIT = re.compile(rb"\r?\n[ \t]*\r?\n")
 _MESSAGE_ID_LINE = re.compile(r"^[ \t>]*message-id:[ \t]*(\S[^\r\n]*)", re.IGNORECASE | re.M)
+# An addr-spec (a local host name is fine), and one inside a pipe or file recipient.
+_MAILBOX = re.compile(r"[^@\s<>|/:,;]+@[\w.-]+")
+_MAILBOX_IN = re.compile(r"(?<![\w.@/-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _SUCCESS_BY_CLASS = {"5": "failed", "4": "delayed", "2": "delivered"}
 
 
@@ -64,6 +67,21 @@ def recipients(message: Message) -> list[BounceRecipient]:
     return found
 
 
+def inline_recipients(text: str) -> list[BounceRecipient]:
+    """RFC 3464 recipient blocks written in a text part (Amazon WorkMail's "Technical report")
+    or left in a body whose MIME boundaries do not match (the stdlib then keeps it as text)."""
+    if "recipient:" not in text.lower():
+        return []
+    found = []
+    for chunk in _BLOCK_SPLIT.split(text.encode("utf-8", errors="replace")):
+        block = parse_header_block(chunk.strip(b"\r\n"))
+        if block.get("final-recipient") or block.get("original-recipient"):
+            recipient = _recipient(block)
+            if recipient is not None and "@" in recipient.recipient:
+                found.append(recipient)
+    return found
+
+
 def _status_blocks(part: Message) -> list[dict[str, list[str]]]:
     payload = part.get_payload()
     if part.get_content_type() == "message/delivery-status" and isinstance(payload, list):
@@ -87,14 +105,20 @@ def _inner_bytes(part: Message) -> bytes:
 
 
 def _recipient(block: dict[str, list[str]]) -> BounceRecipient | None:
-    address = None
-    for name in ("final-recipient", "original-recipient", "x-actual-recipient"):
-        if block.get(name):
-            address = _strip_type(block[name][0]).strip("<> \t")
-            if address:
-                break
-    if not address:
+    values = [
+        _strip_type(block[name][0]).strip("<> \t")
+        for name in ("final-recipient", "original-recipient", "x-actual-recipient")
+        if block.get(name)
+    ]
+    values = [value for value in values if value]
+    if not values:
         return None  # the per-message block (Reporting-MTA, Arrival-Date, …)
+    # Final-Recipient first (RFC 3464 §2.3.2), unless it is no mailbox: a source route
+    # ("@relay:user@host", Sun Messaging Server), a pipe or a file (Exim, Sendmail aliases).
+    address = next((v for v in values if _MAILBOX.fullmatch(v)), None)
+    if address is None:
+        embedded = _MAILBOX_IN.search(values[0])
+        address = embedded.group(0) if embedded else values[0]
     status_value = " ".join(block.get("status", []))
     diagnostic = _strip_type(block["diagnostic-code"][0]) if block.get("diagnostic-code") else ""
     diagnostic = " ".join(diagnostic.split())

@@ -11,6 +11,7 @@ import logging
 import re
 import warnings
 from email.message import Message
+from email.utils import getaddresses
 
 from imapapi.classify.dsn import STATUS_CODE
 from imapapi.classify.model import BounceRecipient
@@ -31,6 +32,11 @@ _WINDOW = 400  # characters after an address searched for its status and diagnos
 
 def failures(message: Message) -> tuple[list[str], list[str]]:
     """(temporary, permanent) addresses flufl.bounce finds; empty when none or on error."""
+    if not getaddresses([str(message.get("from", ""))]):
+        # flufl.bounce's Yale detector indexes the From's first address and raises on a From
+        # with none ("MAILER-DAEMON <>"), which loses every other detector's answer too.
+        del message["from"]
+        message["From"] = "MAILER-DAEMON"
     try:
         temporary, permanent = all_failures(message)
     except Exception:  # flufl re-raises whatever a detector hits on malformed input
