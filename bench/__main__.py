@@ -7,12 +7,14 @@ import asyncio
 import sys
 from pathlib import Path
 
+from bench.replytext import run_replytext
 from bench.run import Options, run
 from bench.soak import SERVERS, SoakOptions, run_soaks
 
 ALL = ("index", "list", "connect", "latency")
-# Selectable, not in the default run: minutes per server at its default size.
-EXTRA = ("soak",)
+# Selectable, not in the default run: soak takes minutes per server at its default size;
+# replytext needs no server (the reply-text corpus, seconds).
+EXTRA = ("soak", "replytext")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             servers=SERVERS if args.server == "all" else (args.server,),
         )
         status = asyncio.run(run_soaks(soak_opts)) or status
+    if "replytext" in (args.only or ()):
+        status = run_replytext() or status
     return status
 
 
