@@ -9,13 +9,14 @@ import sys
 from pathlib import Path
 
 from bench import classify
+from bench.replytext import run_replytext
 from bench.run import Options, run
 from bench.soak import SERVERS, SoakOptions, run_soaks
 
 ALL = ("index", "list", "connect", "latency")
-# Selectable, not in the default run: minutes per server at its default size; the classifier
-# corpus (seconds, no server).
-EXTRA = ("soak", "classify")
+# Selectable, not in the default run: soak takes minutes per server at its default size; the
+# classifier corpus and the reply-text corpus need no server (seconds).
+EXTRA = ("soak", "classify", "replytext")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         status = classify.run(verbose=args.verbose)
     if opts.only - set(EXTRA):
         opts.only -= set(EXTRA)
-        status = asyncio.run(run(opts))
+        status = asyncio.run(run(opts)) or status
     if "soak" in (args.only or ()):
         soak_opts = SoakOptions(
             accounts=args.soak_accounts,
@@ -70,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
             servers=SERVERS if args.server == "all" else (args.server,),
         )
         status = asyncio.run(run_soaks(soak_opts)) or status
+    if "replytext" in (args.only or ()):
+        status = run_replytext() or status
     return status
 
 

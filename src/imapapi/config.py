@@ -117,6 +117,13 @@ class Settings(BaseSettings):
     tracking_retention_days: float = Field(
         90.0, gt=0, description="Days a sent or tracked Message-ID is kept for reply tracking."
     )
+    reply_text_max: int = Field(
+        4096,
+        ge=64,
+        le=1024 * 1024,
+        description="Octets (UTF-8) of the reply's own text in messageReply and messageAutoReply "
+        "webhooks (`data.text.reply`); a longer text is cut and `truncated` names it.",
+    )
     webhook_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a webhook reply.")
     max_message_size: int = Field(
         25 * 1024 * 1024,

@@ -27,6 +27,7 @@ from imapapi.mail.bodystructure import find_text_parts
 from imapapi.mail.decode import decode_text
 from imapapi.mail.headers import parse_header_block
 from imapapi.mail.ids import decode_message_id
+from imapapi.mail.reply_text import reply_text
 from imapapi.mail.summary import message_summary
 from imapapi.operations.search import SearchTerms, compile_search
 from imapapi.sessions.command_pool import CommandConnection, CommandLeases
@@ -361,6 +362,7 @@ async def _get_message(
             content, has_more = await fetch_text(command, uid, wanted, max_bytes)
             text.update(content)
             text["hasMore"] = has_more
+            text["reply"] = reply_text(content.get("plain"), content.get("html")).text
     return message
 
 

@@ -133,6 +133,7 @@ class AccountSession(SessionLike):
             poll_interval=ctx.settings.status_poll_interval,
             idle_restart=ctx.settings.idle_restart,
             relist_interval=ctx.settings.relist_interval,
+            reply_text_max=ctx.settings.reply_text_max,
         )
 
     @classmethod

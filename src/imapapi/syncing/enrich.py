@@ -11,7 +11,10 @@ from imapapi.accounts.model import AccountConfig
 from imapapi.classify import HEADER_FIELDS, classify, needs_body
 from imapapi.imap import ImapConnection
 from imapapi.imap.types import FetchResult
+from imapapi.mail.bodystructure import find_text_parts
+from imapapi.mail.decode import decode_text
 from imapapi.mail.headers import parse_header_block
+from imapapi.mail.reply_text import cap_text, reply_text
 from imapapi.mail.summary import message_summary
 from imapapi.store.base import NewEvent, Store
 from imapapi.sync import events as ev
@@ -24,6 +27,11 @@ GMAIL_SUMMARY_ITEMS = ("X-GM-LABELS", "X-GM-MSGID", "X-GM-THRID")
 SUMMARY_HEADERS = f"BODY.PEEK[HEADER.FIELDS ({' '.join(HEADER_FIELDS)})]"
 # Bounces are parsed from their body; the delivery report sits near the top (RFC 3464 §2).
 BOUNCE_BYTES = 256 * 1024
+# The reply's own text is at the top of its text part; Outlook's HTML carries tens of KiB of
+# style before it, so this much of the part is fetched (or 4 octets per octet of the cap).
+REPLY_FETCH_BYTES = 128 * 1024
+# Tracking events that carry `text.reply` (a bounce's text is a report, not a reply).
+_WITH_REPLY_TEXT = ("human", "autoReply")
 SUMMARY_ITEMS = (
     "UID",
     "FLAGS",
@@ -39,10 +47,18 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 class Enricher:
     """Turns the new UIDs of one folder's sync into messageNew events (and tracked replies)."""
 
-    def __init__(self, account: AccountConfig, store: Store, *, fetch_chunk: int) -> None:
+    def __init__(
+        self,
+        account: AccountConfig,
+        store: Store,
+        *,
+        fetch_chunk: int,
+        reply_text_max: int = 4096,
+    ) -> None:
         self.account = account
         self.store = store
         self._chunk = fetch_chunk
+        self._reply_max = reply_text_max
 
     async def new_messages(
         self,
@@ -77,7 +93,7 @@ class Enricher:
                 summary = message_summary(result, index=ref.index, path=ref.path)
                 await self._classify(conn, result, summary)
                 events.append(ev.message_new(ref, summary))
-                tracked = await self._tracked_reply(ref, summary)
+                tracked = await self._tracked_reply(conn, result, ref, summary)
                 if tracked is not None:
                     events.append(tracked)
             if announce:
@@ -110,7 +126,13 @@ class Enricher:
         summary["isAutoReply"] = verdict.type == "autoReply"
         summary["isBounce"] = verdict.type == "bounce"
 
-    async def _tracked_reply(self, ref: ev.FolderRef, summary: dict[str, Any]) -> NewEvent | None:
+    async def _tracked_reply(
+        self,
+        conn: ImapConnection,
+        result: FetchResult,
+        ref: ev.FolderRef,
+        summary: dict[str, Any],
+    ) -> NewEvent | None:
         """messageReply & co. when a message that landed in the inbox (the \\Inbox folder, or
         the \\Inbox label on Gmail) answers a Message-ID this account sent or tracks."""
         in_inbox = ref.special_use == "\\Inbox" or "\\Inbox" in (summary.get("labels") or ())
@@ -119,7 +141,38 @@ class Enricher:
             return None
         found = {r.message_id: r for r in await self.store.find_sent(ref.account, candidates)}
         replied = next((found[c] for c in candidates if c in found), None)
-        return ev.tracked_reply(ref, summary, replied) if replied is not None else None
+        if replied is None:
+            return None
+        if (summary.get("classification") or {}).get("type") in _WITH_REPLY_TEXT:
+            summary = await self._with_reply_text(conn, result, summary)
+        return ev.tracked_reply(ref, summary, replied)
+
+    async def _with_reply_text(
+        self, conn: ImapConnection, result: FetchResult, summary: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A copy of `summary` with `text.reply`: one more fetch, of the start of the plain
+        part (else the HTML one), only for the tracking events, so messageNew costs no body."""
+        if "text" not in summary or result.body_structure is None or result.uid is None:
+            return summary
+        plain, html = find_text_parts(result.body_structure)
+        part = plain or html
+        if part is None:
+            return summary
+        limit = max(REPLY_FETCH_BYTES, 4 * self._reply_max)
+        raw = b""
+        # One octet more than used: "the part goes on" is known from the answer itself.
+        item = f"BODY.PEEK[{part.part}]<0.{limit + 1}>"
+        async for body in conn.uid_fetch([result.uid], [item]):
+            raw = next(iter(body.sections.values()), raw)
+        fetched_all = len(raw) <= limit
+        raw = raw[:limit]
+        decoded = decode_text(raw, part.encoding, part.param("charset"), complete=fetched_all)
+        reply = reply_text(decoded, None) if part is plain else reply_text(None, decoded)
+        text, cut = cap_text(reply.text, self._reply_max)
+        copy = {**summary, "text": {**summary["text"], "reply": text}}
+        if cut or not (fetched_all or reply.bounded):
+            copy["truncated"] = [*(summary.get("truncated") or ()), "text.reply"]
+        return copy
 
     def _notify_after(self) -> datetime | None:
         if not self.account.notify_from:

@@ -131,12 +131,15 @@ class FolderSync:
         commit: Commit,
         stats: SyncStats,
         fetch_chunk: int,
+        reply_text_max: int = 4096,
     ) -> None:
         self.account = account
         self.store = store
         self._commit = commit
         self._stats = stats
-        self._enricher = Enricher(account, store, fetch_chunk=fetch_chunk)
+        self._enricher = Enricher(
+            account, store, fetch_chunk=fetch_chunk, reply_text_max=reply_text_max
+        )
 
     async def sync(
         self,

@@ -59,6 +59,7 @@ class AccountSyncer:
         idle_restart: float,
         relist_interval: float = 300.0,
         fetch_chunk: int = 500,
+        reply_text_max: int = 4096,
     ) -> None:
         self.account = account
         self.store = store
@@ -74,7 +75,12 @@ class AccountSyncer:
         self._held: tuple[list[NewEvent], list[FolderState]] = ([], [])
         self.stats = SyncStats()
         self._folder_sync = FolderSync(
-            account, store, commit=self._commit, stats=self.stats, fetch_chunk=fetch_chunk
+            account,
+            store,
+            commit=self._commit,
+            stats=self.stats,
+            fetch_chunk=fetch_chunk,
+            reply_text_max=reply_text_max,
         )
         self.synced = asyncio.Event()  # set once every folder was synced after a connect
         self._dirty: set[str] = set()

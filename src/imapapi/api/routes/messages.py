@@ -160,7 +160,8 @@ def _terms(query: SearchQuery) -> SearchTerms:
     summary="Message details with headers and decoded text",
     description="The listing object plus `headers` and the text/plain and text/html bodies "
     "decoded to UTF-8 from any charset and transfer encoding, each cut at `maxBytes` "
-    "(`text.hasMore`). A stale id (message gone, folder reset) answers 404.",
+    "(`text.hasMore`), and `text.reply`, the message's own new text without quoted history "
+    "and signature. A stale id (message gone, folder reset) answers 404.",
     response_model=MessageDetails,
 )
 async def get_message(

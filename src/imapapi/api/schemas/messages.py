@@ -70,6 +70,18 @@ class TextContent(TextInfo):
     plain: str | None = Field(None, description="text/plain body decoded to UTF-8.")
     html: str | None = Field(None, description="text/html body decoded to UTF-8.")
     hasMore: bool = Field(description="True when a part was cut at `maxBytes`.")
+    reply: str | None = Field(
+        None,
+        description="The message's own new text, plain: without quoted history (`>` lines, "
+        '"On … wrote:" and its translations, Outlook\'s "From: … Sent: …" blocks, '
+        '"Original Message" and forwarded blocks) and without the signature (after '
+        '"-- ") and mobile footers ("Sent from my iPhone"). From the text/plain part, '
+        "else the text/html one; in English, German, French, Spanish, Russian, Portuguese, "
+        "Dutch and Swedish formats. `messageReply` and `messageAutoReply` webhooks carry it "
+        "as `data.text.reply`, cut at IMAPAPI_REPLY_TEXT_MAX octets (`truncated` then names "
+        "`text.reply`).",
+        examples=["Thanks, option B works for us.\n\nBest regards,\nAnna"],
+    )
 
 
 class AttachmentOut(ApiModel):
@@ -111,7 +123,8 @@ class MessageSummary(ApiModel):
         "`replyTo`, `to`, `cc`, `bcc`, `references` as a whole, keeping the first addresses, "
         "or the first and the latest ids; the strings of `attachments`) is cut at "
         f"{MAX_HEADER_VALUE} octets (UTF-8). Absent when nothing was cut. "
-        "`GET /message/{id}` and its `/source` give the whole values.",
+        "`GET /message/{id}` and its `/source` give the whole values. In messageReply and "
+        "messageAutoReply webhooks also `text.reply`, cut at IMAPAPI_REPLY_TEXT_MAX octets.",
         examples=[["subject"]],
     )
 

@@ -1,0 +1,49 @@
+"""The reply-text corpus: messages in the formats of common clients, with the text a reader
+would call the reply (SOURCES.md). Read by `./scripts/bench --only replytext` and by
+`tests/unit/mail/test_reply_corpus.py`."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).parent
+LANGUAGES = ("en", "de", "fr", "es", "ru", "pt", "nl", "sv")
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    id: str
+    language: str
+    client: str
+    format: str  # "plain" or "html"
+    body: str
+    expected: str
+
+
+def load_samples() -> list[Sample]:
+    samples = []
+    for path in sorted(HERE.glob("*.toml")):
+        for raw in tomllib.loads(path.read_text(encoding="utf-8"))["sample"]:
+            samples.append(
+                Sample(
+                    id=raw["id"],
+                    language=raw.get("language", path.stem),
+                    client=raw["client"],
+                    format=raw["format"],
+                    body=raw["body"],
+                    expected=raw["expected"],
+                )
+            )
+    return samples
+
+
+def normalise(text: str) -> str:
+    """Whitespace-insensitive form: line breaks, indentation and blank lines do not count."""
+    return " ".join(text.split())
+
+
+def exact(extract: Callable[[Sample], str], sample: Sample) -> bool:
+    return normalise(extract(sample)) == normalise(sample.expected)
