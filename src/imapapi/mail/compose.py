@@ -78,6 +78,19 @@ RESERVED_HEADERS = frozenset(
         "content-id",
     }
 )
+# The submit field that sets each reserved header; the others follow from the body and the
+# attachments (MIME) or the time of sending (Date).
+_FIELD_OF_HEADER = {
+    "from": "from",
+    "to": "to",
+    "cc": "cc",
+    "bcc": "bcc",
+    "reply-to": "replyTo",
+    "subject": "subject",
+    "message-id": "messageId",
+    "in-reply-to": "inReplyTo",
+    "references": "references",
+}
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # control characters except TAB
 _MIME_NAME = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"  # RFC 2045 §5.1 token (minus what RFC 6838 forbids)
 _CONTENT_TYPE = re.compile(rf"\s*({_MIME_NAME})/({_MIME_NAME})\s*(?:;.*)?", re.DOTALL)
@@ -188,7 +201,13 @@ def validate_header(name: str, value: str, field: str = "headers") -> tuple[str,
             where, "is not a valid header name (printable ASCII without ':' or spaces)"
         )
     if name.lower() in RESERVED_HEADERS:
-        raise InvalidInputError(where, "is set by imapapi; use the matching field instead")
+        instead = _FIELD_OF_HEADER.get(name.lower())
+        raise InvalidInputError(
+            where,
+            f"is set by imapapi; use the `{instead}` field instead"
+            if instead
+            else "is set by imapapi from the message it builds",
+        )
     if _CONTROL.search(value):
         # CR or LF would end the header and start another (header injection).
         raise InvalidInputError(where, "must not contain CR, LF or other control characters")

@@ -122,10 +122,16 @@ def build_references(original: OriginalHeaders, limit: int = MAX_REFERENCES) -> 
         chain = list(original.in_reply_to)
     if original.message_id:
         chain.append(original.message_id)
-    chain = list(dict.fromkeys(chain))  # a loop in a broken chain must not repeat ids
-    if len(chain) > limit:
-        chain = [chain[0], *chain[-(limit - 1) :]]
-    return chain
+    return trim_references(chain, limit)
+
+
+def trim_references(chain: Sequence[str], limit: int = MAX_REFERENCES) -> list[str]:
+    """`chain` without repeated ids (a loop in a broken chain), cut to the root and the latest
+    ids when longer than `limit` (see MAX_REFERENCES)."""
+    unique = list(dict.fromkeys(chain))
+    if len(unique) > limit:
+        unique = [unique[0], *unique[-(limit - 1) :]]
+    return unique
 
 
 def dedupe(mailboxes: Iterable[Mailbox], exclude: Iterable[Mailbox] = ()) -> tuple[Mailbox, ...]:

@@ -11,7 +11,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
@@ -27,6 +27,7 @@ from imapapi.errors import (
     PayloadTooLargeError,
     UnprocessableError,
 )
+from imapapi.imap import ImapConnection
 from imapapi.mail import forward as forwarding
 from imapapi.mail.compose import Attachment, Draft, compose, validate_address
 from imapapi.mail.ids import decode_message_id
@@ -36,6 +37,7 @@ from imapapi.mail.references import (
     build_references,
     read_original,
     reply_recipients,
+    trim_references,
 )
 from imapapi.mail.subjects import forward_subject, reply_subject
 from imapapi.sessions.command_pool import CommandConnection
@@ -47,15 +49,26 @@ log = logging.getLogger(__name__)
 IDEMPOTENCY_WINDOW = 24 * 3600.0  # issue 6: the same key within 24 h is the same submission
 Action = Literal["reply", "replyAll", "forward"]
 ACTION_FLAGS = {"reply": "\\Answered", "replyAll": "\\Answered", "forward": "$Forwarded"}
+# (path, UIDVALIDITY, uid) of the message with a Message-ID in any folder, or None:
+# operations/lookup.py's find_by_message_id, handed in by the API (sending/ and operations/ are
+# sibling layers, so neither imports the other).
+FindMessage = Callable[[ImapConnection, str], Awaitable[tuple[str, int, int] | None]]
 
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    """The message answered or forwarded (`message` is an API message id)."""
+    """The message answered or forwarded: `message` (an API message id) or `message_id` (its
+    Message-ID, looked up in every folder); exactly one is set."""
 
-    message: str
+    message: str | None = None
     action: Action = "reply"
     inline: bool = False  # forward: quote the original in the body instead of attaching it
+    message_id: str | None = None
+
+    @property
+    def field(self) -> str:
+        """The request field that named the original, for errors."""
+        return "reference.messageId" if self.message_id is not None else "reference.message"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +87,10 @@ class SubmitRequest:
     headers: tuple[tuple[str, str], ...] = ()
     message_id: str | None = None
     reference: Reference | None = None
+    # Threading headers given directly, for a conversation not in this mailbox (not with
+    # `reference`, which derives them from the original).
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
     idempotency_key: str | None = None
     send_at: float | None = None
 
@@ -122,6 +139,7 @@ class Submitter:
         accounts: AccountManager,
         *,
         max_message_size: int,
+        find_message: FindMessage,
         wake: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -129,11 +147,13 @@ class Submitter:
         self._box = box
         self._accounts = accounts
         self._max_size = max_message_size
+        self._find_message = find_message
         self._wake = wake
         self._clock = clock
 
     async def submit(self, account: str, request: SubmitRequest) -> SubmitResult:
         """Queue `request` from `account`; see the module docstring for the order of steps."""
+        _check_threading(request)
         config = await self._accounts.registry.get(account)  # 404 for unknown accounts
         if config.smtp is None:
             raise UnprocessableError("smtp", "the account has no SMTP settings; add them first")
@@ -213,6 +233,14 @@ class Submitter:
             attachments=request.attachments,
             headers=request.headers,
             message_id=request.message_id,
+            in_reply_to=request.in_reply_to,
+            # RFC 5322 §3.6.4: a reply's References include the parent's Message-ID; with only
+            # In-Reply-To given, that is all that is known of the chain.
+            references=tuple(
+                trim_references(
+                    request.references or ([request.in_reply_to] if request.in_reply_to else [])
+                )
+            ),
         )
         if original is None or request.reference is None:
             if request.text is None and request.html is None:
@@ -258,19 +286,36 @@ class Submitter:
 
     # --- the referenced message ----------------------------------------------------------------
     async def _load_original(self, config: AccountConfig, reference: Reference) -> Original:
-        index, uid = decode_message_id(reference.message)  # InvalidInputError on a bad id
-        missing = NotFoundError(f"message {reference.message!r} was not found")
-        located = await self._store.resolve_mailbox_index(config.account, index)
-        if located is None:
-            raise missing
-        path, uid_validity = located
+        if reference.message_id is not None:
+            missing = NotFoundError(
+                f"no message with Message-ID {reference.message_id} in any folder",
+                details=[{"field": reference.field, "reason": "no message has this Message-ID"}],
+            )
+            binding = None
+        else:
+            assert reference.message is not None
+            index, uid = decode_message_id(reference.message)  # InvalidInputError on a bad id
+            missing = NotFoundError(f"message {reference.message!r} was not found")
+            binding = await self._store.resolve_mailbox_index(config.account, index)
+            if binding is None:
+                raise missing
         session = self._accounts.session(config.account)
         if not isinstance(session, AccountSession):
             raise NotConnectedError(f"account {config.account!r} has no IMAP session here")
         full = reference.action == "forward"
         async with session.command() as command:
+            if binding is None:
+                assert reference.message_id is not None
+                found = await self._find_message(command.conn, reference.message_id)
+                if found is None:
+                    raise missing
+                path, uid_validity, uid = found
+            else:
+                path, uid_validity = binding
             try:
-                return await self._fetch_original(command, path, uid_validity, uid, full=full)
+                return await self._fetch_original(
+                    command, path, uid_validity, uid, full=full, field=reference.field
+                )
             except CommandFailedError as exc:
                 if (exc.response_code or "").upper() in ("NONEXISTENT", "TRYCREATE"):
                     raise missing from exc
@@ -279,7 +324,14 @@ class Submitter:
                 raise missing from None
 
     async def _fetch_original(
-        self, command: CommandConnection, path: str, uid_validity: int, uid: int, *, full: bool
+        self,
+        command: CommandConnection,
+        path: str,
+        uid_validity: int,
+        uid: int,
+        *,
+        full: bool,
+        field: str,
     ) -> Original:
         conn = command.conn
         selected = await conn.examine(path)
@@ -299,7 +351,7 @@ class Submitter:
                 raise PayloadTooLargeError(
                     f"the referenced message is {sized[0].size} bytes, over the limit of "
                     f"{self._max_size}",
-                    details=[{"field": "reference.message", "reason": "too large"}],
+                    details=[{"field": field, "reason": "too large"}],
                 )
             item = "BODY.PEEK[]" if full else "BODY.PEEK[HEADER]"
             fetched = [
@@ -328,6 +380,33 @@ def _section(sections: dict[str, bytes], name: str) -> bytes:
         if key.upper() == name or key.upper().startswith(name + "<"):
             return value
     return next(iter(sections.values()), b"")
+
+
+def _check_threading(request: SubmitRequest) -> None:
+    """The threading fields that cannot go together (the schema states the same rules)."""
+    reference = request.reference
+    if reference is not None and (reference.message is None) == (reference.message_id is None):
+        reason = "give exactly one of reference.message and reference.messageId"
+        raise InvalidInputError(
+            "reference",
+            reason,
+            details=[
+                {"field": "reference.message", "reason": reason},
+                {"field": "reference.messageId", "reason": reason},
+            ],
+        )
+    given = [
+        name
+        for name, value in (("inReplyTo", request.in_reply_to), ("references", request.references))
+        if value
+    ]
+    if reference is not None and given:
+        reason = "set from the referenced message; give either reference or " + " and ".join(given)
+        raise InvalidInputError(
+            given[0],
+            reason,
+            details=[{"field": name, "reason": reason} for name in (*given, "reference")],
+        )
 
 
 def _account_mailbox(config: AccountConfig) -> list[Mailbox]:

@@ -27,6 +27,20 @@ async def register_gmail(api: Api, server: Hoodiecrow, receiver: WebhookReceiver
     return "gmail"
 
 
+async def register_gmail_sender(api: Api, server: Hoodiecrow, smtp: SmtpServer) -> str:
+    """The Gmail account `gmail` (testuser@example.com) with SMTP on the recording server."""
+    smtp.add_user("gmail-user", "smtp-pass")
+    body = {
+        "account": "gmail",
+        "email": "testuser@example.com",
+        "imap": server.account_settings(),
+        "smtp": smtp.settings("gmail-user", "smtp-pass") | {"starttls": "never"},
+    }
+    assert (await api.client.post("/v1/account", json=body)).status_code == 200
+    await wait_state(api, "gmail", "connected")
+    return "gmail"
+
+
 async def test_only_all_mail_junk_and_trash_are_synced(
     api: Api, hoodiecrow: Hoodiecrow, webhook_receiver: WebhookReceiver
 ) -> None:
@@ -107,16 +121,8 @@ async def test_labels_are_set_through_the_message_api(
 async def test_sent_mail_is_not_uploaded_on_gmail(
     api: Api, hoodiecrow: Hoodiecrow, smtp: SmtpServer, webhook_receiver: WebhookReceiver
 ) -> None:
-    smtp.add_user("gmail-user", "smtp-pass")
     await api.client.post("/v1/settings", json={"webhooks": webhook_receiver.url})
-    body = {
-        "account": "gmail",
-        "email": "testuser@example.com",
-        "imap": hoodiecrow.account_settings(),
-        "smtp": smtp.settings("gmail-user", "smtp-pass") | {"starttls": "never"},
-    }
-    assert (await api.client.post("/v1/account", json=body)).status_code == 200
-    await wait_state(api, "gmail", "connected")
+    await register_gmail_sender(api, hoodiecrow, smtp)
     before = len(hoodiecrow.messages())
     sent = await api.client.post(
         "/v1/account/gmail/submit",

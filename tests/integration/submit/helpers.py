@@ -14,7 +14,7 @@ from imapapi.sessions.session import AccountSession
 from tests.integration.conftest import Api
 from tests.integration.sync.helpers import account_body, wait_state
 from tests.servers.dovecot import Dovecot, ImapUser
-from tests.servers.smtp import SmtpServer
+from tests.servers.smtp import ReceivedMessage, SmtpServer
 from tests.servers.webhooks import WebhookReceiver
 
 T = TypeVar("T")
@@ -131,3 +131,24 @@ async def wait_imap(
         if time.monotonic() > deadline:
             raise AssertionError("the IMAP state never appeared")
         await asyncio.sleep(0.1)
+
+
+async def submitted(
+    api: Api, account: str, smtp: SmtpServer, body: dict[str, Any], count: int = 1
+) -> ReceivedMessage:
+    """POST `body` to /submit (it must be accepted) and return the `count`th message the SMTP
+    server received."""
+    response = await api.client.post(f"/v1/account/{account}/submit", json=body)
+    assert response.status_code == 200, response.text
+    return (await smtp.wait_for(count))[-1]
+
+
+async def nothing_sent(api: Api, smtp: SmtpServer) -> None:
+    """Nothing is queued, and a drained worker sends nothing."""
+    outbox = (await api.client.get("/v1/outbox", params={"state": "all"})).json()
+    assert outbox["total"] == 0
+    worker = api.service.submissions
+    assert worker is not None
+    await worker.stop()
+    assert await worker.run_once() == 0
+    assert smtp.messages == []

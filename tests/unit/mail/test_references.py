@@ -11,6 +11,7 @@ from imapapi.mail.references import (
     build_references,
     read_original,
     reply_recipients,
+    trim_references,
 )
 
 HEADER = (
@@ -75,6 +76,20 @@ def test_long_chains_keep_the_root_and_the_latest() -> None:
     assert len(result) == MAX_REFERENCES
     assert result[0] == "<0@x>"
     assert result[-2:] == ["<49@x>", "<new@x>"]
+
+
+@pytest.mark.parametrize(
+    ("chain", "limit", "expected"),
+    [
+        ([], 3, []),
+        (["<a@x>", "<b@x>"], 3, ["<a@x>", "<b@x>"]),
+        (["<a@x>", "<b@x>", "<a@x>"], 3, ["<a@x>", "<b@x>"]),  # repeated ids sent once
+        (["<1@x>", "<2@x>", "<3@x>", "<4@x>"], 3, ["<1@x>", "<3@x>", "<4@x>"]),
+    ],
+    ids=["empty", "short", "repeated", "root-and-latest"],
+)
+def test_trim_references(chain: list[str], limit: int, expected: list[str]) -> None:
+    assert trim_references(chain, limit) == expected
 
 
 def test_reply_goes_to_reply_to_and_reply_all_copies_the_rest_but_us() -> None:

@@ -11,6 +11,7 @@ from imapapi.api.schemas.submit import AddressIn, SubmitIn, SubmitOut
 from imapapi.events.model import format_date
 from imapapi.mail.compose import Attachment
 from imapapi.mail.references import Mailbox
+from imapapi.operations.lookup import find_by_message_id
 from imapapi.sending.submission import Reference, SubmitRequest, Submitter
 from imapapi.service import Service
 
@@ -24,6 +25,7 @@ def submitter(service: Service) -> Submitter:
         service.box,
         service.accounts,
         max_message_size=service.settings.max_message_size,
+        find_message=find_by_message_id,
         wake=worker.wake if worker is not None else lambda: None,
         clock=worker.clock if worker is not None else time.time,
     )
@@ -59,10 +61,17 @@ def _request(body: SubmitIn) -> SubmitRequest:
         headers=tuple(body.headers.items()),
         message_id=body.messageId,
         reference=(
-            Reference(body.reference.message, body.reference.action, body.reference.inline)
+            Reference(
+                message=body.reference.message,
+                message_id=body.reference.messageId,
+                action=body.reference.action,
+                inline=body.reference.inline,
+            )
             if body.reference
             else None
         ),
+        in_reply_to=body.inReplyTo,
+        references=tuple(body.references or ()),
         idempotency_key=body.idempotencyKey,
         send_at=body.sendAt.timestamp() if body.sendAt else None,
     )
@@ -72,10 +81,15 @@ def _request(body: SubmitIn) -> SubmitRequest:
     "/submit",
     summary="Send a message (queued; reply/forward with `reference`)",
     responses={
+        404: {
+            "description": "Unknown account, or the referenced message is gone "
+            "(`reference.message`) or in no folder (`reference.messageId`, named in "
+            "`details`): nothing is queued or sent."
+        },
         413: {
             "description": "The message is over `max_message_size` as composed, or the request "
             "body over that size base64-encoded plus `max_body_size` (refused as it arrives)."
-        }
+        },
     },
 )
 async def submit(body: SubmitIn, config: AccountDep, service: ServiceDep) -> SubmitOut:

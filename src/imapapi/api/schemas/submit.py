@@ -23,6 +23,7 @@ from imapapi.mail.compose import (
     validate_header,
     validate_message_id,
 )
+from imapapi.mail.references import MAX_REFERENCES
 
 _IDEMPOTENCY_KEY = r"^[!-~]{1,128}$"  # visible ASCII: safe in logs and headers
 
@@ -146,24 +147,64 @@ class AttachmentIn(ApiModel):
         return base64.b64decode(BASE64_SPACE.sub("", self.content))
 
 
+def _exact_message_id(value: str) -> str:
+    # validate_message_id allows spaces around the id; these fields take the id alone, so the
+    # schema's pattern is the whole rule.
+    if value != value.strip():
+        raise ValueError("must be a message id without spaces around it")
+    return str(_as_value_error(validate_message_id, value, "x"))
+
+
+# An RFC 5322 §3.6.4 msg-id, `<left@right>`: no spaces, CR/LF or other control characters.
+MessageIdText = Annotated[
+    str,
+    Field(
+        max_length=MAX_MESSAGE_ID,
+        examples=["<original-1@partner.example.com>"],
+        json_schema_extra={"pattern": f"^{MSG_ID_PATTERN}$"},
+    ),
+    AfterValidator(_exact_message_id),
+]
+
+
+def _given(name: str, schema: JsonDict) -> JsonDict:
+    return _given_all({name: schema})
+
+
+def _given_all(schemas: dict[str, JsonDict]) -> JsonDict:
+    return {"required": list(schemas), "properties": dict(schemas)}
+
+
+_TEXT: JsonDict = {"type": "string"}
+_SOME: JsonDict = {"type": "array", "minItems": 1}
+_REFERENCE: JsonDict = {"type": "object"}
+
+
 class ReferenceIn(ApiModel):
-    message: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{10}[AEIMQUYcgkosw048]$")] = Field(
+    """The message answered or forwarded: `message` (its id) or `messageId` (its Message-ID),
+    exactly one of them."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [_given("message", _TEXT), _given("messageId", _TEXT)]}
+    )
+
+    message: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{10}[AEIMQUYcgkosw048]$")] | None = Field(
+        None,
         description="Id of the message answered or forwarded (from a message listing).",
         examples=["AAAAAQAAAeE"],
+    )
+    messageId: MessageIdText | None = Field(
+        None,
+        description="The Message-ID of the message answered or forwarded, `<left@right>`: it is "
+        "looked up in every folder (INBOX first, then Sent, the other folders, Junk and Trash "
+        "last; on Gmail in All Mail), so a message filed anywhere, or one sent from this "
+        "account, can be answered without its id. Not found: 404 naming `reference.messageId`, "
+        "and nothing is sent.",
     )
     action: Literal["reply", "replyAll", "forward"] = "reply"
     inline: bool = Field(
         False, description="forward: quote the original in the body instead of attaching it."
     )
-
-
-def _given(name: str, schema: JsonDict) -> JsonDict:
-    return {"required": [name], "properties": {name: schema}}
-
-
-_TEXT: JsonDict = {"type": "string"}
-_SOME: JsonDict = {"type": "array", "minItems": 1}
-_REFERENCE: JsonDict = {"type": "object", "required": ["message"]}
 
 
 class SubmitIn(ApiModel):
@@ -198,6 +239,9 @@ class SubmitIn(ApiModel):
                         ),
                     ]
                 },
+                # inReplyTo / references are derived from the original with `reference`.
+                {"not": _given_all({"reference": _REFERENCE, "inReplyTo": _TEXT})},
+                {"not": _given_all({"reference": _REFERENCE, "references": _SOME})},
             ]
         }
     )
@@ -230,6 +274,22 @@ class SubmitIn(ApiModel):
         json_schema_extra={"pattern": rf"^\s*{MSG_ID_PATTERN}\s*$"},
     )
     reference: ReferenceIn | None = None
+    inReplyTo: MessageIdText | None = Field(
+        None,
+        description="The Message-ID this message answers, for a conversation whose messages "
+        "are not in this mailbox (with a message that is, use `reference`, which sets this "
+        "itself; the two are not combined). Sent as `In-Reply-To`; `References` is set to it "
+        "too unless `references` is given (RFC 5322 §3.6.4).",
+    )
+    references: list[MessageIdText] | None = Field(
+        None,
+        max_length=1000,
+        description="The conversation's Message-IDs, oldest first, sent as `References` (not "
+        "with `reference`). Like a reply to a message in the mailbox, it keeps the first id "
+        f"(the thread's root) and the latest ones, {MAX_REFERENCES} in all, as mail clients "
+        "trim long chains and some servers refuse header lines over 998 octets; repeated ids "
+        "are sent once.",
+    )
     idempotencyKey: Annotated[str, Field(pattern=_IDEMPOTENCY_KEY)] | None = Field(
         None, description="The same key within 24 h returns the first submission, sent once."
     )
