@@ -22,6 +22,11 @@ EXPECTED = ("bounce", "autoReply", "human")
 TYPES = (*EXPECTED, "list", "automated")
 _FOLDER_TYPE = {"bounce": "bounce", "autoreply": "autoReply", "human": "human"}
 
+# Sources we wrote ourselves (SOURCES.md): they measure the rules' coverage of documented
+# formats, not real-world recall, so the table gives them rows of their own.
+CONSTRUCTED_SOURCES = frozenset({"constructed", "written"})
+ORIGINS = ("real", "constructed")
+
 # Issue 16 item 6.
 BOUNCE_RECALL = 0.97  # classified "bounce" with every labelled failed recipient found
 AUTOREPLY_RECALL = 0.95
@@ -33,6 +38,10 @@ class Sample:
     expected: str
     recipients: frozenset[str]
     source: str
+
+    @property
+    def origin(self) -> str:
+        return "constructed" if self.source in CONSTRUCTED_SOURCES else "real"
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,10 @@ class Score:
     def count(self, expected: str, source: str | None = None) -> int:
         return sum(n for (e, _), n in self.confusion(source).items() if e == expected)
 
+    def by_origin(self) -> Counter[tuple[str, str, str]]:
+        """(expected, origin, classified) counts: real and constructed samples apart."""
+        return Counter((v.sample.expected, v.sample.origin, v.result.type) for v in self.verdicts)
+
     def bounce_found(self, source: str | None = None) -> int:
         """Bounces classified as bounces with their failed recipient(s) found."""
         return sum(
@@ -77,8 +90,16 @@ class Score:
     def bounce_recall(self) -> float:
         return self.bounce_found() / max(1, self.count("bounce"))
 
-    def autoreply_recall(self) -> float:
-        return self.confusion()[("autoReply", "autoReply")] / max(1, self.count("autoReply"))
+    def autoreplies(self, origin: str | None = None) -> tuple[int, int]:
+        """(classified right, total) auto-replies, of one origin or all."""
+        counts = self.by_origin()
+        cells = [(o, t, n) for (e, o, t), n in counts.items() if e == "autoReply"]
+        right = sum(n for o, t, n in cells if t == "autoReply" and origin in (None, o))
+        return right, sum(n for o, _t, n in cells if origin in (None, o))
+
+    def autoreply_recall(self, origin: str | None = None) -> float:
+        right, total = self.autoreplies(origin)
+        return right / max(1, total)
 
     def humans_misread(self) -> list[Verdict]:
         return [
@@ -121,13 +142,17 @@ def score(samples: list[Sample]) -> Score:
 
 
 def table(result: Score) -> str:
-    """The confusion table (expected rows by classified columns), then one row per source."""
+    """The confusion table (expected rows, real and constructed samples apart, by classified
+    columns), then one row per source."""
     width = max(len(t) for t in TYPES) + 2
-    lines = ["expected \\ classified".ljust(22) + "".join(t.rjust(width) for t in TYPES)]
-    confusion = result.confusion()
+    lines = ["expected \\ classified".ljust(24) + "".join(t.rjust(width) for t in TYPES)]
+    counts = result.by_origin()
     for expected in EXPECTED:
-        cells = "".join(str(confusion[(expected, t)]).rjust(width) for t in TYPES)
-        lines.append(expected.ljust(22) + cells)
+        for origin in ORIGINS:
+            if not any(counts[(expected, origin, t)] for t in TYPES):
+                continue
+            cells = "".join(str(counts[(expected, origin, t)]).rjust(width) for t in TYPES)
+            lines.append(f"{expected} ({origin})".ljust(24) + cells)
     lines.append("")
     pad = max(22, *(len(source) + 2 for source in result.sources()))
     lines.append(
@@ -155,10 +180,12 @@ def table(result: Score) -> str:
         f"bounce recall with the failed recipient found: {result.bounce_found()}"
         f"/{result.count('bounce')} = {result.bounce_recall():.1%} (target {BOUNCE_RECALL:.0%})"
     )
-    lines.append(
-        f"auto-reply recall: {confusion[('autoReply', 'autoReply')]}/{result.count('autoReply')}"
-        f" = {result.autoreply_recall():.1%} (target {AUTOREPLY_RECALL:.0%})"
-    )
+    for origin in ORIGINS:
+        right, total = result.autoreplies(origin)
+        lines.append(
+            f"auto-reply recall ({origin}): {right}/{total}"
+            f" = {result.autoreply_recall(origin):.1%} (target {AUTOREPLY_RECALL:.0%})"
+        )
     lines.append(
         f"human replies classified as something else: {len(result.humans_misread())} (target 0)"
     )
@@ -179,7 +206,7 @@ def run(verbose: bool = False) -> int:
             )
     met = (
         result.bounce_recall() >= BOUNCE_RECALL
-        and result.autoreply_recall() >= AUTOREPLY_RECALL
+        and all(result.autoreply_recall(origin) >= AUTOREPLY_RECALL for origin in ORIGINS)
         and not result.humans_misread()
     )
     return 0 if met else 1

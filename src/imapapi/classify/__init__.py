@@ -14,7 +14,8 @@ Precedence, first match wins (every signal seen is still listed in ``reasons``):
    X-Autorespond / X-Autoresponder, ``Precedence: auto_reply``, X-MS-Exchange-Inbox-Rules-Loop;
    or another non-"no" Auto-Submitted value when the message shows it answers one (an
    auto-reply subject or an In-Reply-To field: Exchange labels its out-of-office replies
-   "auto-generated"); or, with no header saying otherwise, an auto-reply subject prefix.
+   "auto-generated"); or a responder's envelope (null Return-Path with Precedence bulk/junk and no
+   List-* field); or, with no header saying otherwise, an auto-reply subject prefix.
    "Saying otherwise" is ``Auto-Submitted: no`` or a List-* field (a newsletter titled
    "Out of office: …" is list mail). ``X-Auto-Response-Suppress`` alone never decides (see
    ``classify.autoreply``).
@@ -137,11 +138,17 @@ def classify(
         reasons.append("dsn:success")
         is_bounce = False
 
+    # A responder's envelope: a null Return-Path (RFC 3834 §3.3) with Precedence bulk/junk and no
+    # List-* field. Not a bounce (decided above); list and bulk mail keep a bounce address.
+    # Corpus: Mail-DeliveryStatus-BounceParser autoreply.msg ("Thank you for your e-mail").
+    responder_envelope = evidence.null_path and bool(precedence) and not list_headers
+
     kind: ClassificationType
     if is_bounce:
         kind = "bounce"
     elif (
         replied_mark
+        or responder_envelope
         or (generated and (subject_hit is not None or answers))
         or (subject_hit is not None and submitted != autoreply.NOT_AUTOMATIC and not list_headers)
     ):

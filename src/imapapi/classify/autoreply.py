@@ -69,8 +69,13 @@ _PHRASES = (
     # reply), also sent without diacritics (corpus: bounce_email tt_1234210666).
     r"(?:[āa]rpus\s+biroja\s+atra[šs]an[āa]s\s+)?autom[āa]tisk[āa]\s+atbilde",
 )
+# Or the phrase in brackets, "[Automatyczna odpowiedź] subject" (wp.pl's responder; corpus:
+# Mail-DeliveryStatus-BounceParser polish-autoreply.msg). Not a bare "[Auto]": build and report
+# tools tag subjects that way.
+_BRACKETED = "|".join(phrase for phrase in _PHRASES if phrase != r"auto")
 _SUBJECT = re.compile(
-    r"^\s*(?:\[[^\]\n]{1,40}\]\s*)?(?P<phrase>" + "|".join(_PHRASES) + r")\s*(?:[:\uff1a]|$)",
+    r"^\s*(?:\[[^\]\n]{1,40}\]\s*)?(?:\[\s*(?P<bracketed>" + _BRACKETED + r")\s*\]"
+    r"|(?P<phrase>" + "|".join(_PHRASES) + r")\s*(?:[:\uff1a]|$))",
     re.IGNORECASE,
 )
 
@@ -114,4 +119,5 @@ def subject_reason(subject: str | None) -> str | None:
     match = _SUBJECT.match(nfc(subject))
     if match is None:
         return None
-    return "subject:" + " ".join(match.group("phrase").lower().split())
+    phrase = match.group("phrase") or match.group("bracketed")
+    return "subject:" + " ".join(phrase.lower().split())

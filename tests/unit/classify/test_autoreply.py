@@ -88,6 +88,8 @@ def test_header_signals(headers: dict[str, list[str]], expected: str) -> None:
         "自動応答: 提案",
         "자동 회신: 제안",
         "Re\u0301ponse automatique : decomposed accent",
+        "[Automatyczna odpowiedź] Oferta",
+        "[EXT] [Out of office] Proposal",
     ],
 )
 def test_auto_reply_subjects(subject: str) -> None:
@@ -105,8 +107,34 @@ def test_auto_reply_subjects(subject: str) -> None:
         "Autonomous cars: pricing",
         "Auto insurance quote",
         "Automatic replies are annoying, right?",
+        "[Auto] nightly build failed",
+        "Re: [Automatic reply] Proposal",
         "",
     ],
 )
 def test_subjects_of_people(subject: str) -> None:
     assert subject_reason(subject) is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        pytest.param(
+            {"return-path": ["<>"], "precedence": ["bulk"]}, "autoReply", id="null-path-bulk"
+        ),
+        pytest.param(
+            {"return-path": ["<>"], "precedence": ["junk"]}, "autoReply", id="null-path-junk"
+        ),
+        pytest.param(
+            {"return-path": ["<>"], "precedence": ["bulk"], "list-id": ["<l.example>"]},
+            "list",
+            id="null-path-bulk-list",
+        ),
+        pytest.param({"return-path": ["<a@b.example>"], "precedence": ["bulk"]}, "list", id="bulk"),
+        pytest.param({"return-path": ["<>"]}, "automated", id="null-path-alone"),
+    ],
+)
+def test_responder_envelope(headers: dict[str, list[str]], expected: str) -> None:
+    """A null Return-Path with Precedence bulk/junk and no List-* field is how responders
+    without an Auto-Submitted field send (RFC 3834 §3.3)."""
+    assert classify(headers).type == expected
