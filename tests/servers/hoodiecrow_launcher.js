@@ -18,7 +18,7 @@
 // - it has no X-GM-THRID ("have to figure out threading first"): served here from the thread
 //   id given when a message is added through the control channel; else, as Gmail threads a
 //   delivered or APPENDed reply, the thread of the message its References / In-Reply-To names
-//   (by Message-ID, in any folder); else the message's own X-GM-MSGID (a thread of one, as
+//   (by Message-ID, in any folder) when their subjects match without Re:/Fwd:; else the message's own X-GM-MSGID (a thread of one, as
 //   Gmail numbers a new thread after its first message). `SEARCH X-GM-THRID n` finds a thread.
 // Still missing (not worth faking): X-GM-RAW, QRESYNC, COMPRESS, and the link between a label
 // and a folder (a message labelled \Inbox is not in INBOX). Its STORE never notifies other
@@ -124,24 +124,34 @@ function threadOf(message) {
     return message["X-GM-THRID"] || message["X-GM-MSGID"];
 }
 
-// The "<id>"s of one header field of a raw message (its first occurrence, unfolded).
-function headerIds(raw, name) {
+function headerValue(raw, name) {
     const head = String(raw || "").split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, " ");
     const line = head.split(/\r?\n/).find((l) => l.toLowerCase().startsWith(name + ":"));
-    return line ? line.slice(name.length + 1).match(/<[^<>\s]+>/g) || [] : [];
+    return line ? line.slice(name.length + 1).trim() : "";
 }
 
-// The earliest message, in any folder, whose Message-ID the message's References or
-// In-Reply-To names.
+// The "<id>"s of one header field of a raw message (its first occurrence, unfolded).
+function headerIds(raw, name) {
+    return headerValue(raw, name).match(/<[^<>\s]+>/g) || [];
+}
+
+// Gmail groups a message with one it references only when their subjects match too, once
+// reply and forward prefixes are stripped.
+function baseSubject(raw) {
+    return headerValue(raw, "subject").replace(/^((re|fwd?|aw|sv)\s*:\s*)+/i, "").toLowerCase();
+}
+
+// A message, in any folder, whose Message-ID the message's References or In-Reply-To names.
 function findParent(message) {
     const named = headerIds(message.raw, "references").concat(headerIds(message.raw, "in-reply-to"));
     if (!named.length) {
         return null;
     }
+    const subject = baseSubject(message.raw);
     for (const box of Object.values(server.folderCache)) {
         for (const other of box.messages || []) {
             const id = headerIds(other.raw, "message-id")[0];
-            if (other !== message && id && named.indexOf(id) >= 0) {
+            if (other !== message && id && named.indexOf(id) >= 0 && baseSubject(other.raw) === subject) {
                 return other;
             }
         }
