@@ -27,7 +27,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from imapapi.errors import InvalidInputError
+from imapapi.errors import InvalidInputError, UnprocessableError
 from imapapi.mail.headers import normalize_msgid, parse_msgid_list
 from imapapi.mail.ids import decode_message_id, encode_message_id
 
@@ -99,25 +99,27 @@ def headers_thread_id(headers: Mapping[str, Sequence[str]], *, index: int, uid: 
 
 
 def parse_thread_id(value: str, *, field: str = "threadId") -> ThreadKey:
-    """What `value` names; InvalidInputError (400, naming `field`) when it is no threadId."""
+    """What `value` names. InvalidInputError (400, naming `field`) when it is not of the form
+    (digits, or T or M and base64url); its subclass UnprocessableError (422) when it is but
+    decodes to nothing a message could have (the API's schema states only the form)."""
     if _GMAIL.fullmatch(value):
         number = int(value)
         if number < 2**64:
             return ThreadKey(gmail=number)
-        raise InvalidInputError(field, "a Gmail thread id is a 64-bit number")
+        raise UnprocessableError(field, "a Gmail thread id is a 64-bit number")
     prefix, rest = value[:1], value[1:]
+    if prefix not in (ROOT_PREFIX, OWN_PREFIX) or not _BASE64URL.fullmatch(rest):
+        raise InvalidInputError(field, "not a thread id (digits, or T or M and base64url)")
     if prefix == OWN_PREFIX:
         try:
             return ThreadKey(message=decode_message_id(rest, field=field))
         except InvalidInputError:
-            raise InvalidInputError(field, "not a thread id (M and a message id)") from None
-    if prefix != ROOT_PREFIX or not _BASE64URL.fullmatch(rest):
-        raise InvalidInputError(field, "not a thread id (digits, or T or M and base64url)")
+            raise UnprocessableError(field, "not a thread id (M and a message id)") from None
     try:
         raw = base64.urlsafe_b64decode(rest + "=" * (-len(rest) % 4))
         root = raw.decode("utf-8")
     except (binascii.Error, ValueError):
-        raise InvalidInputError(field, "not a thread id (its root is not UTF-8)") from None
+        raise UnprocessableError(field, "not a thread id (its root is not UTF-8)") from None
     # One spelling per id: the root must be one a message could have, and encode back the same.
     if (
         not root
@@ -125,7 +127,7 @@ def parse_thread_id(value: str, *, field: str = "threadId") -> ThreadKey:
         or any(char.isspace() or char in "<>" or ord(char) < 0x20 for char in root)
         or root_thread_id(f"<{root}>") != value
     ):
-        raise InvalidInputError(field, "not a thread id (it names no Message-ID)")
+        raise UnprocessableError(field, "not a thread id (it names no Message-ID)")
     return ThreadKey(root=root)
 
 

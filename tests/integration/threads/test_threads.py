@@ -67,15 +67,13 @@ def the_conversation() -> list[bytes]:
     ]
 
 
+# The message the app sends: the conversation's root.
+PLAN = {"to": ["lead@client.example.org"], "subject": "Plan", "text": "The plan.\n"}
+
+
 async def send_original(api: Api, account: str) -> None:
     sent = await api.client.post(
-        f"/v1/account/{account}/submit",
-        json={
-            "to": [{"address": "lead@client.example.org"}],
-            "subject": "Plan",
-            "text": "Here is the plan.\n",
-            "messageId": ORIGINAL,
-        },
+        f"/v1/account/{account}/submit", json=PLAN | {"messageId": ORIGINAL}
     )
     assert sent.status_code == 200, sent.text
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imapapi.errors import InvalidInputError
+from imapapi.errors import InvalidInputError, UnprocessableError
 from imapapi.mail.ids import encode_message_id
 from imapapi.mail.threads import (
     MAX_ROOT_OCTETS,
@@ -97,10 +97,24 @@ def test_gmail_ids() -> None:
     [
         pytest.param("", id="empty"),
         pytest.param("0", id="gmail-zero"),
-        pytest.param(str(2**64), id="gmail-over-64-bits"),
         pytest.param("X" + "YUB4", id="unknown-prefix"),
         pytest.param("T", id="root-empty"),
         pytest.param("TYUB4=", id="padding"),
+        pytest.param("TYU B4", id="space"),
+    ],
+)
+def test_ids_of_another_form_are_refused(value: str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        parse_thread_id(value, field="search.threadId")
+    assert caught.value.field == "search.threadId"
+    assert not isinstance(caught.value, UnprocessableError)  # 400: the form is wrong
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(str(2**64), id="gmail-over-64-bits"),
+        pytest.param("TYUB4Y", id="impossible-length"),
         pytest.param("TYUB", id="not-canonical"),  # YUA is "a@"
         pytest.param("T_w", id="not-utf8"),
         pytest.param("T" + "YSBi", id="root-with-space"),
@@ -109,7 +123,7 @@ def test_gmail_ids() -> None:
         pytest.param("MAAAAAQAAAAA", id="message-uid-zero"),
     ],
 )
-def test_malformed_ids_are_refused(value: str) -> None:
-    with pytest.raises(InvalidInputError) as caught:
+def test_ids_of_the_form_that_name_nothing_are_refused(value: str) -> None:
+    with pytest.raises(UnprocessableError) as caught:
         parse_thread_id(value, field="search.threadId")
     assert caught.value.field == "search.threadId"

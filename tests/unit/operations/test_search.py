@@ -30,6 +30,11 @@ def test_dates_from_1970_are_imap_dates() -> None:
 
 
 ROOT_ID = "TYUB4"  # <a@x>
+HEADERS_A_AT_X = [
+    *(b"HEADER", b"Message-ID", b'"a@x"'),
+    *(b"HEADER", b"References", b'"a@x"'),
+    *(b"HEADER", b"In-Reply-To", b'"a@x"'),
+]
 
 
 @pytest.mark.parametrize(
@@ -38,8 +43,7 @@ ROOT_ID = "TYUB4"  # <a@x>
         pytest.param(
             ROOT_ID,
             False,
-            [b"OR", b"OR", b"HEADER", b"Message-ID", b'"a@x"', b"HEADER", b"References", b'"a@x"']
-            + [b"HEADER", b"In-Reply-To", b'"a@x"'],
+            [b"OR", b"OR", *HEADERS_A_AT_X],
             id="root",
         ),
         pytest.param("MAAAAAQAAAeE", False, [b"UID", b"481"], id="message-without-ids"),

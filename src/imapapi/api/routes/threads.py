@@ -47,7 +47,6 @@ async def get_thread(
     page: PageQuery = 0,
     pageSize: PageSizeQuery = 20,
 ) -> JSONResponse:
-    result = await threads.get_thread(
-        session, session.store, threadId, page=page, page_size=pageSize
+    return page_response(
+        await threads.get_thread(session, session.store, threadId, page=page, page_size=pageSize)
     )
-    return page_response(result)
