@@ -24,14 +24,16 @@ from imapclient import response_parser
 
 from bench.common import PASSWORD, Table, percentile
 from bench.rawimap import RawClient
+from imapapi.syncing.classification import SUMMARY_HEADERS
 
 USER = "bigbox"
 ACCOUNT = "listing"
 PAGE_SIZE = 20
 CONCURRENCY = 8
-# The items `operations/messages.py` fetches for a listing page (SUMMARY_ITEMS; no header fields
-# on a server without X-GM-EXT-1), so the raw client reads exactly the same bytes.
-ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)"
+# The items `operations/messages.py` fetches for a listing page (`summary_items`: SUMMARY_ITEMS
+# and the header fields threading and the classification read; no Gmail items on a server
+# without X-GM-EXT-1), so the raw client reads exactly the same bytes.
+ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE %s)" % SUMMARY_HEADERS.encode()
 
 
 def page_uids(total: int, page: int) -> tuple[int, int]:

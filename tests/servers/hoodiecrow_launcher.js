@@ -16,8 +16,10 @@
 //   (`\All` is never a label) and names differently for Spam/Starred, so that is corrected;
 // - it sends every label as an atom; Gmail quotes labels that are not atoms ("My label").
 // - it has no X-GM-THRID ("have to figure out threading first"): served here from the thread
-//   id given when a message is added through the control channel, else the message's own
-//   X-GM-MSGID (a thread of one, as Gmail numbers a new thread after its first message).
+//   id given when a message is added through the control channel; else, as Gmail threads a
+//   delivered or APPENDed reply, the thread of the message its References / In-Reply-To names
+//   (by Message-ID, in any folder) when their subjects match without Re:/Fwd:; else the message's own X-GM-MSGID (a thread of one, as
+//   Gmail numbers a new thread after its first message). `SEARCH X-GM-THRID n` finds a thread.
 // Still missing (not worth faking): X-GM-RAW, QRESYNC, COMPRESS, and the link between a label
 // and a folder (a message labelled \Inbox is not in INBOX). Its STORE never notifies other
 // connections, so the control command "labels" can send the untagged FETCH itself.
@@ -98,10 +100,63 @@ if (gmail) {
     server.fetchHandlers["X-GM-LABELS"] = (connection, message) =>
         message["X-GM-LABELS"].map(labelValue);
 
+    // Runs after the plugin's handler gave the message its X-GM-MSGID.
+    server.messageHandlers.push((connection, message) => {
+        if (!message["X-GM-THRID"]) {
+            const parent = findParent(message);
+            if (parent) {
+                message["X-GM-THRID"] = threadOf(parent);
+            }
+        }
+    });
+
     server.fetchHandlers["X-GM-THRID"] = (connection, message) => ({
         type: "ATOM",
-        value: message["X-GM-THRID"] || message["X-GM-MSGID"],
+        value: threadOf(message),
     });
+
+    // Four parameters: hoodiecrow reads the handler's arity to take one search value.
+    server.searchHandlers["X-GM-THRID"] = (connection, message, index, value) =>
+        String(threadOf(message)) === String(value);
+}
+
+function threadOf(message) {
+    return message["X-GM-THRID"] || message["X-GM-MSGID"];
+}
+
+function headerValue(raw, name) {
+    const head = String(raw || "").split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, " ");
+    const line = head.split(/\r?\n/).find((l) => l.toLowerCase().startsWith(name + ":"));
+    return line ? line.slice(name.length + 1).trim() : "";
+}
+
+// The "<id>"s of one header field of a raw message (its first occurrence, unfolded).
+function headerIds(raw, name) {
+    return headerValue(raw, name).match(/<[^<>\s]+>/g) || [];
+}
+
+// Gmail groups a message with one it references only when their subjects match too, once
+// reply and forward prefixes are stripped.
+function baseSubject(raw) {
+    return headerValue(raw, "subject").replace(/^((re|fwd?|aw|sv)\s*:\s*)+/i, "").toLowerCase();
+}
+
+// A message, in any folder, whose Message-ID the message's References or In-Reply-To names.
+function findParent(message) {
+    const named = headerIds(message.raw, "references").concat(headerIds(message.raw, "in-reply-to"));
+    if (!named.length) {
+        return null;
+    }
+    const subject = baseSubject(message.raw);
+    for (const box of Object.values(server.folderCache)) {
+        for (const other of box.messages || []) {
+            const id = headerIds(other.raw, "message-id")[0];
+            if (other !== message && id && named.indexOf(id) >= 0 && baseSubject(other.raw) === subject) {
+                return other;
+            }
+        }
+    }
+    return null;
 }
 
 function labelValue(label) {
@@ -133,7 +188,7 @@ function describe(message) {
         flags: message.flags,
         labels: message["X-GM-LABELS"] || null,
         msgid: message["X-GM-MSGID"] || null,
-        thrid: message["X-GM-THRID"] || message["X-GM-MSGID"] || null,
+        thrid: threadOf(message) || null,
     };
 }
 

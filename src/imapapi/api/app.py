@@ -24,6 +24,7 @@ from imapapi.api.routes import (
     outbox,
     settings,
     submit,
+    threads,
     tracking,
     webhooks,
 )
@@ -124,6 +125,7 @@ def create_api(service: Service, *, manage_lifespan: bool = True) -> FastAPI:
     app.include_router(accounts.router, dependencies=protected)
     app.include_router(mailboxes.router, dependencies=protected)
     app.include_router(messages.router, dependencies=protected)
+    app.include_router(threads.router, dependencies=protected)
     app.include_router(settings.router, dependencies=protected)
     app.include_router(webhooks.router, dependencies=protected)
     app.include_router(logs.router, dependencies=protected)

@@ -1,7 +1,9 @@
 """The message object of the listing API and of the `messageNew` webhook (seed README shapes).
 
-Built only from what one FETCH of ENVELOPE, BODYSTRUCTURE, FLAGS, INTERNALDATE, RFC822.SIZE (and
-the Gmail items) returns, so a page of listings costs one round trip and no body download.
+Built only from what one FETCH of ENVELOPE, BODYSTRUCTURE, FLAGS, INTERNALDATE, RFC822.SIZE, a
+few header fields (References) and the Gmail items returns, so a page of listings costs one
+round trip and no body download. `threadId` is X-GM-THRID on Gmail, else derived from the
+threading headers (`mail/threads.py`).
 
 Absent values are omitted rather than sent as null (ids appear in every webhook; smaller is
 better, and `"key" in message` is the one test a client needs). Exceptions, always present:
@@ -39,6 +41,7 @@ from imapapi.mail.ids import (
     encode_text_id,
     is_valid_part,
 )
+from imapapi.mail.threads import thread_id
 
 _NO_ENVELOPE = Envelope(date=None, subject=None)
 MAX_HEADER_VALUE = 16 * 1024
@@ -93,7 +96,14 @@ def message_summary(
     summary.update(_addresses(envelope))
     _put(summary, "messageId", _msgid(envelope.message_id))
     _put(summary, "inReplyTo", _first_msgid(envelope.in_reply_to))
-    _put(summary, "references", _references(fetch.sections) or None)
+    references = _references(fetch.sections)
+    _put(summary, "references", references or None)
+    if "threadId" not in summary and references is not None and fetch.envelope is not None:
+        # Without the References field (not fetched) the root is unknown: no threadId rather
+        # than a wrong one. Computed before the cap below, from the whole values.
+        summary["threadId"] = thread_id(
+            envelope.message_id, envelope.in_reply_to, references, index=index, uid=uid
+        )
 
     if fetch.body_structure is not None:
         text_parts = find_text_parts(fetch.body_structure)
@@ -262,15 +272,15 @@ def _addresses(envelope: Envelope) -> dict[str, Any]:
     return out
 
 
-def _references(sections: dict[str, bytes]) -> list[str]:
+def _references(sections: dict[str, bytes]) -> list[str] | None:
     # References is not in ENVELOPE; it is there when the caller also fetched
-    # BODY.PEEK[HEADER.FIELDS (REFERENCES)] (the webhook does, for reply tracking).
+    # BODY.PEEK[HEADER.FIELDS (REFERENCES ...)] (listings and webhooks do) or the whole header.
+    # None: no header was fetched, so whether the message has References is unknown.
     for name, raw in sections.items():
         if name.upper().startswith("BODY[HEADER"):
             values = parse_header_block(raw).get("references")
-            if values:
-                return parse_msgid_list(" ".join(values))
-    return []
+            return parse_msgid_list(" ".join(values)) if values else []
+    return None
 
 
 def _text(

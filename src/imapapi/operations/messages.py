@@ -29,9 +29,10 @@ from imapapi.mail.headers import parse_header_block
 from imapapi.mail.ids import decode_message_id
 from imapapi.mail.reply_text import reply_text
 from imapapi.mail.summary import message_summary
-from imapapi.operations.search import SearchTerms, compile_search
+from imapapi.operations.search import SearchTerms, compile_search, in_thread
 from imapapi.sessions.command_pool import CommandConnection, CommandLeases
 from imapapi.store.base import Store
+from imapapi.syncing.classification import SUMMARY_HEADERS, add_classification
 
 SUMMARY_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE")
 GMAIL_ITEMS = ("X-GM-LABELS", "X-GM-MSGID", "X-GM-THRID")
@@ -161,9 +162,11 @@ async def located(
         yield command, folder
 
 
-def summary_items(conn: ImapConnection, *extra: str) -> tuple[str, ...]:
+def summary_items(conn: ImapConnection, headers: str = SUMMARY_HEADERS) -> tuple[str, ...]:
+    """What a message object is built from: one header item (the fields threading and the
+    classification read, or the whole header for details), so a page stays one round trip."""
     gmail = GMAIL_ITEMS if conn.has_capability("X-GM-EXT-1") else ()
-    return (*SUMMARY_ITEMS, *gmail, *extra)
+    return (*SUMMARY_ITEMS, headers, *gmail)
 
 
 async def fetch_one(command: CommandConnection, uid: int, items: Sequence[str]) -> FetchResult:
@@ -222,7 +225,7 @@ async def _list_messages(
             if not await _complete_map(command):
                 continue
             changes, total = view.changes, view.exists
-            messages = await _summaries(command, folder, view.page(page, page_size), items)
+            messages = await fetch_summaries(command, folder, view.page(page, page_size), items)
             answer = MessagePage(page, page_count(total, page_size), total, messages)
             if view.changes == changes:
                 break
@@ -269,7 +272,9 @@ async def search_messages(
     page: int,
     page_size: int,
 ) -> MessagePage:
-    """Messages of `path` matching `terms` (compiled to IMAP SEARCH), paged newest first."""
+    """Messages of `path` matching `terms` (compiled to IMAP SEARCH), paged newest first.
+    A `threadId` term is searched on the server by its root and then checked exactly on each
+    hit (`in_thread`) before the paging, so `total` counts only the thread's messages."""
     compile_search(terms)  # bad terms answer 400 before a connection is even asked for
     return await read_retrying(
         lambda: _search_messages(leases, store, path, terms, page, page_size)
@@ -281,22 +286,26 @@ async def _search_messages(
 ) -> MessagePage:
     async with leases.command(folder=path) as command:
         conn = command.conn
-        criteria, charset = compile_search(terms, utf8=conn.utf8)
+        gmail = conn.has_capability("X-GM-EXT-1")
+        criteria, charset = compile_search(terms, utf8=conn.utf8, gmail=gmail)
         folder = await open_folder(command, store, path)
         if conn.has_capability("ESEARCH"):  # RFC 4731: a compact set instead of every number
             found = list((await conn.uid_esearch(criteria, charset=charset)).all)
         else:
             found = await conn.uid_search(criteria, charset=charset)
         matches = sorted(set(found), reverse=True)
+        if terms.thread_id is not None:
+            matches = await in_thread(conn, matches, terms.thread_id, index=folder.index)
         start = page * page_size
         uids = matches[start : start + page_size]
-        messages = await _summaries(command, folder, uids, summary_items(conn))
+        messages = await fetch_summaries(command, folder, uids, summary_items(conn))
     return MessagePage(page, page_count(len(matches), page_size), len(matches), messages)
 
 
-async def _summaries(
+async def fetch_summaries(
     command: CommandConnection, folder: OpenFolder, uids: list[int], items: Sequence[str]
 ) -> list[dict[str, Any]]:
+    """The message objects of `uids` in the selected `folder`, in that order, classified."""
     if not uids:
         return []
     view = command.view
@@ -307,11 +316,16 @@ async def _summaries(
         if result.uid is not None
     }
     # Messages expunged meanwhile are simply missing from the page.
-    return [
-        summarize(_fresher(fetched[uid], view.updates), folder)
-        for uid in uids
-        if uid in fetched and uid not in view.expunged
+    pairs = [
+        (result, summarize(result, folder))
+        for result in (
+            _fresher(fetched[uid], view.updates)
+            for uid in uids
+            if uid in fetched and uid not in view.expunged
+        )
     ]
+    await add_classification(command.conn, pairs)
+    return [summary for _, summary in pairs]
 
 
 def _fresher(result: FetchResult, updates: Mapping[int, FetchResult]) -> FetchResult:
@@ -354,6 +368,7 @@ async def _get_message(
         fetch = await fetch_one(command, uid, summary_items(command.conn, HEADER_ITEM))
         # One message asked for by id: its values whole, unlike a listing's (mail/summary.py).
         message = message_summary(fetch, index=folder.index, path=folder.path, max_value=None)
+        await add_classification(command.conn, [(fetch, message)])
         message["headers"] = parse_header_block(section(fetch, "BODY[HEADER]") or b"")
         text = message.get("text")
         if text is not None and fetch.body_structure is not None:

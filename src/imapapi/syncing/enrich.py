@@ -8,25 +8,19 @@ from datetime import datetime
 from typing import Any
 
 from imapapi.accounts.model import AccountConfig
-from imapapi.classify import HEADER_FIELDS, classify, needs_body
 from imapapi.imap import ImapConnection
 from imapapi.imap.types import FetchResult
 from imapapi.mail.bodystructure import find_text_parts
 from imapapi.mail.decode import decode_text
-from imapapi.mail.headers import parse_header_block
 from imapapi.mail.reply_text import cap_text, reply_text
 from imapapi.mail.summary import message_summary
 from imapapi.store.base import NewEvent, Store
 from imapapi.sync import events as ev
 from imapapi.sync.flagmap import FlagSet
+from imapapi.syncing.classification import SUMMARY_HEADERS, add_classification
 from imapapi.syncing.model import stored_flags
 
 GMAIL_SUMMARY_ITEMS = ("X-GM-LABELS", "X-GM-MSGID", "X-GM-THRID")
-# Header fields beyond ENVELOPE that a messageNew payload needs: References for threading and
-# what the reply classification reads (auto-reply, list and bounce marks).
-SUMMARY_HEADERS = f"BODY.PEEK[HEADER.FIELDS ({' '.join(HEADER_FIELDS)})]"
-# Bounces are parsed from their body; the delivery report sits near the top (RFC 3464 §2).
-BOUNCE_BYTES = 256 * 1024
 # The reply's own text is at the top of its text part; Outlook's HTML carries tens of KiB of
 # style before it, so this much of the part is fetched (or 4 octets per octet of the cap).
 REPLY_FETCH_BYTES = 128 * 1024
@@ -91,7 +85,7 @@ class Enricher:
                     # report it a second time as a messageUpdated.
                     current[result.uid] = stored_flags(result.flags, result.gmail_labels)
                 summary = message_summary(result, index=ref.index, path=ref.path)
-                await self._classify(conn, result, summary)
+                await add_classification(conn, [(result, summary)])
                 events.append(ev.message_new(ref, summary))
                 tracked = await self._tracked_reply(conn, result, ref, summary)
                 if tracked is not None:
@@ -100,31 +94,6 @@ class Enricher:
                 for uid in set(new_uids) - found:  # expunged before we could fetch it
                     current.pop(uid, None)
         return events
-
-    async def _classify(
-        self, conn: ImapConnection, result: FetchResult, summary: dict[str, Any]
-    ) -> None:
-        """Add `classification`, `isAutoReply` and `isBounce` to a messageNew summary; a bounce
-        candidate costs one more fetch of the start of its body."""
-        headers: dict[str, list[str]] = {}
-        for name, raw in result.sections.items():
-            if "HEADER" in name:
-                headers.update(parse_header_block(raw))
-        sender = summary.get("from")
-        hints: dict[str, Any] = {
-            "subject": summary.get("subject"),
-            "from_address": sender.get("address") if isinstance(sender, dict) else None,
-            "content_type": result.body_structure.content_type if result.body_structure else None,
-        }
-        raw_message = None
-        if needs_body(headers, **hints) and result.uid is not None:
-            section = f"BODY.PEEK[]<0.{BOUNCE_BYTES}>"
-            async for body in conn.uid_fetch([result.uid], [section]):
-                raw_message = next(iter(body.sections.values()), None)
-        verdict = classify(headers, raw_message=raw_message, **hints)
-        summary["classification"] = verdict.as_json()
-        summary["isAutoReply"] = verdict.type == "autoReply"
-        summary["isBounce"] = verdict.type == "bounce"
 
     async def _tracked_reply(
         self,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 from collections.abc import Callable
@@ -456,3 +457,37 @@ def test_long_message_ids_are_cut() -> None:
     summary = summarize(envelope=envelope)
     assert summary["truncated"] == ["messageId", "inReplyTo"]
     assert summary["messageId"] == long_id[:CAP] and summary["inReplyTo"] == long_id[:CAP]
+
+
+@pytest.mark.parametrize(
+    ("sections", "in_reply_to", "expected"),
+    [
+        pytest.param({}, None, None, id="headers-not-fetched"),
+        pytest.param(
+            {"BODY[HEADER.FIELDS (REFERENCES)]": b"\r\n"},
+            None,
+            "TMGViZGQ3YjA4NDc5NDkxMWIwMzk4NmM4MjcxMjhmMWJAZXhhbXBsZS5jb20",
+            id="own-message-id",
+        ),
+        pytest.param(
+            {"BODY[HEADER.FIELDS (REFERENCES)]": b"References: <root@x> <parent@x>\r\n\r\n"},
+            "<parent@x>",
+            "Tcm9vdEB4",
+            id="references-root",
+        ),
+        pytest.param(
+            {"BODY[HEADER]": b"Subject: x\r\n\r\n"}, "<parent@x>", "TcGFyZW50QHg", id="in-reply-to"
+        ),
+    ],
+)
+def test_thread_id_from_the_threading_headers(
+    sections: dict[str, bytes], in_reply_to: str | None, expected: str | None
+) -> None:
+    envelope = dataclasses.replace(SEED_ENVELOPE, in_reply_to=in_reply_to)
+    summary = summarize(envelope=envelope, sections=sections)
+    assert summary.get("threadId") == expected
+
+
+def test_gmail_thread_id_wins_over_the_headers() -> None:
+    sections = {"BODY[HEADER.FIELDS (REFERENCES)]": b"References: <root@x>\r\n\r\n"}
+    assert summarize(gmail_thrid=77, sections=sections)["threadId"] == "77"

@@ -21,6 +21,7 @@ from imapapi.imap.core import EventCallback
 from imapapi.operations import messages
 from imapapi.sessions.command_pool import CommandConnection, CommandPool
 from imapapi.sessions.folder_view import FolderView
+from imapapi.syncing.classification import SUMMARY_HEADERS
 from tests.unit.imap.test_connection import Harness, Server
 from tests.unit.sessions.test_command_pool import spawned
 
@@ -112,12 +113,13 @@ def fetched(seq: int, uid: int) -> bytes:
     return (
         b'* %d FETCH (UID %d FLAGS () INTERNALDATE "07-Oct-2019 06:05:23 +0000" RFC822.SIZE 10 '
         b'ENVELOPE (NIL "m%d" NIL NIL NIL NIL NIL NIL NIL NIL) '
-        b'BODYSTRUCTURE ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 1 NIL NIL NIL))'
+        b'BODYSTRUCTURE ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 1 NIL NIL NIL) '
+        b'BODY[HEADER.FIELDS (REFERENCES)] "")'
     ) % (seq, uid, uid)
 
 
 SELECTED = (b"* 3 EXISTS", b"* OK [UIDVALIDITY 5] ok")
-ITEMS = "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)"
+ITEMS = f"(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE {SUMMARY_HEADERS})"
 
 
 async def listing(session: Any, page: int = 0) -> messages.MessagePage:

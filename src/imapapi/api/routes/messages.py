@@ -76,9 +76,10 @@ def _stream(download: Download, *, disposition: str | None) -> StreamingResponse
 @router.get(
     "/messages",
     summary="List messages in a folder, newest first",
-    description="Zero-based pages of the newest messages first, built from ENVELOPE and "
-    "BODYSTRUCTURE (no body is downloaded). A page past the end has no messages; an unknown "
-    "folder answers 404.",
+    description="Zero-based pages of the newest messages first, built from ENVELOPE, "
+    "BODYSTRUCTURE and a few header fields (no body is downloaded; only a bounce candidate's "
+    "start is read, for `classification.bounce`). A page past the end has no messages; an "
+    "unknown folder answers 404.",
     response_model=MessageList,
 )
 async def list_messages(
@@ -90,6 +91,10 @@ async def list_messages(
     result = await messages.list_messages(
         session, session.store, path, page=page, page_size=pageSize
     )
+    return page_response(result)
+
+
+def page_response(result: messages.MessagePage) -> JSONResponse:
     return JSONResponse(
         {
             "page": result.page,
@@ -104,7 +109,9 @@ async def list_messages(
     "/search",
     summary="Search a folder, newest first",
     description="Terms are ANDed and compiled to IMAP SEARCH (values quoted or sent as "
-    "literals, never pasted into the command). Paged like the listing.",
+    "literals, never pasted into the command). Paged like the listing. `threadId` is matched "
+    "exactly: the server is searched for the thread's root Message-ID, then every hit's own "
+    "thread id is checked, so `total` counts only the thread's messages.",
     response_model=MessageList,
 )
 async def search_messages(
@@ -118,14 +125,7 @@ async def search_messages(
     result = await messages.search_messages(
         session, session.store, path, terms, page=page, page_size=pageSize
     )
-    return JSONResponse(
-        {
-            "page": result.page,
-            "pages": result.pages,
-            "total": result.total,
-            "messages": result.messages,
-        }
-    )
+    return page_response(result)
 
 
 def _day(value: _dt.date | _dt.datetime | None) -> _dt.date | None:
@@ -152,6 +152,7 @@ def _terms(query: SearchQuery) -> SearchTerms:
         smaller=query.smaller,
         uid=None if query.uid is None else str(query.uid),
         message_id=query.messageId,
+        thread_id=query.threadId,
     )
 
 

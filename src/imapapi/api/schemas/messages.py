@@ -8,13 +8,14 @@ these models so the two cannot drift apart.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictBool, StrictInt
 
 from imapapi.api.schemas.common import ISO_TEXT, ApiModel, SafeText, base64_pattern
 from imapapi.api.schemas.mailboxes import MailboxPath
 from imapapi.mail.summary import MAX_HEADER_VALUE
+from imapapi.mail.threads import MAX_ROOT_OCTETS
 
 MAX_PAGE_SIZE = 250
 MAX_TEXT_BYTES = 20 * 1024 * 1024
@@ -44,6 +45,18 @@ SearchDate = Annotated[
 # RFC 3501 §9 sequence-set, spaces allowed (they are dropped), e.g. "1:100,205" or "300:*".
 _SEQ = r"(?:[0-9]+|\*) *(?:: *(?:[0-9]+|\*) *)?"
 UID_SET_PATTERN = rf"^ *{_SEQ}(?:, *{_SEQ})*$"
+# The three forms of a threadId (mail/threads.py): Gmail's X-GM-THRID (a 64-bit number), "T" and
+# the base64url of a root Message-ID (1 to MAX_ROOT_OCTETS octets), "M" and a message id.
+THREAD_ID_PATTERN = (
+    rf"^(?:[1-9][0-9]{{0,19}}|T[A-Za-z0-9_-]{{2,{-(-MAX_ROOT_OCTETS * 4 // 3)}}}"
+    r"|M[A-Za-z0-9_-]{10}[AEIMQUYcgkosw048])$"
+)
+THREAD_ID_EXAMPLE = "TcHJvcG9zYWwtNDcxMUBjcm0uZXhhbXBsZS5jb20"  # <proposal-4711@crm.example.com>
+THREAD_ID_DESCRIPTION = (
+    "The conversation: Gmail's X-GM-THRID on Gmail; elsewhere derived from the threading "
+    "headers, the same for a message and every reply to it in any folder (see the README, "
+    '"Threads"). For `GET /v1/account/{account}/thread/{threadId}` and `search.threadId`.'
+)
 
 # --- responses --------------------------------------------------------------------------------
 
@@ -93,12 +106,43 @@ class AttachmentOut(ApiModel):
     contentId: str | None = Field(None, examples=["<logo@example.com>"])
 
 
+class BounceRecipientOut(ApiModel):
+    recipient: str = Field(examples=["lead@example.org"])
+    action: str = Field(examples=["failed"])
+    status: str | None = Field(None, examples=["5.1.1"])
+    diagnosticCode: str | None = Field(None, examples=["smtp; 550 5.1.1 user unknown"])
+
+
+class BounceOut(ApiModel):
+    recipients: list[BounceRecipientOut]
+    originalMessageId: str | None = None
+    delayed: bool = Field(description="Only a delay was reported, no recipient failed for good.")
+
+
+class Classification(ApiModel):
+    """The verdict the `messageNew` webhook carries, from the same headers."""
+
+    type: Literal["human", "autoReply", "bounce", "list", "automated"] = Field(
+        description="A person's message, an auto-reply (out of office), a bounce (delivery "
+        "report), list mail, or other machine mail."
+    )
+    reasons: list[str] = Field(
+        description="Every signal seen, also those that did not decide `type`.",
+        examples=[["auto-submitted:auto-replied"]],
+    )
+    bounce: BounceOut | None = Field(
+        None, description="The parsed report, for a bounce (its body is read for it)."
+    )
+
+
 class MessageSummary(ApiModel):
     id: str = Field(examples=["AAAAAQAAAeE"])
     uid: int = Field(examples=[481])
     path: str = Field(examples=["INBOX"])
     emailId: str | None = Field(None, description="Gmail X-GM-MSGID.")
-    threadId: str | None = Field(None, description="Gmail X-GM-THRID.")
+    threadId: str | None = Field(
+        None, description=THREAD_ID_DESCRIPTION, examples=[THREAD_ID_EXAMPLE]
+    )
     date: str | None = Field(None, examples=["2019-10-07T06:05:23.000Z"])
     size: int | None = Field(None, examples=[4334])
     flags: list[str] | None = Field(None, examples=[["\\Seen"]])
@@ -116,6 +160,9 @@ class MessageSummary(ApiModel):
     references: list[str] | None = None
     text: TextInfo | None = None
     attachments: list[AttachmentOut] | None = None
+    classification: Classification | None = None
+    isAutoReply: bool | None = Field(None, description="`classification.type` is `autoReply`.")
+    isBounce: bool | None = Field(None, description="`classification.type` is `bounce`.")
     truncated: list[str] | None = Field(
         None,
         description="Fields cut to fit: in listings, search results and webhooks each "
@@ -134,6 +181,11 @@ class MessageList(ApiModel):
     pages: int = Field(description="How many pages there are (at least 1).", examples=[10])
     total: int = Field(description="Messages in the folder (or matching the search).")
     messages: list[MessageSummary] = Field(description="Newest first; empty past the end.")
+
+
+class ThreadList(MessageList):
+    total: int = Field(description="Messages in the thread, over all folders.")
+    messages: list[MessageSummary] = Field(description="Oldest first; empty past the end.")
 
 
 class MessageDetails(MessageSummary):
@@ -271,6 +323,11 @@ class SearchQuery(ApiModel):
         | None
     ) = Field(None, examples=["1:100,205"])
     messageId: SearchText | None = None
+    threadId: Annotated[str, Field(pattern=THREAD_ID_PATTERN)] | None = Field(
+        None,
+        description="Only the messages of this thread (a `threadId` of a message object): "
+        "exactly, not by substring. A thread id of another server's kind matches nothing.",
+    )
 
 
 class SearchIn(ApiModel):

@@ -1,0 +1,61 @@
+"""`classification`, `isAutoReply` and `isBounce` of fetched messages: the one code path behind
+messageNew (`enrich.py`) and the API's listings, search results, threads and details
+(`operations/`), so a client that polls gets the verdict a webhook gives.
+
+The verdict needs header fields beyond ENVELOPE (SUMMARY_HEADERS, fetched with the summary in
+the same round trip, RFC 3501 §6.4.5); a bounce candidate costs one more fetch of the start of
+its body, for all candidates of a batch together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from imapapi.classify import HEADER_FIELDS, classify, needs_body
+from imapapi.imap import ImapConnection
+from imapapi.imap.types import FetchResult
+from imapapi.mail.headers import parse_header_block
+
+# References (threading) and what the classification reads (auto-reply, list and bounce marks).
+SUMMARY_HEADERS = f"BODY.PEEK[HEADER.FIELDS ({' '.join(HEADER_FIELDS)})]"
+# Bounces are parsed from their body; the delivery report sits near the top (RFC 3464 §2).
+BOUNCE_BYTES = 256 * 1024
+
+
+def fetched_headers(result: FetchResult) -> dict[str, list[str]]:
+    """The header fields of every BODY[HEADER…] section of `result`, parsed."""
+    headers: dict[str, list[str]] = {}
+    for name, raw in result.sections.items():
+        if "HEADER" in name.upper():
+            headers.update(parse_header_block(raw))
+    return headers
+
+
+async def add_classification(
+    conn: ImapConnection, fetched: Sequence[tuple[FetchResult, dict[str, Any]]]
+) -> None:
+    """Add the verdict to each summary of `fetched` (FETCH result, summary built from it), on
+    the connection that has their folder selected."""
+    pending = []
+    for result, summary in fetched:
+        headers = fetched_headers(result)
+        sender = summary.get("from")
+        hints: dict[str, Any] = {
+            "subject": summary.get("subject"),
+            "from_address": sender.get("address") if isinstance(sender, dict) else None,
+            "content_type": result.body_structure.content_type if result.body_structure else None,
+        }
+        pending.append((result.uid, summary, headers, hints, needs_body(headers, **hints)))
+    candidates = [uid for uid, *_, wanted in pending if wanted and uid is not None]
+    bodies: dict[int, bytes | None] = {}
+    if candidates:
+        async for body in conn.uid_fetch(candidates, ["UID", f"BODY.PEEK[]<0.{BOUNCE_BYTES}>"]):
+            if body.uid is not None:
+                bodies[body.uid] = next(iter(body.sections.values()), None)
+    for uid, summary, headers, hints, _ in pending:
+        raw_message = bodies.get(uid) if uid is not None else None
+        verdict = classify(headers, raw_message=raw_message, **hints)
+        summary["classification"] = verdict.as_json()
+        summary["isAutoReply"] = verdict.type == "autoReply"
+        summary["isBounce"] = verdict.type == "bounce"
