@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pytest
-
 from imapapi.mail.reply_text import reply_from_html, reply_from_text
 from tests.corpus.replies import LANGUAGES, Sample, exact, load_samples
 
@@ -46,7 +44,6 @@ def test_reply_text_is_exact_on_at_least_95_percent_per_language() -> None:
         assert 1 - len(missed) / len(ours) >= TARGET, missed
 
 
-@pytest.mark.xfail(reason="held-out set before fixes: 88.4 % (16 of 138 missed)", strict=True)
 def test_reply_text_is_exact_on_at_least_95_percent_of_the_held_out_set() -> None:
     """15-19 held-out samples per language are too few for a per-language share of their own,
     so each language is held to 95 % over both sets together."""
