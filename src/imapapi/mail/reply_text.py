@@ -13,13 +13,17 @@ Plain text, line by line, top to bottom:
 - quoted lines (`>`, RFC 3676 §4.5) are left out, and so is the attribution line above a quote
   ("On … wrote:", "Am … schrieb …:", "пн, 7 окт. 2019 г. в 08:05, Имя <a@b>:"; also wrapped over
   two lines, as Gmail does at 78 columns); text between quotes (an inline answer) is kept;
-- the text ends at an attribution followed by unquoted history (Yahoo), an "Original Message"
-  or "Forwarded message" separator, a header block ("From: … Sent: … To: …" in any of the
-  languages), the signature delimiter "-- " (RFC 3676 §4.3) or a mobile footer ("Sent from my
-  iPhone", "Get Outlook for Android" …).
+- the text ends at an attribution followed by unquoted history (Yahoo; Zoho's
+  "---- On … wrote ---"), an "Original Message" or "Forwarded message" separator, a header
+  block ("From: … Sent: … To: …" in any of the languages), the signature delimiter "-- "
+  (RFC 3676 §4.3) or a mobile or webmail footer ("Sent from my iPhone", "Get Outlook for
+  Android<https://…>", "Sent with Proton Mail secure email." …);
+- a legal disclaimer closing the text (a paragraph that calls itself confidential, speaks to a
+  reader who got it in error and asks to tell the sender or delete it) is left out.
 HTML is made text first, without the parts clients mark as quoted or as signature
 (`<blockquote>`, Gmail's `gmail_quote`, Thunderbird's `moz-cite-prefix`/`moz-signature`,
-Outlook's `divRplyFwdMsg`/`appendonsend`/`Signature`); the plain-text rules then apply.
+Outlook's `divRplyFwdMsg`/`appendonsend`/`Signature`, Zoho's `zmail_extra`); the plain-text
+rules then apply.
 
 A sign-off written by hand ("Best regards, Anna") is part of the reply; an undelimited
 signature block (a name, a title, a phone number with no "-- " above it) cannot be told from
@@ -31,6 +35,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from imapapi.mail.disclaimer import without_disclaimer
 from imapapi.mail.html_text import Attrs, html_to_text
 
 
@@ -59,6 +64,8 @@ _OPENER = re.compile(
     r"^(?:on|am|le|el|em|op|den|il|dnia|dne|w dniu|\d{1,4}|пн|вт|ср|чт|пт|сб|вс)\b", re.IGNORECASE
 )
 _MAX_ATTRIBUTION = 300
+# Zoho: "---- On Mon, 07 Oct 2019 08:05:00 +0200 Peter <p@example.com> wrote ----".
+_DASHED = re.compile(r"^-{2,}\s*(?P<inner>.+?)\s*-{2,}$")
 
 # Header labels of quoted or forwarded messages (Outlook, Samsung, Zimbra, GMX …) by kind.
 _LABELS = {
@@ -76,7 +83,8 @@ _LABEL = re.compile(
 _HEADER_WINDOW = 8  # lines in which a header block shows its labels
 _SEPARATOR = re.compile(
     r"^[-_=]{2,}\s*(?:original message|ursprüngliche nachricht|originalnachricht|"
-    r"message d'origine|message original|mensaje original|исходное сообщение|"
+    r"ursprüngliche mail|message d'origine|message original|mail original|mensaje original|"
+    r"исходное сообщение|"
     r"mensagem original|oorspronkelijk bericht|ursprungligt meddelande|originalmeddelande|"
     r"oprindelig meddelelse|messaggio originale|forwarded message|weitergeleitete nachricht|"
     r"message transféré|mensaje reenviado|пересылаемое сообщение|mensagem encaminhada|"
@@ -90,16 +98,25 @@ _SEPARATOR = re.compile(
 )
 _FOOTER = re.compile(
     r"^(?:sent from my .+|sent from (?:outlook|mail|yahoo mail)\b.*|get outlook for .+|"
-    r"von meinem .+ gesendet\.?|gesendet von .+|outlook für .+ herunterladen|"
-    r"envoyé (?:de|depuis) (?:mon|ma|l'application) .+|télécharger outlook pour .+|"
+    r"von meinem .+ gesendet\.?|gesendet von .+|outlook für .+ (?:herunterladen|beziehen)|"
+    r"envoyé (?:de|depuis) (?:mon|ma|l'application) .+|(?:télécharger|obtenir) outlook pour .+|"
     r"enviado desde mi .+|obtener outlook para .+|отправлено (?:с|из) .+|"
     r"получить outlook для .+|enviado (?:do|de|a partir do) meu .+|obter o outlook para .+|"
     r"verstuurd vanaf mijn .+|verzonden (?:vanaf|met) mijn .+|outlook voor .+ downloaden|"
-    r"skickat från min .+|hämta outlook för .+|sendt fra min .+|inviato da .+)$",
+    r"skickat från min .+|(?:hämta|skaffa) outlook för .+|sendt fra min .+|inviato da .+|"
+    # Webmail footers: Yahoo's app in other languages, Proton's in every language.
+    r"(?:envoyé|enviado|verzonden|verstuurd|skickat) (?:de|depuis|desde|do|vanuit|vanaf|från) "
+    r"yahoo mail\b.*|"
+    r"(?:sent|envoyé|gesendet|enviado|verzonden|verstuurd|skickat|sendt) .{0,60}"
+    r"\bproton ?mail\b.*)$",
     re.IGNORECASE,
 )
 _MAX_FOOTER = 80
+# Outlook mobile appends the link: "Get Outlook for iOS<https://aka.ms/…>".
+_FOOTER_LINK = re.compile(r"\s*<https?://[^<>\s]*>$")
 _RULE = re.compile(r"^[-_=*\s]+$")  # a line drawn with dashes or underscores
+# A titled rule right above the history ("----- Ursprüngliche Mail -----" over Zimbra's headers).
+_BANNER = re.compile(r"^[-_=*]{2,}[^-_=*]{1,40}[-_=*]{2,}$")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
@@ -128,7 +145,7 @@ def _quoted_element(tag: str, attrs: Attrs) -> bool:
     return (
         tag == "blockquote"
         or bool(classes & {"gmail_quote", "gmail_signature", "moz-cite-prefix", "moz-signature"})
-        or bool(classes & {"yahoo_quoted", "gmail_extra"})
+        or bool(classes & {"yahoo_quoted", "gmail_extra", "zmail_extra"})
         or attrs.get("id") in ("Signature", "signature")
     )
 
@@ -166,10 +183,11 @@ def reply_from_text(text: str) -> Reply:
             break
         kept.append(line.rstrip())
         i += 1
-    while kept and _RULE.match(kept[-1] or " "):  # blank lines and "____" above the history
+    # Blank lines and "____" above the history, and a titled rule when the history follows.
+    while kept and (_RULE.match(kept[-1] or " ") or (bounded and _BANNER.match(kept[-1]))):
         kept.pop()
     joined = _BLANK_RUNS.sub("\n\n", "\n".join(kept)).strip("\n")
-    return Reply(joined, bounded)
+    return Reply(without_disclaimer(joined), bounded)
 
 
 def _quoted(line: str) -> bool:
@@ -184,6 +202,9 @@ def _next_text(lines: list[str], start: int) -> int | None:
 
 
 def _is_attribution(text: str) -> bool:
+    dashed = _DASHED.match(text)
+    if dashed:
+        text = dashed["inner"].rstrip(":") + ":"
     if len(text) > _MAX_ATTRIBUTION or not text.endswith(":"):
         return False
     if _DATED_ADDRESS.search(text) or _MUTT.match(text):
@@ -217,7 +238,8 @@ def _ends_text(lines: list[str], i: int) -> bool:
         return False
     if _SEPARATOR.match(line):
         return True
-    if len(line) <= _MAX_FOOTER and _FOOTER.match(line):
+    footer = _FOOTER_LINK.sub("", line)
+    if len(footer) <= _MAX_FOOTER and _FOOTER.match(footer):
         return True
     return _header_block(lines, i)
 

@@ -1,5 +1,6 @@
 """The reply-text corpus (tests/corpus/replies, SOURCES.md): at least 95 % of the samples give
-exactly the expected text after whitespace normalisation, in every one of the 8 languages."""
+exactly the expected text after whitespace normalisation, in every one of the 8 languages, and
+at least 95 % of the held-out set (`heldout/`, written without sight of the extractor)."""
 
 from __future__ import annotations
 
@@ -17,18 +18,41 @@ def extract(sample: Sample) -> str:
 
 def test_corpus_is_the_size_the_issue_asks_for() -> None:
     samples = load_samples()
-    per_language = Counter(s.language for s in samples)
-    assert len(samples) >= 160
+    corpus = [s for s in samples if not s.heldout]
+    per_language = Counter(s.language for s in corpus)
+    assert len(corpus) >= 160
     assert {lang: per_language[lang] >= 15 for lang in LANGUAGES} == dict.fromkeys(LANGUAGES, True)
-    assert {s.format for s in samples} == {"plain", "html"}
+    assert {s.format for s in corpus} == {"plain", "html"}
     assert len({s.id for s in samples}) == len(samples)
 
 
+def test_held_out_set_has_120_samples_15_per_language() -> None:
+    heldout = [s for s in load_samples() if s.heldout]
+    per_language = Counter(s.language for s in heldout)
+    assert len(heldout) >= 120
+    assert {lang: per_language[lang] >= 15 for lang in LANGUAGES} == dict.fromkeys(LANGUAGES, True)
+    assert {s.format for s in heldout} == {"plain", "html"}
+
+
 def test_reply_text_is_exact_on_at_least_95_percent_per_language() -> None:
-    samples = load_samples()
+    samples = [s for s in load_samples() if not s.heldout]
     misses = [s.id for s in samples if not exact(extract, s)]
     assert 1 - len(misses) / len(samples) >= TARGET, misses
     for language in LANGUAGES:
         ours = [s for s in samples if s.language == language]
         missed = [s.id for s in ours if s.id in misses]
+        assert 1 - len(missed) / len(ours) >= TARGET, missed
+
+
+def test_reply_text_is_exact_on_at_least_95_percent_of_the_held_out_set() -> None:
+    """15-19 held-out samples per language are too few for a per-language share of their own,
+    so each language is held to 95 % over both sets together."""
+    samples = load_samples()
+    misses = {s.id for s in samples if not exact(extract, s)}
+    heldout = [s for s in samples if s.heldout]
+    missed = sorted(s.id for s in heldout if s.id in misses)
+    assert 1 - len(missed) / len(heldout) >= TARGET, missed
+    for language in LANGUAGES:
+        ours = [s for s in samples if s.language == language]
+        missed = sorted(s.id for s in ours if s.id in misses)
         assert 1 - len(missed) / len(ours) >= TARGET, missed

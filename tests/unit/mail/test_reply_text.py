@@ -42,6 +42,23 @@ GMAIL = "On Mon, Oct 7, 2019 at 8:05 AM Peter <peter@example.com> wrote:"
         ("Ok.\n\nSent from my iPhone\n", "Ok."),
         ("Ok.\n\nVon meinem iPhone gesendet\n", "Ok."),
         ("It was sent from my phone app.\n", "It was sent from my phone app."),
+        # Outlook mobile's footers carry their link, in every language.
+        ("Ok.\n\nOutlook für Android herunterladen<https://aka.ms/AAb9ysg>\n", "Ok."),
+        ("Ok.\n\nObtenir Outlook pour iOS<https://aka.ms/o0ukef>\n", "Ok."),
+        ("Ok.\n\nSkaffa Outlook för Android<https://aka.ms/AAb9ysg>\n", "Ok."),
+        ("Ok.\n\nSent with Proton Mail secure email.\n", "Ok."),
+        ("Ok.\n\nSkickat med säker e-post från Proton Mail.\n", "Ok."),
+        ("Ok.\n\nEnvoyé de Yahoo Mail pour Android\n", "Ok."),
+        # Zoho: a dashed attribution over unquoted history.
+        (
+            "Ok.\n\n---- On Thu, 06 Jun 2024 09:55:17 +0530 Arjun <a@example.in> wrote ---\n\nold",
+            "Ok.",
+        ),
+        ("Ok.\n\n---- El vie, 07 jun 2024 14:22 Ana <a@example.es> escribió ----\n", "Ok."),
+        ("--- Agenda ---\nItem one.\n", "--- Agenda ---\nItem one."),
+        # Zimbra's titled rule goes with the headers under it, whatever its language.
+        ("Ok.\n\n----- Ursprüngliche Mail -----\nVon: a\nAn: b\nGesendet: c\nBetreff: d\n", "Ok."),
+        ("Ok.\n\n----- Mail d'origine -----\nDe: a\nÀ: b\nEnvoyé: c\nObjet: d\n", "Ok."),
         ("Ok.\n\n-----Original Message-----\nFrom: a\nSent: b\nTo: c\nSubject: d\n\nold", "Ok."),
         (
             "Ok.\n\n________________________________\nVon: a\nGesendet: b\nAn: c\nBetreff: d\n",
