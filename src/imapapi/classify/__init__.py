@@ -52,6 +52,7 @@ HEADER_FIELDS = (
     "X-AUTOREPLY",
     "X-AUTORESPOND",
     "X-AUTORESPONDER",
+    "X-POST-MESSAGECLASS",
     "PRECEDENCE",
     "X-AUTO-RESPONSE-SUPPRESS",
     "LIST-ID",
@@ -142,6 +143,10 @@ def classify(
     # List-* field. Not a bounce (decided above); list and bulk mail keep a bounce address.
     # Corpus: Mail-DeliveryStatus-BounceParser autoreply.msg ("Thank you for your e-mail").
     responder_envelope = evidence.null_path and bool(precedence) and not list_headers
+    # List-Unsubscribe / List-Post speak for a newsletter or a discussion list; a List-Id alone is
+    # also what a team alias adds when it relays an out-of-office reply (corpus: alaveteli
+    # track-response-exchange-oof-1 and -messagelabs-oof-1, via WhatDoTheyKnow's team list).
+    list_voice = any(name != "list-id" for name in list_headers)
 
     kind: ClassificationType
     if is_bounce:
@@ -150,7 +155,7 @@ def classify(
         replied_mark
         or responder_envelope
         or (generated and (subject_hit is not None or answers))
-        or (subject_hit is not None and submitted != autoreply.NOT_AUTOMATIC and not list_headers)
+        or (subject_hit is not None and submitted != autoreply.NOT_AUTOMATIC and not list_voice)
     ):
         kind = "autoReply"
     elif list_headers or precedence:

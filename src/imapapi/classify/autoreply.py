@@ -34,12 +34,17 @@ NOT_AUTOMATIC = "no"
 # Vendor headers whose presence marks an auto-reply (unless their value denies it).
 _VENDOR_HEADERS = ("x-autoreply", "x-autorespond", "x-autoresponder")
 _DENIALS = frozenset({"no", "false", "0", "off"})
+# Vendor headers that mark an auto-reply only with a given word in their value. Mailtraq's
+# "X-POST-MessageClass: 9; Autoresponder" (corpus: alaveteli track-response-messageclass-oof;
+# Alaveteli's and Allura's auto-reply checks test the same value).
+_VENDOR_VALUES = (("x-post-messageclass", "autoresponder"),)
 
 # Localized prefixes used by Exchange/Outlook, Gmail, Zimbra, Dovecot/Sieve vacation and others.
 # Anchored at the start ("Re: out of office plans" is a person) and followed by ":" (ASCII or
 # full-width) or the end of the subject. An "[External]"-style gateway tag may come first.
 _PHRASES = (
     r"automatic\s+reply",
+    r"automatic\s+response",  # Mailtraq (corpus: alaveteli track-response-messageclass-oof)
     r"auto[\s-]*reply",
     r"auto[\s-]*response",
     r"auto",
@@ -78,6 +83,13 @@ _SUBJECT = re.compile(
     r"|(?P<phrase>" + "|".join(_PHRASES) + r")\s*(?:[:\uff1a]|$))",
     re.IGNORECASE,
 )
+# Lotus Notes/Domino's out-of-office subject, "<name> is out of the office", optionally with
+# "(returning <date>)" (corpus: alaveteli track-response-lotus-oof-1; Alaveteli's own check
+# matches the same ending). The name holds no ":", so "Re: Anna is out of the office" is a person.
+_LOTUS_SUBJECT = re.compile(
+    r"^[^:\n]{1,120}?\s+is\s+out\s+of\s+the\s+office\.?(?:\s*\(returning[^)]*\))?\s*$",
+    re.IGNORECASE,
+)
 
 
 def auto_submitted(headers: Headers) -> str | None:
@@ -99,6 +111,9 @@ def header_reasons(headers: Headers) -> list[str]:
         if keyword(value) == "auto_reply":
             reasons.append("precedence:auto_reply")
             break
+    for name, word in _VENDOR_VALUES:
+        if any(word in value.lower() for value in headers.get(name, ())):
+            reasons.append(name)
     if "x-ms-exchange-inbox-rules-loop" in headers:
         # Exchange stamps messages its mailbox rules (out-of-office, auto-reply rules) create.
         reasons.append("x-ms-exchange-inbox-rules-loop")
@@ -116,8 +131,9 @@ def subject_reason(subject: str | None) -> str | None:
     """A reason naming the auto-reply subject prefix, or None."""
     if not subject:
         return None
-    match = _SUBJECT.match(nfc(subject))
+    subject = nfc(subject)
+    match = _SUBJECT.match(subject)
     if match is None:
-        return None
+        return "subject:is out of the office" if _LOTUS_SUBJECT.match(subject) else None
     phrase = match.group("phrase") or match.group("bracketed")
     return "subject:" + " ".join(phrase.lower().split())

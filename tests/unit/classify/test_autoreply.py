@@ -47,6 +47,10 @@ def test_auto_submitted_absent_and_blank() -> None:
         pytest.param(
             {"x-ms-exchange-inbox-rules-loop": ["a@b.example"]}, "autoReply", id="rules-loop"
         ),
+        pytest.param(
+            {"x-post-messageclass": ["9; Autoresponder"]}, "autoReply", id="mailtraq-class"
+        ),
+        pytest.param({"x-post-messageclass": ["1; Normal"]}, "human", id="mailtraq-other-class"),
     ],
 )
 def test_header_signals(headers: dict[str, list[str]], expected: str) -> None:
@@ -90,6 +94,10 @@ def test_header_signals(headers: dict[str, list[str]], expected: str) -> None:
         "Re\u0301ponse automatique : decomposed accent",
         "[Automatyczna odpowiedź] Oferta",
         "[EXT] [Out of office] Proposal",
+        "Automatic Response",
+        "Emma McKinney/MAIL/BIR/MG_REG is out of the office",
+        "AUTO: Anna Berg is out of the office (returning 03/01/2012)",
+        "Anna Berg is out of the office. (returning 03/01/2012)",
     ],
 )
 def test_auto_reply_subjects(subject: str) -> None:
@@ -109,6 +117,9 @@ def test_auto_reply_subjects(subject: str) -> None:
         "Automatic replies are annoying, right?",
         "[Auto] nightly build failed",
         "Re: [Automatic reply] Proposal",
+        "Re: Anna is out of the office",
+        "Anna is out of the office until Monday, who covers?",
+        "Automatic responses in our helpdesk",
         "",
     ],
 )
@@ -138,3 +149,24 @@ def test_responder_envelope(headers: dict[str, list[str]], expected: str) -> Non
     """A null Return-Path with Precedence bulk/junk and no List-* field is how responders
     without an Auto-Submitted field send (RFC 3834 §3.3)."""
     assert classify(headers).type == expected
+
+
+@pytest.mark.parametrize(
+    ("list_fields", "expected"),
+    [
+        pytest.param({"list-id": ["<team.example.org>"]}, "autoReply", id="list-id-alone"),
+        pytest.param(
+            {"list-id": ["<team.example.org>"], "list-post": ["<mailto:team@example.org>"]},
+            "list",
+            id="discussion-list",
+        ),
+        pytest.param({"list-unsubscribe": ["<https://news.example/u>"]}, "list", id="newsletter"),
+    ],
+)
+def test_out_of_office_subject_through_a_list(
+    list_fields: dict[str, list[str]], expected: str
+) -> None:
+    """A team alias stamps only its List-Id on the out-of-office replies it relays; a list or
+    newsletter that speaks for itself (List-Post, List-Unsubscribe) keeps the subject from
+    deciding."""
+    assert classify({"subject": ["Out of Office"], **list_fields}).type == expected
