@@ -49,14 +49,7 @@ def test_reply_text_is_exact_on_at_least_95_percent_per_language() -> None:
         assert 1 - len(missed) / len(ours) >= TARGET, missed
 
 
-# Committed before the extractor was run on it: not strict, as its score was not known yet.
-NOT_YET_MEASURED = pytest.mark.xfail(reason="held-out 2: scored before any fix", strict=False)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=NOT_YET_MEASURED) if n == "held-out 2" else n for n in SETS],
-)
+@pytest.mark.parametrize("name", SETS)
 def test_reply_text_is_exact_on_at_least_95_percent_of_a_held_out_set(name: str) -> None:
     """15-19 held-out samples per language are too few for a per-language share of their own,
     so each language is held to 95 % over the corpus and the held-out set together."""
