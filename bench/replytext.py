@@ -2,8 +2,9 @@
 
 Runs `mail/reply_text.py` over `tests/corpus/replies` (no server, a second or so) and prints
 the share of samples whose result equals the expected text after whitespace normalisation, per
-language, per client and overall, and apart the held-out set (`heldout/`, written without sight
-of the extractor: the figure to trust when the two differ), per language and as a whole. Reply
+language, per client and overall, and apart each held-out set (`heldout/`, `heldout2/`, each
+written without sight of the extractor nor the samples before it: the figure to trust when they
+differ, and the newest the most), per language and as a whole. Reply
 parsers from PyPI that are installed in the same environment (`mail-parser-reply`,
 `email-reply-parser`, `quotequail`) get a column each, fed the same text (HTML samples made
 text by `mail/html_text.py` first, without any of our quote markers), so the choice of writing
@@ -17,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from tests.corpus.replies import LANGUAGES, Sample, exact, load_samples
+from tests.corpus.replies import HELDOUT, LANGUAGES, Sample, exact, load_samples
 
 from imapapi.mail.html_text import html_to_text
 from imapapi.mail.reply_text import reply_from_html, reply_from_text
@@ -82,16 +83,15 @@ def run_replytext(*, show_failures: bool = True) -> int:
         groups[f"format {s.format}"].append(s)
     for s in samples:
         if s.heldout:
-            groups[f"held-out {s.language}"].append(s)
-    heldout = [s for s in samples if s.heldout]
-    if heldout:
-        groups["held-out"] = heldout
+            groups[f"{s.heldout} {s.language}"].append(s)
+    sets = {name: [s for s in samples if s.heldout == name] for name, _ in HELDOUT}
+    groups.update((name, members) for name, members in sets.items() if members)
     groups["overall"] = samples
     names = list(extractors)
     rows = [("group", "samples", *names)]
     ordered = [f"language {lang}" for lang in LANGUAGES if f"language {lang}" in groups]
-    last = [f"held-out {lang}" for lang in LANGUAGES if f"held-out {lang}" in groups]
-    last += [g for g in ("held-out", "overall") if g in groups]
+    last = [f"{name} {lang}" for name in sets for lang in LANGUAGES if f"{name} {lang}" in groups]
+    last += [g for g in (*sets, "overall") if g in groups]
     ordered += [*sorted(g for g in groups if g not in ordered and g not in last), *last]
     for group in ordered:
         members = groups[group]
@@ -112,10 +112,11 @@ def run_replytext(*, show_failures: bool = True) -> int:
     if show_failures:
         for s in samples:
             if not hits["imapapi"][s.id]:
-                print(f"  miss: {s.id}{' (held-out)' if s.heldout else ''}")
+                print(f"  miss: {s.id}{f' ({s.heldout})' if s.heldout else ''}")
     print(f"target ≥ {TARGET:.0%}: {'met' if overall >= TARGET else 'NOT met'} ({overall:.1%})")
-    if heldout:
-        share = sum(hits["imapapi"][s.id] for s in heldout) / len(heldout)
-        verdict = "met" if share >= TARGET else "NOT met"
-        print(f"held-out: {verdict} ({share:.1%} of {len(heldout)})")
+    for name, members in sets.items():
+        if members:
+            share = sum(hits["imapapi"][s.id] for s in members) / len(members)
+            verdict = "met" if share >= TARGET else "NOT met"
+            print(f"{name}: {verdict} ({share:.1%} of {len(members)})")
     return 0 if overall >= TARGET else 1

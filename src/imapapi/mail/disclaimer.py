@@ -5,6 +5,11 @@ sets them apart, so a closing paragraph is one only when it says all three thing
 say, in one of the corpus's languages: that it is confidential or meant for its addressee,
 that it may have reached someone in error, and that such a reader should tell the sender or
 delete it. A person's own last paragraph seldom says all three.
+
+The privacy notices that public bodies and companies append the same way ("När du skickar
+e-post till oss behandlar vi dina personuppgifter … https://…", "When you email us we process
+your personal data …") go too, by four things: e-mail, personal data, their processing, and a
+link or the name of the law or policy.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ _CONFIDENTIAL = re.compile(
     re.IGNORECASE,
 )
 _IN_ERROR = re.compile(
-    r"in error|by mistake|not the intended|irrtümlich|fälschlich|nicht der richtige|"
-    r"par erreur|n'êtes pas le destinataire|por error|no es (?:usted )?el destinatario|"
-    r"por engano|(?:não|nao) (?:for|é|seja) o destinat|onterecht|per abuis|per vergissing|"
-    r"av misstag|felaktigt|по ошибке|не являетесь адресатом",
+    r"in error|by mistake|mistakenly|erroneously|not the intended|irrtümlich|fälschlich|"
+    r"versehentlich|nicht der richtige|par erreur|n'êtes pas le destinataire|por error|"
+    r"por equivocaci|no es (?:usted )?el destinatario|por engano|por erro\b|"
+    r"(?:não|nao) (?:for|é|seja) o destinat|onterecht|ten onrechte|per abuis|per vergissing|"
+    r"abusievelijk|av misstag|felaktigt|по ошибке|ошибочно|не являетесь адресатом",
     re.IGNORECASE,
 )
 _TELL_OR_DELETE = re.compile(
@@ -30,17 +36,30 @@ _TELL_OR_DELETE = re.compile(
     r"отправител|удал|уничтож",
     re.IGNORECASE,
 )
+_EMAIL = re.compile(r"e-?mail|e-post|mejl|correo|courriel|письм|почт", re.IGNORECASE)
+_PERSONAL_DATA = re.compile(
+    r"personal data|personuppgifter|personenbezogen\w* daten|données (?:à caractère )?personnel|"
+    r"datos (?:de carácter )?personales|dados pessoais|persoonsgegevens|персональн\w* данн",
+    re.IGNORECASE,
+)
+_PROCESSING = re.compile(
+    r"process|behandl|behandel|verarbeit|trait|trata|verwerk|обрабат|обработк", re.IGNORECASE
+)
+_POLICY = re.compile(
+    r"https?://|privacy|integritet|dataskydd|datenschutz|dsgvo|gdpr|rgpd|lgpd|"
+    r"confidentialité|privacidad|privacidade|политик",
+    re.IGNORECASE,
+)
 _MIN_LENGTH = 100  # disclaimers are sentences, not a line
 _PARAGRAPHS = re.compile(r"\n[ \t]*\n")
 
 
 def is_disclaimer(paragraph: str) -> bool:
-    return (
-        len(paragraph) >= _MIN_LENGTH
-        and _CONFIDENTIAL.search(paragraph) is not None
-        and _IN_ERROR.search(paragraph) is not None
-        and _TELL_OR_DELETE.search(paragraph) is not None
-    )
+    if len(paragraph) < _MIN_LENGTH:
+        return False
+    legal = (_CONFIDENTIAL, _IN_ERROR, _TELL_OR_DELETE)
+    privacy = (_EMAIL, _PERSONAL_DATA, _PROCESSING, _POLICY)
+    return any(all(p.search(paragraph) for p in kind) for kind in (legal, privacy))
 
 
 def without_disclaimer(text: str) -> str:

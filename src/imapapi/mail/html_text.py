@@ -1,4 +1,5 @@
-"""HTML mail bodies as plain text: block elements become line breaks, scripts and styles go.
+"""HTML mail bodies as plain text: block elements become line breaks, scripts and styles go,
+list items keep a marker ("- ", or "1. " in a numbered list, as clients' own text parts do).
 
 Pure and lenient (`html.parser` never raises on bad markup, and mail is full of it). The caller
 may name elements to leave out with their content (`skip`) and elements where the text ends
@@ -36,6 +37,7 @@ class _TextParser(HTMLParser):
         self._stack: list[str] = []
         self._hidden_from: int | None = None  # stack depth where a left-out element opened
         self._pre = 0
+        self._lists: list[int | None] = []  # open <ul> (None) and <ol> (items so far)
         self.parts: list[str] = []
         self._fresh = True  # nothing on the current line yet
         self.stopped = False
@@ -62,8 +64,20 @@ class _TextParser(HTMLParser):
         self._stack.append(tag)
         if tag == "pre":
             self._pre += 1
+        if tag in ("ul", "ol"):
+            self._lists.append(None if tag == "ul" else 0)
         if tag in _BLOCK and self._hidden_from is None:
             self._newline()
+            if tag == "li":
+                self._marker()
+
+    def _marker(self) -> None:
+        numbered = self._lists[-1] if self._lists else None
+        if numbered is None:
+            self.parts.append("- ")
+        else:
+            self._lists[-1] = numbered + 1
+            self.parts.append(f"{numbered + 1}. ")
 
     def handle_endtag(self, tag: str) -> None:
         if self.stopped or tag not in self._stack:
@@ -72,6 +86,8 @@ class _TextParser(HTMLParser):
             closed = self._stack.pop()
             if closed == "pre":
                 self._pre -= 1
+            if closed in ("ul", "ol") and self._lists:
+                self._lists.pop()
             if self._hidden_from is not None and len(self._stack) <= self._hidden_from:
                 self._hidden_from = None
             if closed == tag:

@@ -10,16 +10,19 @@ but no signatures, and `talon` was last released in 2017 with a machine-learning
 `tests/corpus/replies` (`./scripts/bench --only replytext`) they scored far below this module.
 
 Plain text, line by line, top to bottom:
-- quoted lines (`>`, RFC 3676 §4.5) are left out, and so is the attribution line above a quote
-  ("On … wrote:", "Am … schrieb …:", "пн, 7 окт. 2019 г. в 08:05, Имя <a@b>:"; also wrapped over
+- quoted lines (`>`, RFC 3676 §4.5; `|` under an attribution that quotes with it) are left
+  out, and so is the attribution line above a quote ("On … wrote:", "Am … schrieb …:",
+  "пн, 7 окт. 2019 г. в 08:05, Имя <a@b>:", "Name <a@b> escreveu no dia …:"; also wrapped over
   two lines, as Gmail does at 78 columns); text between quotes (an inline answer) is kept;
 - the text ends at an attribution followed by unquoted history (Yahoo; Zoho's
   "---- On … wrote ---"), an "Original Message" or "Forwarded message" separator, a header
   block ("From: … Sent: … To: …" in any of the languages), the signature delimiter "-- "
   (RFC 3676 §4.3) or a mobile or webmail footer ("Sent from my iPhone", "Get Outlook for
-  Android<https://…>", "Sent with Proton Mail secure email." …);
+  Android<https://…>", "Sent with Proton Mail secure email.", "Verzonden vanuit Mail voor
+  Windows" …);
 - a legal disclaimer closing the text (a paragraph that calls itself confidential, speaks to a
-  reader who got it in error and asks to tell the sender or delete it) is left out.
+  reader who got it in error and asks to tell the sender or delete it) or a privacy notice
+  (`mail/disclaimer.py`) is left out.
 HTML is made text first, without the parts clients mark as quoted or as signature
 (`<blockquote>`, Gmail's `gmail_quote`, Thunderbird's `moz-cite-prefix`/`moz-signature`,
 Outlook's `divRplyFwdMsg`/`appendonsend`/`Signature`, Zoho's `zmail_extra`); the plain-text
@@ -55,6 +58,7 @@ _WROTE = (
     r"napisał|napisal|napsal|kirjoitti|yazdı|έγραψε"
 )
 _ATTRIBUTION = re.compile(rf"(?:^|[\s,)])(?:{_WROTE})(?:\s.{{0,80}})?\s?:$", re.IGNORECASE)
+_VERB = re.compile(rf"(?:^|[\s,)])(?:{_WROTE})(?=[\s,:]|$)", re.IGNORECASE)
 # Gmail in Russian, Yandex, Mail.ru: "<date> <time>, Name <addr>:" without a verb.
 _DATED_ADDRESS = re.compile(r"\d{1,2}:\d{2}.*<[^<>\s]+@[^<>\s]+>\)?\s?:$")
 # Mutt's default: "* Name <addr> [2019-10-07 08:05]:".
@@ -98,7 +102,8 @@ _SEPARATOR = re.compile(
 )
 _FOOTER = re.compile(
     r"^(?:sent from my .+|sent from (?:outlook|mail|yahoo mail)\b.*|get outlook for .+|"
-    r"von meinem .+ gesendet\.?|gesendet von .+|outlook für .+ (?:herunterladen|beziehen)|"
+    r"von meinem(?:/meiner)? .+ gesendet\.?|gesendet von .+|"
+    r"outlook für .+ (?:herunterladen|beziehen)|"
     r"envoyé (?:de|depuis) (?:mon|ma|l'application) .+|(?:télécharger|obtenir) outlook pour .+|"
     r"enviado desde mi .+|obtener outlook para .+|отправлено (?:с|из) .+|"
     r"получить outlook для .+|enviado (?:do|de|a partir do) meu .+|obter o outlook para .+|"
@@ -108,7 +113,12 @@ _FOOTER = re.compile(
     r"(?:envoyé|enviado|verzonden|verstuurd|skickat) (?:de|depuis|desde|do|vanuit|vanaf|från) "
     r"yahoo mail\b.*|"
     r"(?:sent|envoyé|gesendet|enviado|verzonden|verstuurd|skickat|sendt) .{0,60}"
-    r"\bproton ?mail\b.*)$",
+    r"\bproton ?mail\b.*|"
+    # Windows Mail: "Verzonden vanuit Mail voor Windows", "Envoyé à partir de Courrier pour …".
+    r"(?:sent|gesendet|envoyé|enviado|verzonden|skickades|skickat|sendt|отправлено) "
+    r"(?:from|von|à partir de|desde|do|vanuit|från|fra|из приложения) "
+    r"(?:mail|courrier|correo|e-?mail|e-post|почта) (?:for|für|pour|para|voor|för|для) "
+    r"windows\b.*)$",
     re.IGNORECASE,
 )
 _MAX_FOOTER = 80
@@ -163,10 +173,11 @@ def reply_from_text(text: str) -> Reply:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     kept: list[str] = []
     bounded = False
+    piped = False  # the quote under an attribution was marked with "|": so are the others
     i = 0
     while i < len(lines):
         line = lines[i]
-        if _quoted(line):
+        if _quoted(line) or (piped and _pipe_quoted(line)):
             bounded = True
             i += 1
             continue
@@ -174,7 +185,8 @@ def reply_from_text(text: str) -> Reply:
         if span:
             bounded = True
             after = _next_text(lines, i + span)
-            if after is not None and _quoted(lines[after]):
+            piped = piped or (after is not None and _pipe_quoted(lines[after]))
+            if after is not None and (_quoted(lines[after]) or _pipe_quoted(lines[after])):
                 i += span  # the attribution of a quote: an inline answer may follow it
                 continue
             break  # unquoted history follows (Yahoo, some webmail)
@@ -192,6 +204,13 @@ def reply_from_text(text: str) -> Reply:
 
 def _quoted(line: str) -> bool:
     return line.lstrip(" ").startswith(">")
+
+
+def _pipe_quoted(line: str) -> bool:
+    """Quoted with "| " (some older clients and list archives); only believed under an
+    attribution, and never for a table row ("| a | b |"), which ends with a bar too."""
+    text = line.strip(" ")
+    return text.startswith("|") and (text == "|" or not text.endswith("|"))
 
 
 def _next_text(lines: list[str], start: int) -> int | None:
@@ -221,11 +240,26 @@ def _attribution(lines: list[str], i: int) -> int:
     if i + 1 < len(lines):
         # Wrapped by the client: the first half has no verb yet, the second ends the line.
         second = lines[i + 1].strip()
-        looks_cut = _OPENER.match(first) is not None or first.endswith(("<", "("))
+        looks_cut = (
+            _OPENER.match(first) is not None
+            or first.endswith(("<", "("))
+            or _name_first_over_a_quote(lines, i)
+        )
         joined = first + ("" if first.endswith(("<", "(")) else " ") + second
         if looks_cut and not first.endswith(":") and _is_attribution(joined):
             return 2
     return 1 if _is_attribution(first) else 0
+
+
+def _name_first_over_a_quote(lines: list[str], i: int) -> bool:
+    """Line `i` may be the first half of a wrapped attribution that starts with the name
+    ("Rui <r@example.pt> escreveu no dia segunda, 17/03/2025 à(s)" over "10:20:", Gmail in
+    Portuguese of Portugal, K-9 Mail): it names an address and the verb, and a quote follows
+    the line after it (without the quote, such a pair may be a sentence of the reply)."""
+    if "@" not in lines[i] or not _VERB.search(lines[i]):
+        return False
+    after = _next_text(lines, i + 2)
+    return after is not None and _quoted(lines[after])
 
 
 def _ends_text(lines: list[str], i: int) -> bool:

@@ -21,6 +21,17 @@ RU = (
     "отправителю и удалите его."
 )
 
+# Says "meant for the addressee" rather than "confidential", and "ten onrechte" for in error.
+NL = (
+    "De informatie verzonden met dit e-mailbericht is uitsluitend bestemd voor de "
+    "geadresseerde. Indien u dit bericht ten onrechte ontvangt, wordt u verzocht de afzender "
+    "direct te informeren en het bericht te verwijderen."
+)
+PRIVACY_SV = (
+    "När du skickar e-post till Example kommun behandlar vi dina personuppgifter. Läs mer på "
+    "https://www.example.se/personuppgifter"
+)
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -29,6 +40,15 @@ RU = (
         (f"Ja.\n\n{DE}", "Ja."),
         (f"Да.\n\n{RU}", "Да."),
         (f"Ok.\n\n{EN}\n\n{DE}", "Ok."),  # one notice per language, both closing the text
+        (f"Ja.\n\n{NL}", "Ja."),
+        (f"Ok.\n\n{PRIVACY_SV}", "Ok."),  # a privacy notice closes the text as well
+        # A person's words on personal data without e-mail and a link or law stay.
+        (
+            "Ok.\n\nWe process the personal data of new members only after they sign the form "
+            "at the front desk.",
+            "Ok.\n\nWe process the personal data of new members only after they sign the form "
+            "at the front desk.",
+        ),
         # A disclaimer in the middle is followed by the person's text: not a closing one.
         (f"{EN}\n\nOk.", f"{EN}\n\nOk."),
         # A message that is only a disclaimer keeps it: that is what it says.

@@ -31,6 +31,21 @@ GMAIL = "On Mon, Oct 7, 2019 at 8:05 AM Peter <peter@example.com> wrote:"
             "Ja.",
         ),
         ("Ja.\n\nDen 2019-10-07 kl. 08:05, skrev Per:\n> x\n", "Ja."),
+        # Name first, wrapped by Gmail (Portuguese of Portugal) over the quote.
+        (
+            "Sim.\n\nRui <r@example.pt> escreveu no dia segunda, 17/03/2025 à(s)\n10:20:\n\n> x",
+            "Sim.",
+        ),
+        # The same two lines over no quote may be the reply's own sentence: kept.
+        (
+            "I wrote to r@example.pt on Monday, 17/03, and she said\nwe meet at 10:20:\nnoon.",
+            "I wrote to r@example.pt on Monday, 17/03, and she said\nwe meet at 10:20:\nnoon.",
+        ),
+        # Quoted with "|" under an attribution; answers between the quotes stay.
+        ("Ruud schreef op 26-3-2025 9:12:\n| Backup?\n|\n| Ruud\n\nJa.\n| En?\nNee.", "Ja.\nNee."),
+        # Without an attribution above, "|" lines are text, and a table row always is.
+        ("| a | b |\n| 1 | 2 |\n", "| a | b |\n| 1 | 2 |"),
+        (f"{GMAIL}\n| x\n\nSee:\n| a | b |\n", "See:\n| a | b |"),
         # Text that looks like an attribution but has no date or address stays.
         ("As Maria wrote:\nthe launch moves.\n", "As Maria wrote:\nthe launch moves."),
         # Inline answers between quotes are the reply; the quotes are not.
@@ -47,6 +62,13 @@ GMAIL = "On Mon, Oct 7, 2019 at 8:05 AM Peter <peter@example.com> wrote:"
         ("Ok.\n\nObtenir Outlook pour iOS<https://aka.ms/o0ukef>\n", "Ok."),
         ("Ok.\n\nSkaffa Outlook för Android<https://aka.ms/AAb9ysg>\n", "Ok."),
         ("Ok.\n\nSent with Proton Mail secure email.\n", "Ok."),
+        ("Ok.\n\nVon meinem/meiner Galaxy gesendet\n", "Ok."),  # Samsung Email
+        ("Ok.\n\nVerzonden vanuit Mail voor Windows\n\nVan: a\n", "Ok."),
+        ("Ok.\n\nEnvoyé à partir de Courrier pour Windows 10\n", "Ok."),
+        (
+            "Ok.\n\nWe sent the fix for Windows today.\n",
+            "Ok.\n\nWe sent the fix for Windows today.",
+        ),
         ("Ok.\n\nSkickat med säker e-post från Proton Mail.\n", "Ok."),
         ("Ok.\n\nEnvoyé de Yahoo Mail pour Android\n", "Ok."),
         # Zoho: a dashed attribution over unquoted history.
@@ -110,6 +132,12 @@ def test_bounded_tells_whether_the_end_of_the_new_text_was_seen() -> None:
             "<p><b>From:</b> a<br><b>Sent:</b> b<br><b>To:</b> c<br><b>Subject:</b> d</p></div>"
             "<p>old</p>",
             "Ok.",
+        ),
+        # List items keep a marker, as Gmail's own text part has them.
+        (
+            "<div>Need:</div><ul><li>invoice</li><li>seats</li></ul><ol><li>a</li><li>b</li></ol>"
+            '<div class="gmail_quote"><ul><li>old</li></ul></div>',
+            "Need:\n- invoice\n- seats\n1. a\n2. b",
         ),
         # Unclosed elements and stray end tags do not lose the text.
         ("<div><p>One<p>Two</span></div><blockquote><div>old", "One\nTwo"),

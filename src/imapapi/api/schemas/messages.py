@@ -89,7 +89,7 @@ class TextContent(TextInfo):
         '"On … wrote:" and its translations, Outlook\'s "From: … Sent: …" blocks, '
         '"Original Message" and forwarded blocks) and without the signature (after '
         '"-- "), mobile and webmail footers ("Sent from my iPhone") and a closing legal '
-        "disclaimer. From the text/plain part, "
+        "disclaimer or privacy notice. From the text/plain part, "
         "else the text/html one; in English, German, French, Spanish, Russian, Portuguese, "
         "Dutch and Swedish formats. `messageReply` and `messageAutoReply` webhooks carry it "
         "as `data.text.reply`, cut at IMAPAPI_REPLY_TEXT_MAX octets (`truncated` then names "
