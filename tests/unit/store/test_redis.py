@@ -176,7 +176,7 @@ async def test_due_events_keep_each_accounts_order(open_store: OpenStore) -> Non
                 retried = True
                 continue
             delivered[e.account].append(e.event_id)
-            await store.event_delivered(e.seq)
+            await store.events_delivered([e.seq])
     assert delivered["a"] == [f"a{n}" for n in range(5)]
     assert delivered["c"] == [f"c{n}" for n in range(5)]
     assert delivered["b"] == ["b0", "b1"]
