@@ -87,6 +87,13 @@ class _Profile:
             await self.proc.wait()
 
 
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far, all its threads (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _append_all(clients: list[RawClient], events: int, label: str, batch: int) -> None:
     async def one(n: int, client: RawClient) -> None:
         mine = [message(subject(label, n, seq)) for seq in range(n, events, len(clients))]
@@ -126,6 +133,7 @@ async def imapapi_run(
     await _say(receiver, f"expect {events} {label}")
     await receiver.next("expecting")
     async with _Profile(service.proc.pid, label):
+        cpu = process_cpu(service.proc.pid)
         started = time.monotonic()
         await _append_all(clients, events, label, APPEND_BATCH)
         appended = time.monotonic()
@@ -135,10 +143,11 @@ async def imapapi_run(
             await _say(receiver, "report")
             got = await receiver.next("received")
             raise RuntimeError(f"webhooks {label}: not every event arrived: {got}") from None
+        cpu = process_cpu(service.proc.pid) - cpu
     for client in clients:
         await client.close()
     await service.stop()
-    return {**got, "started": started, "appended": appended}
+    return {**got, "started": started, "appended": appended, "cpu": cpu}
 
 
 async def bare_run(receiver: Child, url: str, sample: str, *, accounts: int, events: int) -> Any:
@@ -154,9 +163,11 @@ async def bare_run(receiver: Child, url: str, sample: str, *, accounts: int, eve
     }
     bare = await _start("bench.hookchild", "bare", cfg)
     started = (await bare.next("started"))["at"]
+    cpu = process_cpu(bare.proc.pid)
     got = await receiver.next("received")
+    cpu = process_cpu(bare.proc.pid) - cpu
     await bare.finish()
-    return {**got, "started": started}
+    return {**got, "started": started, "cpu": cpu}
 
 
 async def bench_webhooks(
@@ -209,6 +220,12 @@ def _table(
         window = _rate(events, run["first_at"], run["last_at"])
         table.add(f"{name}: end to end (first APPEND → last 2xx)", ceiling, end_to_end, "events/s")
         table.add(f"  {name}: first → last 2xx", ceiling, window, "events/s")
+        table.add(
+            f"  {name}: CPU per event (service process; bare: client process)",
+            bare["cpu"] / events * 1e6,
+            run["cpu"] / events * 1e6,
+            "us",
+        )
         table.add(
             f"  {name}: the APPENDs alone (raw)",
             None,
