@@ -7,6 +7,8 @@
   `report` prints what arrived so far (for a run that timed out).
 - `bare`: the ceiling — a bare aiohttp client POSTing comparable bodies to the receiver with
   keep-alive and the dispatcher's concurrency, each account's events in order.
+- `drain`: delivery alone — the same events written to a fresh outbox (SQLite, or Redis), then
+  `WebhookDispatcher.run(until_empty=True)` posts them: what the sync costs is left out.
 
 Each runs in its own process so neither shares an event loop (or the GIL) with the process it
 measures. Times are `time.monotonic()`, one clock for every process of the machine.
@@ -161,13 +163,49 @@ async def bare(cfg: dict[str, Any]) -> None:
     emit(phase="done", at=time.monotonic())
 
 
+async def drain(cfg: dict[str, Any]) -> None:
+    from pathlib import Path
+
+    from imapapi.events import WebhookDispatcher
+    from imapapi.store.base import NewEvent, Store
+    from imapapi.store.redis import RedisStore
+    from imapapi.store.sqlite import SqliteStore
+
+    store: Store
+    if cfg.get("redis_url"):
+        store = RedisStore(cfg["redis_url"], prefix="drain")
+    else:
+        store = SqliteStore(Path(cfg["data_dir"]) / "drain.db")
+    await store.open()
+    now = time.time()
+    events = []
+    for account, bodies in enumerate(bare_bodies(cfg)):
+        for body in bodies:
+            payload = json.loads(body)
+            payload["account"] = f"drain{account:05d}"
+            events.append(
+                NewEvent(payload["eventId"], payload["account"], payload=payload, created=now)
+            )
+    events.sort(key=lambda e: int(e.event_id.rsplit("-", 1)[1]))  # as they were appended
+    for first in range(0, len(events), 500):
+        await store.add_events(events[first : first + 500])
+    await store.update_settings({"webhooks": cfg["url"]})
+    dispatcher = WebhookDispatcher(store, concurrency=cfg["concurrency"])
+    emit(phase="started", at=time.monotonic())
+    async with asyncio.timeout(DEADLINE):
+        await dispatcher.run(until_empty=True)
+    emit(phase="done", at=time.monotonic())
+    await dispatcher.aclose()
+    await store.close()
+
+
 def _nth(lists: list[list[bytes]], n: int) -> list[bytes]:
     return [items[n] for items in lists if n < len(items)]
 
 
 def main() -> None:
     mode, raw = sys.argv[1], sys.argv[2]
-    runner = {"receiver": receiver, "bare": bare}[mode]
+    runner = {"receiver": receiver, "bare": bare, "drain": drain}[mode]
     asyncio.run(runner(json.loads(raw)))
 
 

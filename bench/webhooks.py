@@ -150,8 +150,12 @@ async def imapapi_run(
     return {**got, "started": started, "appended": appended, "cpu": cpu}
 
 
-async def bare_run(receiver: Child, url: str, sample: str, *, accounts: int, events: int) -> Any:
-    await _say(receiver, f"expect {events} bare")
+async def posting_run(
+    receiver: Child, url: str, sample: str, *, mode: str, accounts: int, events: int, **extra: Any
+) -> Any:
+    """The bare client (`bare`) or the dispatcher alone on a filled outbox (`drain`)."""
+    label = mode + (extra.get("store") or "")
+    await _say(receiver, f"expect {events} {label}")
     await receiver.next("expecting")
     cfg = {
         "url": url,
@@ -159,9 +163,10 @@ async def bare_run(receiver: Child, url: str, sample: str, *, accounts: int, eve
         "accounts": accounts,
         "events": events,
         "concurrency": CONCURRENCY,
-        "label": "bare",
+        "label": label,
+        **extra,
     }
-    bare = await _start("bench.hookchild", "bare", cfg)
+    bare = await _start("bench.hookchild", mode, cfg)
     started = (await bare.next("started"))["at"]
     cpu = process_cpu(bare.proc.pid)
     got = await receiver.next("received")
@@ -184,10 +189,17 @@ async def bench_webhooks(
             dovecot, receiver, url, label="s", accounts=accounts, events=events, work=work
         )
         sample = runs["sqlite"]["sample"]
-        runs["bare"] = await bare_run(receiver, url, sample, accounts=accounts, events=events)
+        posting = {"accounts": accounts, "events": events}
+        runs["bare"] = await posting_run(receiver, url, sample, mode="bare", **posting)
+        runs["drain-sqlite"] = await posting_run(
+            receiver, url, sample, mode="drain", store="s", data_dir=str(work), **posting
+        )
         redis = RedisServer(host=dovecot.host)
         redis.start()
         try:
+            runs["drain-redis"] = await posting_run(
+                receiver, url, sample, mode="drain", store="r", redis_url=redis.url, **posting
+            )
             runs["redis"] = await imapapi_run(
                 dovecot, receiver, url, label="r", accounts=accounts, events=events, work=work,
                 redis_url=redis.url,
@@ -224,6 +236,19 @@ def _table(
             f"  {name}: CPU per event (service process; bare: client process)",
             bare["cpu"] / events * 1e6,
             run["cpu"] / events * 1e6,
+            "us",
+        )
+        drain = runs[f"drain-{store}"]
+        table.add(
+            f"  {name}: delivery alone (outbox filled first)",
+            ceiling,
+            _rate(events, drain["started"], drain["last_at"]),
+            "events/s",
+        )
+        table.add(
+            f"  {name}: delivery alone, CPU per event",
+            bare["cpu"] / events * 1e6,
+            drain["cpu"] / events * 1e6,
             "us",
         )
         table.add(
