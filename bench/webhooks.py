@@ -2,10 +2,11 @@
 
 Per store (SQLite, then Redis): a service child registers the accounts (fresh users, empty
 INBOXes) and waits for every first sync; the driver opens one bare IMAP connection per
-account, then APPENDs the messages (message n to account n mod N, one APPEND each, every
-account's connection at once) while the receiver (`bench/hookchild.py`, its own process)
-counts the `messageNew` webhooks. Between the two, the ceiling: a bare aiohttp client POSTing
-as many bodies of the same shape to the same receiver, as many in flight as the dispatcher.
+account, then APPENDs the messages (message n to account n mod N, `APPEND_BATCH` per APPEND,
+every account's connection at once) while the receiver (`bench/hookchild.py`, its own
+process) counts the `messageNew` webhooks. Beside them, the ceiling: a bare aiohttp client
+POSTing as many bodies of the same shape to the same receiver, as many in flight as the
+dispatcher; and delivery alone: the dispatcher draining the same events from a filled outbox.
 """
 
 from __future__ import annotations
@@ -269,8 +270,8 @@ def _table(
         "last 2xx"
     )
     table.notes.append(
-        "APPENDs: one message per APPEND, all accounts' connections at once (opened before "
-        "the clock starts); the receiver is its own process (aiohttp)"
+        f"APPENDs: {APPEND_BATCH} messages per APPEND, all accounts' connections at once "
+        "(opened before the clock starts); the receiver is its own process (aiohttp)"
     )
     return table, results
 
