@@ -61,11 +61,11 @@ class Child:
         self.proc = proc
 
     @classmethod
-    async def start(cls, mode: str, cfg: dict[str, Any]) -> Child:
+    async def start(cls, mode: str, cfg: dict[str, Any], module: str = "bench.child") -> Child:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bench.child",
+            module,
             mode,
             json.dumps(cfg),
             cwd=ROOT,

@@ -12,7 +12,6 @@ dispatcher; and delivery alone: the dispatcher draining the same events from a f
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import signal
@@ -37,24 +36,12 @@ TARGET = 3000.0  # events/s end to end, issue 17
 # Messages per APPEND (MULTIAPPEND, RFC 3502): one APPEND per message is Dovecot-bound at a
 # few hundred a second on this machine, far below the rate measured here.
 APPEND_BATCH = int(os.environ.get("IMAPAPI_BENCH_APPEND_BATCH", "10"))
-ROOT = Path(__file__).resolve().parent.parent
 
 
 async def _start(module: str, mode: str, cfg: dict[str, Any]) -> Child:
     from bench.run import Child  # run.py imports this module
 
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        module,
-        mode,
-        json.dumps(cfg),
-        cwd=ROOT,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        limit=1 << 22,
-    )
-    return Child(proc)
+    return await Child.start(mode, cfg, module=module)
 
 
 async def _say(child: Child, line: str) -> None:
