@@ -13,7 +13,7 @@ from bench.replytext import run_replytext
 from bench.run import Options, run
 from bench.soak import SERVERS, SoakOptions, run_soaks
 
-ALL = ("index", "list", "connect", "latency")
+ALL = ("index", "list", "connect", "latency", "webhooks")
 # Selectable, not in the default run: soak takes minutes per server at its default size; the
 # classifier corpus and the reply-text corpus need no server (seconds).
 EXTRA = ("soak", "classify", "replytext")
@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
         "--messages", type=int, help="messages in the big INBOX (20,000; quick: 2,000)"
     )
     parser.add_argument("--samples", type=int, help="latency samples per folder (50; quick: 10)")
+    parser.add_argument(
+        "--events", type=int, help="webhooks: messages appended (10,000; quick: 2,000)"
+    )
     parser.add_argument("--repeat", type=int, help="registrations timed for index (3; quick: 1)")
     parser.add_argument(
         "--only", choices=ALL + EXTRA, action="append", help="run only these (repeatable)"
@@ -52,8 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         quick=quick,
         only=set(args.only or ALL),
         profile=args.profile,
+        events=args.events or (2000 if quick else 10000),
     )
-    if opts.accounts < 1 or opts.messages < 1 or opts.samples < 1 or opts.repeat < 1:
+    if min(opts.accounts, opts.messages, opts.samples, opts.repeat, opts.events) < 1:
         parser.error("counts must be positive")
     if args.soak_accounts < 1 or args.soak_ops < 1:
         parser.error("counts must be positive")

@@ -80,6 +80,7 @@ async def service(cfg: dict[str, Any]) -> None:
         data_dir=Path(cfg["data_dir"]),
         secret="bench-secret-material-not-for-production",
         log_level="WARNING",
+        redis_url=cfg.get("redis_url"),
     )
     svc = Service.create(settings)
     app = create_app(svc, manage_lifespan=False)

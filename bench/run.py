@@ -27,6 +27,7 @@ from tests.servers.webhooks import WebhookReceiver
 from bench.common import PASSWORD, Table, median, message, percentile, raise_file_limit
 from bench.listing import bench_list
 from bench.rawimap import RawClient
+from bench.webhooks import bench_webhooks, webhook_targets
 from imapapi.imap import parse
 from imapapi.imap.flagfetch import FlagFetch
 from imapapi.imap.reader import ResponseReader
@@ -47,6 +48,7 @@ class Options:
     quick: bool
     only: set[str]
     profile: Path | None = None
+    events: int = 10000  # webhooks: messages appended, each one messageNew
 
 
 # --- children -------------------------------------------------------------------------------
@@ -59,11 +61,11 @@ class Child:
         self.proc = proc
 
     @classmethod
-    async def start(cls, mode: str, cfg: dict[str, Any]) -> Child:
+    async def start(cls, mode: str, cfg: dict[str, Any], module: str = "bench.child") -> Child:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bench.child",
+            module,
             mode,
             json.dumps(cfg),
             cwd=ROOT,
@@ -477,6 +479,7 @@ def summary(results: dict[str, Any]) -> Table:
         )
 
     r = results
+    table.rows += webhook_targets(r)
     if "connected" in r:
         check("all connected (DESIGN ≤ 10 s)", r["connected"], 10.0, "s")
         check("RSS per account ≤ 100 KiB", r["rss"], 100.0, "KiB", "{:.1f}")
@@ -571,6 +574,10 @@ async def run(opts: Options) -> int:
             for t in (connect, latency, store):
                 if t is not None:
                     print(t.render() + "\n", flush=True)
+        if "webhooks" in opts.only:
+            hooks, got = await bench_webhooks(dovecot, opts, work)
+            results.update(got)
+            print(hooks.render() + "\n", flush=True)
     finally:
         receiver.stop()
         dovecot.close()

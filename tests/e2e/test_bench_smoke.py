@@ -27,6 +27,8 @@ def test_quick_bench_prints_every_table() -> None:
             "200",
             "--samples",
             "2",
+            "--events",
+            "60",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -37,5 +39,6 @@ def test_quick_bench_prints_every_table() -> None:
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     for title in ("== index:", "== store:", "== list:", "== connect:", "== latency:", "== summary"):
         assert title in result.stdout, result.stdout
+    assert "== webhooks:" in result.stdout and "delivery alone" in result.stdout
     assert "store per message" in result.stdout
     assert "page 0 CPU per page" in result.stdout  # the server-CPU figure of the listing

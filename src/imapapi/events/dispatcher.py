@@ -3,12 +3,15 @@
 Guarantees (DESIGN.md §4): at-least-once, in order per account, concurrent across accounts,
 retried with backoff for `max_age` (≥ 24 h), then kept as a dead letter — never dropped silently.
 
-How: the store hands out only the head (oldest pending event) of each account's queue, and the
-dispatcher keeps at most one delivery in flight per account, so an account's events go out one
-after another while up to `concurrency` accounts are served at once. A failure re-schedules
-only that account's head (`event_retry`), so it never holds up other accounts. A dead letter
-leaves the head of its queue (the store skips dead events), so the account's later events go
-out; a replayed one is re-queued at its old place, ahead of anything still pending.
+How: the store hands out, for each account whose head (oldest pending event) is due, the head
+and up to `batch` events behind it, in one read; a lane per account posts them one after another
+while up to `concurrency` lanes (accounts) run at once, and accounts with a lane are left out of
+the next reads. A lane stops at the first event that fails: the failure re-schedules only that
+account's head (`event_retry`), so it never holds up other accounts, and the events behind it
+wait. Delivered events are removed in group commits (`acks.py`), one write for many events, each
+lane's written before the lane ends and its account is read again. A dead letter leaves the head
+of its queue (the store skips dead events), so the account's later events go out; a replayed
+one is re-queued at its old place, ahead of anything still pending.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Protocol
 import aiohttp
 
 from imapapi import __version__
+from imapapi.events.acks import AckBuffer, settle
 from imapapi.events.model import encode_payload
 from imapapi.events.retry import BACKOFF_CAP, Retry, backoff_delay, parse_retry_after
 from imapapi.events.signing import SIGNATURE_HEADER, sign
@@ -96,6 +100,7 @@ class WebhookDispatcher:
         timeout: float = 10.0,
         max_age: float = 48 * 3600.0,
         concurrency: int = 32,
+        batch: int = 64,
         poll_interval: float = 2.0,
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = _JITTER.random,
@@ -105,19 +110,21 @@ class WebhookDispatcher:
     ) -> None:
         """`session`: the service's shared ClientSession (not closed here); None = own one.
 
-        `poll_interval`: the longest idle sleep, which bounds how late an event is picked up
-        when nobody calls `wake()` (another process wrote it, or a retry scheduled before a
-        restart). `clock` (epoch seconds) and `rng` are injectable for tests. `target` reads
-        the webhook target (the service passes one that decrypts the stored secret); by default
-        it is read from `store.get_settings()` as-is. `on_outcome` is told the result of
-        every attempt once it is recorded in the store. `scope` (several nodes on one store)
-        names this node and whether it also takes the events of deleted accounts: only the
-        events of accounts this node syncs are delivered here, which keeps them in order.
+        `concurrency`: accounts served at once (one request in flight each); `batch`: events of
+        one account read and posted in one go. `poll_interval`: the longest idle sleep, which
+        bounds how late an event is picked up when nobody calls `wake()` (another process wrote
+        it, or a retry scheduled before a restart). `clock` (epoch seconds) and `rng` are
+        injectable for tests. `target` reads the webhook target (the service passes one that
+        decrypts the stored secret); by default it is read from `store.get_settings()` as-is.
+        `on_outcome` is told the result of every attempt once it is recorded in the store.
+        `scope` (several nodes on one store) names this node and whether it also takes the
+        events of deleted accounts: only the events of accounts this node syncs are delivered
+        here, which keeps them in order.
         """
         if max_age < MIN_MAX_AGE:
             raise ValueError(f"max_age must be at least {MIN_MAX_AGE:g} s")
-        if concurrency < 1 or timeout <= 0 or poll_interval <= 0:
-            raise ValueError("concurrency, timeout and poll_interval must be positive")
+        if concurrency < 1 or batch < 1 or timeout <= 0 or poll_interval <= 0:
+            raise ValueError("concurrency, batch, timeout and poll_interval must be positive")
         self._store = store
         self._target = target
         self._on_outcome = on_outcome
@@ -128,10 +135,12 @@ class WebhookDispatcher:
         self._client_timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_age = max_age
         self._concurrency = concurrency
+        self._batch = batch
         self._poll_interval = poll_interval
         self._clock = clock
         self._rng = rng
         self.stats = DispatcherStats()
+        self._acks: AckBuffer[DeliveryOutcome] = AckBuffer(store.events_delivered, self._recorded)
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._hold: dict[str, float] = {}  # account -> monotonic time its bookkeeping failed
         self._retry_at: list[float] = []  # heap of next_attempt values we scheduled
@@ -152,7 +161,7 @@ class WebhookDispatcher:
 
     @property
     def in_flight(self) -> int:
-        """Deliveries under way right now."""
+        """Accounts being delivered right now (one request in flight each)."""
         return len(self._inflight)
 
     def wake(self) -> None:
@@ -246,7 +255,7 @@ class WebhookDispatcher:
         self._busy = True
 
     async def _fill(self, now: float, attempted: set[int] | None) -> None:
-        """Start a delivery for each due head whose account has none in flight."""
+        """Start a lane for each account with a due head and none running."""
         free = self._concurrency - len(self._inflight)
         # stop() ends the background loop only; a drain pass is bounded and finishes its work.
         if free <= 0 or (self._stopping and attempted is None):
@@ -255,26 +264,33 @@ class WebhookDispatcher:
             target = await self._target()
         else:
             target = WebhookTarget.from_settings(await self._store.get_settings())
-        # Heads of accounts in flight (and, in a pass, already attempted ones) come back too;
-        # asking for that many more still yields up to `free` new ones.
-        limit = self._concurrency + (len(attempted) if attempted else 0)
         owner, orphans = self._scope() if self._scope is not None else (None, True)
-        for event in await self._store.due_events(now, limit, owner=owner, orphans=orphans):
-            if free <= 0:
-                break
-            if event.account in self._inflight or (attempted and event.seq in attempted):
+        busy = set(self._inflight) | self._held()
+        events = await self._store.due_events(
+            now, free, owner=owner, orphans=orphans, per_account=self._batch, exclude=sorted(busy)
+        )
+        runs: dict[str, list[QueuedEvent]] = {}
+        for event in events:
+            if event.account in busy:
                 continue
-            failed_at = self._hold.get(event.account)
-            if failed_at is not None:
-                if time.monotonic() - failed_at < self._poll_interval:
-                    continue
-                del self._hold[event.account]
-            if attempted is not None:
-                attempted.add(event.seq)
-            task = asyncio.create_task(self._process(event, target), name=f"webhook {event.seq}")
-            self._inflight[event.account] = task
-            task.add_done_callback(functools.partial(self._finished, event.account))
-            free -= 1
+            if attempted and event.seq in attempted:
+                busy.add(event.account)  # tried in this pass: nothing of its account goes after
+                continue
+            runs.setdefault(event.account, []).append(event)
+        for account, run in list(runs.items())[:free]:
+            task = asyncio.create_task(
+                self._lane(run, target, attempted), name=f"webhook {account}"
+            )
+            self._inflight[account] = task
+            task.add_done_callback(functools.partial(self._finished, account))
+
+    def _held(self) -> set[str]:
+        """Accounts whose bookkeeping failed less than a poll interval ago."""
+        now = time.monotonic()
+        for account, failed_at in list(self._hold.items()):
+            if now - failed_at >= self._poll_interval:
+                del self._hold[account]
+        return set(self._hold)
 
     def _finished(self, account: str, task: asyncio.Task[None]) -> None:
         self._inflight.pop(account, None)
@@ -295,20 +311,37 @@ class WebhookDispatcher:
 
     async def _finish_inflight(self, grace: float | None) -> None:
         tasks = list(self._inflight.values())
-        if not tasks:
-            return
-        _, pending = await asyncio.wait(tasks, timeout=grace)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        try:
+            await self._acks.flush()  # what cancelled lanes delivered before they stopped
+        except Exception:
+            log.exception("webhook dispatcher: cannot record delivered events")
 
-    # --- one event ------------------------------------------------------------------------------
-    async def _process(self, event: QueuedEvent, target: WebhookTarget) -> None:
+    # --- one account, one event --------------------------------------------------------------
+    async def _lane(
+        self, run: list[QueuedEvent], target: WebhookTarget, attempted: set[int] | None
+    ) -> None:
+        """Post one account's events in order, up to the first that is not settled."""
+        for event in run:
+            if self._stopping and attempted is None:
+                break  # shutting down: the rest stays pending
+            if attempted is not None:
+                attempted.add(event.seq)
+            if not await self._process(event, target):
+                break
+        # Written before the account can be read again, or its delivered events would be too.
+        await self._acks.flush()
+
+    async def _process(self, event: QueuedEvent, target: WebhookTarget) -> bool:
+        """One attempt; True when the event is settled (posted, or not wanted) so that its
+        account's next event may follow."""
         name = str(event.payload.get("event", ""))
         if not target.wants(name):
-            await _settle(self._store.event_delivered(event.seq))
-            self.stats.skipped += 1
-            self._report(DeliveryOutcome(event, "skipped"))
+            self._acks.add(event.seq, DeliveryOutcome(event, "skipped"))
             log.debug(
                 "webhook skipped account=%s event_id=%s event=%s (%s)",
                 event.account,
@@ -316,7 +349,7 @@ class WebhookDispatcher:
                 name,
                 "no webhook URL" if target.url is None else "filtered by webhookEvents",
             )
-            return
+            return True
         started = time.perf_counter()
         try:
             await self._deliver(event, target)
@@ -326,6 +359,7 @@ class WebhookDispatcher:
             self._report(
                 DeliveryOutcome(event, "dead" if dead else "failed", latency, retry.reason)
             )
+            return False
         except Exception as exc:
             # A bug on our side, not the receiver's: keep the event and back off like any
             # failure, so it ends as a visible dead letter rather than a hot loop.
@@ -334,10 +368,19 @@ class WebhookDispatcher:
             reason = f"internal error: {type(exc).__name__}"
             dead = await self._failed(event, Retry(reason, defer=defer))
             self._report(DeliveryOutcome(event, "dead" if dead else "failed", None, reason))
-        else:
-            await _settle(self._store.event_delivered(event.seq))
-            self.stats.delivered += 1
-            self._report(DeliveryOutcome(event, "delivered", time.perf_counter() - started))
+            return False
+        latency = time.perf_counter() - started
+        self._acks.add(event.seq, DeliveryOutcome(event, "delivered", latency))
+        return True
+
+    def _recorded(self, outcomes: list[DeliveryOutcome]) -> None:
+        """Delivered and skipped events, once their removal from the outbox is written."""
+        for outcome in outcomes:
+            if outcome.result == "delivered":
+                self.stats.delivered += 1
+            else:
+                self.stats.skipped += 1
+            self._report(outcome)
 
     def _report(self, outcome: DeliveryOutcome) -> None:
         if self._on_outcome is None:
@@ -410,7 +453,7 @@ class WebhookDispatcher:
         self.stats.failed_attempts += 1
         self.stats.last_error = retry.reason
         if now - event.created >= self._max_age:
-            await _settle(self._store.event_dead(event.seq, attempts, retry.reason))
+            await settle(self._store.event_dead(event.seq, attempts, retry.reason))
             self.stats.dead += 1
             log.error(
                 "webhook dead account=%s event_id=%s attempts=%d error=%s",
@@ -420,7 +463,7 @@ class WebhookDispatcher:
             )
             return True
         next_attempt = now + retry.defer
-        await _settle(self._store.event_retry(event.seq, attempts, next_attempt, retry.reason))
+        await settle(self._store.event_retry(event.seq, attempts, next_attempt, retry.reason))
         heapq.heappush(self._retry_at, next_attempt)
         log.warning(
             "webhook failed account=%s event_id=%s attempt=%d error=%s retry_in=%.1fs",
@@ -452,17 +495,3 @@ async def _drain(response: aiohttp.ClientResponse) -> None:
             if not chunk:
                 break
             remaining -= len(chunk)
-
-
-async def _settle(operation: Awaitable[None]) -> None:
-    """Await a store write to completion even if the caller is cancelled meanwhile.
-
-    The HTTP request may be abandoned on shutdown (the event stays pending), but once its
-    outcome is known the record is written whole: never half-marked.
-    """
-    task = asyncio.ensure_future(operation)
-    try:
-        await asyncio.shield(task)
-    except asyncio.CancelledError:
-        await task
-        raise

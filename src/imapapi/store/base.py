@@ -17,7 +17,7 @@ event but never lose it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
 from imapapi.store.records import (
@@ -135,16 +135,29 @@ class OutboxStore(Protocol):
         ...
 
     async def due_events(
-        self, now: float, limit: int, *, owner: str | None = None, orphans: bool = True
+        self,
+        now: float,
+        limit: int,
+        *,
+        owner: str | None = None,
+        orphans: bool = True,
+        per_account: int = 1,
+        exclude: Collection[str] = (),
     ) -> list[QueuedEvent]:
-        """The oldest pending event of each account, if it is due; in-order per account.
+        """Up to `limit` accounts whose oldest pending event (head) is due, oldest head first;
+        for each, its head and the pending events after it, `per_account` at most, in order.
 
-        With `owner` (several nodes on one ClusterStore), only the events of accounts whose
-        lease that node holds, plus, when `orphans`, those of accounts no longer registered
-        (one node, the oldest, is told to take those). A single-process store returns all."""
+        Only a head's own `next_attempt` counts: the events behind it go out after it, so a
+        delivery run takes an account's queue in one read. Accounts in `exclude` (the ones
+        being delivered already) are passed over. With `owner` (several nodes on one
+        ClusterStore), only the events of accounts whose lease that node holds, plus, when
+        `orphans`, those of accounts no longer registered (one node, the oldest, is told to
+        take those). A single-process store returns all."""
         ...
 
-    async def event_delivered(self, seq: int) -> None: ...
+    async def events_delivered(self, seqs: Sequence[int]) -> None:
+        """Remove these events (delivered, or not wanted) in one write."""
+        ...
 
     async def event_retry(
         self, seq: int, attempts: int, next_attempt: float, error: str

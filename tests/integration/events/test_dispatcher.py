@@ -319,6 +319,60 @@ async def test_stopped_mid_request_is_redelivered_after_restart(
     assert await pending(store) == 0
 
 
+async def test_a_failure_mid_run_holds_back_the_events_behind_it(
+    store: Store,
+    clock: Clock,
+    webhook_receiver: WebhookReceiver,
+    make_dispatcher: MakeDispatcher,
+) -> None:
+    await store.update_settings({"webhooks": webhook_receiver.url})
+    await store.add_events(events_for("a", 6, clock()))
+    webhook_receiver.respond_with(200, times=2)
+    webhook_receiver.respond_with(500, times=1)
+    dispatcher = make_dispatcher(batch=2)  # runs of two: the pass reads the outbox again
+
+    assert await dispatcher.run_once() == 3
+    assert await pending(store) == 4  # the two delivered are removed; a-2 and after wait
+    clock.advance(HOUR)
+    await dispatcher.run(until_empty=True)
+
+    assert [(r.header("X-Imapapi-Event-Id"), r.status) for r in webhook_receiver.received] == [
+        ("a-0", 200),
+        ("a-1", 200),
+        ("a-2", 500),
+        *((f"a-{i}", 200) for i in range(2, 6)),
+    ]
+    assert await pending(store) == 0
+    assert dispatcher.stats.delivered == 6
+
+
+async def test_stopped_mid_run_keeps_what_was_delivered_before(
+    store: Store,
+    clock: Clock,
+    webhook_receiver: WebhookReceiver,
+    make_dispatcher: MakeDispatcher,
+) -> None:
+    await store.update_settings({"webhooks": webhook_receiver.url})
+    await store.add_events(events_for("a", 3, clock()))
+    webhook_receiver.respond_with(200, times=2)
+    webhook_receiver.respond_with(200, times=1, delay=30.0)  # the third hangs
+    outcomes: list[str] = []
+    dispatcher = make_dispatcher(
+        poll_interval=60.0, on_outcome=lambda o: outcomes.append(o.event.event_id)
+    )
+    dispatcher.start()
+    dispatcher.wake()
+    await webhook_receiver.wait_for(count=3)
+
+    await dispatcher.stop(grace=0)  # the run is cut in its third request
+
+    # The two delivered are written as such; only the one cut off is posted again.
+    [left] = await store.due_events(clock(), 10, per_account=10)
+    assert (left.event_id, left.attempts) == ("a-2", 0)
+    assert outcomes == ["a-0", "a-1"]
+    assert dispatcher.stats.delivered == 2
+
+
 class ObservedStore:
     """The real store, signalling each time the dispatcher found nothing due (it is idle then:
     between that empty read and its wait for a wake-up the loop does not yield)."""

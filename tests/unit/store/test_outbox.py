@@ -14,7 +14,7 @@ async def test_due_events_hands_out_only_each_accounts_head(store: Store) -> Non
     await store.event_retry(due[0].seq, attempts=1, next_attempt=2000.0, error="HTTP 500")
     due = await store.due_events(now=1000.0, limit=10)
     assert [e.event_id for e in due] == ["b1"]  # a1 waits, and a2 waits behind it
-    await store.event_delivered(due[0].seq)
+    await store.events_delivered([due[0].seq])
     assert await store.due_events(now=1000.0, limit=10) == []
     later = await store.due_events(now=2000.0, limit=10)
     assert [(e.event_id, e.attempts, e.last_error) for e in later] == [("a1", 1, "HTTP 500")]
@@ -38,7 +38,7 @@ async def test_delivered_event_id_can_be_written_again(store: Store) -> None:
     new = NewEvent(event_id="e", account="a", payload={"n": 1}, created=1.0)
     await store.add_events([new])
     [due] = await store.due_events(10.0, 10)
-    await store.event_delivered(due.seq)
+    await store.events_delivered([due.seq])
     await store.add_events([new])  # only pending or dead ids are remembered
     [again] = await store.due_events(10.0, 10)
     assert again.event_id == "e" and again.seq > due.seq
@@ -59,3 +59,37 @@ async def test_replay_all_dead_events(store: Store) -> None:
         ("e2", 0, 20.0),
     ]
     assert (await store.outbox_stats(now=25.0))["oldestAge"] == 5.0
+
+
+async def test_due_events_hand_out_each_accounts_run_behind_its_head(store: Store) -> None:
+    await store.add_events(
+        [event(f"a{n}", "a") for n in range(4)] + [event("b0", "b"), event("c0", "c")]
+    )
+    await store.event_dead((await store.due_events(1000.0, 1))[0].seq, 9, "gone")  # a0
+
+    due = await store.due_events(now=1000.0, limit=10, per_account=2)
+    assert [e.event_id for e in due] == ["a1", "a2", "b0", "c0"]  # a3 beyond the run, a0 dead
+
+    # Accounts being delivered are passed over, and `limit` counts accounts, not events.
+    due = await store.due_events(now=1000.0, limit=1, per_account=9, exclude=["a"])
+    assert [e.event_id for e in due] == ["b0"]
+
+
+async def test_a_run_waits_while_its_head_is_not_due(store: Store) -> None:
+    await store.add_events([event("a1", "a"), event("a2", "a")])
+    [head, _] = await store.due_events(now=1000.0, limit=10, per_account=5)
+    await store.event_retry(head.seq, attempts=1, next_attempt=2000.0, error="HTTP 500")
+    assert await store.due_events(now=1000.0, limit=10, per_account=5) == []
+    due = await store.due_events(now=2000.0, limit=10, per_account=5)
+    assert [(e.event_id, e.attempts) for e in due] == [("a1", 1), ("a2", 0)]
+
+
+async def test_events_delivered_removes_a_batch_across_accounts(store: Store) -> None:
+    await store.add_events([event(f"{a}{n}", a) for a in "ab" for n in range(3)])
+    due = await store.due_events(now=1000.0, limit=10, per_account=2)
+    await store.events_delivered([e.seq for e in due])
+    await store.events_delivered([due[0].seq])  # already gone: nothing happens
+    await store.events_delivered([])
+    left = await store.due_events(now=1000.0, limit=10, per_account=5)
+    assert [e.event_id for e in left] == ["a2", "b2"]
+    assert (await store.outbox_stats(now=1000.0))["pending"] == 2

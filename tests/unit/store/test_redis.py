@@ -17,6 +17,7 @@ from imapapi.errors import StoreError
 from imapapi.store.base import FolderState, NewEvent, Submission, SubmissionState
 from imapapi.store.keys import REDIS_SCHEMA_VERSION, RedisKeys
 from imapapi.store.redis import RedisStore
+from imapapi.store.redis.connection import REDIS_MAX_CONNECTIONS
 from tests.servers.ports import free_port
 from tests.servers.redis import RedisServer
 from tests.unit.store.conftest import fresh_prefix
@@ -175,7 +176,7 @@ async def test_due_events_keep_each_accounts_order(open_store: OpenStore) -> Non
                 retried = True
                 continue
             delivered[e.account].append(e.event_id)
-            await store.event_delivered(e.seq)
+            await store.events_delivered([e.seq])
     assert delivered["a"] == [f"a{n}" for n in range(5)]
     assert delivered["c"] == [f"c{n}" for n in range(5)]
     assert delivered["b"] == ["b0", "b1"]
@@ -200,3 +201,12 @@ async def test_unreachable_redis_is_a_store_error() -> None:
 async def test_bad_prefix_is_refused() -> None:
     with pytest.raises(ValueError, match="prefix"):
         RedisStore("redis://127.0.0.1:1/0", prefix="a:b")
+
+
+async def test_more_callers_than_connections_wait_for_one(open_store: OpenStore) -> None:
+    # Hundreds of accounts commit at once under a burst: past the pool's size a caller waits
+    # for a connection instead of failing with "Too many connections".
+    store = await open_store()
+    callers = 3 * REDIS_MAX_CONNECTIONS
+    await asyncio.gather(*(store.add_events([event(f"e{n}", f"acct{n}")]) for n in range(callers)))
+    assert (await store.outbox_stats(now=100.0))["pending"] == callers

@@ -83,7 +83,7 @@ async def test_a_commit_with_an_old_fencing_token_writes_nothing(redis_store: Re
         await redis_store.commit_sync("x", [_event(2, "x")], [stale], fence=old)
     assert [f.uid_next for f in await redis_store.get_folders("x")] == [5]
     assert [e.event_id for e in await redis_store.due_events(1e12, 10)] == ["e1"]
-    await redis_store.event_delivered((await redis_store.due_events(1e12, 10))[0].seq)
+    await redis_store.events_delivered([(await redis_store.due_events(1e12, 10))[0].seq])
     await redis_store.commit_sync("x", [_event(3, "x")], [stale], fence=new)
     assert [f.uid_next for f in await redis_store.get_folders("x")] == [9]
     assert [e.event_id for e in await redis_store.due_events(1e12, 10)] == ["e3"]

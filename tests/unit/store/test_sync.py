@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from imapapi.store.base import FolderState, Store
 from tests.unit.store.conftest import event
 
@@ -15,6 +17,14 @@ async def test_mailbox_index_is_stable_and_new_per_uidvalidity(store: Store) -> 
     assert await store.resolve_mailbox_index("a", recreated) == ("INBOX", 8)
     assert await store.resolve_mailbox_index("b", inbox) is None
     assert await store.mailbox_index("b", "INBOX", 7) == 1  # counters are per account
+
+
+async def test_mailbox_index_asked_at_once_is_allocated_once(store: Store) -> None:
+    # Found by a plain read when it exists; only the first ask allocates, the rest find it.
+    asked = await asyncio.gather(*(store.mailbox_index("a", f"F{n % 3}", 5) for n in range(30)))
+    assert sorted(set(asked)) == [1, 2, 3]
+    for n, index in enumerate(asked):
+        assert await store.resolve_mailbox_index("a", index) == (f"F{n % 3}", 5)
 
 
 async def test_commit_sync_writes_events_and_state_together(store: Store) -> None:

@@ -19,7 +19,9 @@ from imapapi.store.keys import REDIS_DEFAULT_PREFIX, REDIS_SCHEMA_VERSION, Redis
 
 log = logging.getLogger(__name__)
 
-REDIS_TIMEOUT = 10.0  # seconds for one Redis call or connect
+REDIS_TIMEOUT = 10.0  # seconds for one Redis call or connect, or to wait for a free connection
+# Every script runs alone on the server anyway: more connections add no throughput.
+REDIS_MAX_CONNECTIONS = 64
 
 
 class RedisConnection:
@@ -40,12 +42,18 @@ class RedisConnection:
         try:
             # Explicit timeouts (redis-py's defaults changed between majors): a Redis that hangs
             # fails a call in seconds rather than holding it forever.
-            client = aioredis.Redis.from_url(
+            # A blocking pool: past its size a caller waits for a free connection. redis-py's
+            # default pool refuses outright ("Too many connections" at 100), which hundreds of
+            # syncing accounts and the webhook dispatcher together reach under a burst.
+            pool = aioredis.BlockingConnectionPool.from_url(
                 self.url,
+                max_connections=REDIS_MAX_CONNECTIONS,
+                timeout=REDIS_TIMEOUT,
                 decode_responses=False,
                 socket_timeout=REDIS_TIMEOUT,
                 socket_connect_timeout=REDIS_TIMEOUT,
             )
+            client = aioredis.Redis.from_pool(pool)
         except (RedisError, ValueError) as exc:
             raise StoreError(f"bad Redis URL: {exc}") from exc
         self._redis = client

@@ -12,7 +12,7 @@ Outbox invariants (all maintained by `OUTBOX_FUNCS`, which `COMMIT_SYNC` in sync
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from imapapi.store.keys import RedisKeys
@@ -68,45 +68,59 @@ end
 ADD_EVENTS = OUTBOX_BIND + OUTBOX_FUNCS + "insert_events(3) return 1"
 
 # KEYS[1] outbox-due; ARGV event stem, now, limit, owner ('' or '+node'), lease stem, account
-# stem, orphans (1/0). The heads that are due, oldest seq first; with an owner, only those of
-# accounts whose lease it holds, and (orphans) of accounts no longer registered.
+# stem, orphans (1/0), account-events stem, per_account, then the accounts to pass over. Up to
+# `limit` due heads, oldest seq first, each with the pending events behind it (`per_account` in
+# all); with an owner, only those of accounts whose lease it holds, and (orphans) of accounts no
+# longer registered.
 DUE_EVENTS = """
 local heads = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 local seqs = {}
 for i, s in ipairs(heads) do seqs[i] = {tonumber(s), s} end
 table.sort(seqs, function(a, b) return a[1] < b[1] end)
 local owner = string.sub(ARGV[4], 2)
-local out = {}
+local skip = {}
+for i = 10, #ARGV do skip[ARGV[i]] = true end
+local out, taken = {}, 0
 for i = 1, #seqs do
-  if #out >= tonumber(ARGV[3]) then break end
+  if taken >= tonumber(ARGV[3]) then break end
   local s = seqs[i][2]
-  local take = ARGV[4] == ''
-  if not take then
-    local account = redis.call('HGET', ARGV[1] .. s, 'account')
+  local account = redis.call('HGET', ARGV[1] .. s, 'account')
+  local take = not skip[account]
+  if take and ARGV[4] ~= '' then
     local holder = redis.call('GET', ARGV[5] .. account)
     take = holder == owner or (not holder and ARGV[7] == '1'
       and redis.call('EXISTS', ARGV[6] .. account) == 0)
   end
-  if take then out[#out + 1] = {s, redis.call('HGETALL', ARGV[1] .. s)} end
+  if take then
+    taken = taken + 1
+    local run = redis.call('ZRANGE', ARGV[8] .. account, 0, tonumber(ARGV[9]) - 1)
+    for _, r in ipairs(run) do out[#out + 1] = {r, redis.call('HGETALL', ARGV[1] .. r)} end
+  end
 end
 return out
 """
 
-EVENT_DELIVERED = (
+# ARGV the seqs, delivered (or not wanted): removed, each account's head refreshed once.
+EVENTS_DELIVERED = (
     OUTBOX_BIND
     + OUTBOX_FUNCS
     + """
-local seq = ARGV[3]
-local key = event_stem .. seq
-local account = redis.call('HGET', key, 'account')
-if not account then return 0 end
-redis.call('HDEL', ids, redis.call('HGET', key, 'event_id'))
-redis.call('DEL', key)
-redis.call('ZREM', account_events_stem .. account, seq)
-redis.call('ZREM', pending, seq)
-redis.call('ZREM', dead, seq)
-refresh_head(account)
-return 1
+local touched, count = {}, 0
+for i = 3, #ARGV do
+  local key = event_stem .. ARGV[i]
+  local account = redis.call('HGET', key, 'account')
+  if account then
+    redis.call('HDEL', ids, redis.call('HGET', key, 'event_id'))
+    redis.call('DEL', key)
+    redis.call('ZREM', account_events_stem .. account, ARGV[i])
+    redis.call('ZREM', pending, ARGV[i])
+    redis.call('ZREM', dead, ARGV[i])
+    touched[account] = true
+    count = count + 1
+  end
+end
+for account in pairs(touched) do refresh_head(account) end
+return count
 """
 )
 
@@ -237,7 +251,14 @@ class RedisOutbox(RedisConnection):
         )
 
     async def due_events(
-        self, now: float, limit: int, *, owner: str | None = None, orphans: bool = True
+        self,
+        now: float,
+        limit: int,
+        *,
+        owner: str | None = None,
+        orphans: bool = True,
+        per_account: int = 1,
+        exclude: Collection[str] = (),
     ) -> list[QueuedEvent]:
         if limit <= 0:
             return []
@@ -247,7 +268,7 @@ class RedisOutbox(RedisConnection):
             [k.outbox_due],
             [
                 k.event_stem, _f(now), limit, _opt(owner), k.lease_stem, k.account_stem,
-                int(orphans),
+                int(orphans), k.account_events_stem, max(per_account, 1), *exclude,
             ],
         )  # fmt: skip
         return [self._event(seq, flat) for seq, flat in rows]
@@ -257,8 +278,9 @@ class RedisOutbox(RedisConnection):
             await self._run(script, outbox_keys(self.keys), [*outbox_stems(self.keys), *args])
         )
 
-    async def event_delivered(self, seq: int) -> None:
-        await self._outbox(EVENT_DELIVERED, seq)
+    async def events_delivered(self, seqs: Sequence[int]) -> None:
+        if seqs:
+            await self._outbox(EVENTS_DELIVERED, *seqs)
 
     async def event_retry(self, seq: int, attempts: int, next_attempt: float, error: str) -> None:
         await self._outbox(EVENT_RETRY, seq, attempts, _f(next_attempt), error)

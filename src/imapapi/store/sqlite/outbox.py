@@ -6,6 +6,8 @@ their own transactions.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import aiosqlite
@@ -55,22 +57,39 @@ class SqliteOutbox(SqliteConnection):
         )
 
     async def due_events(
-        self, now: float, limit: int, *, owner: str | None = None, orphans: bool = True
+        self,
+        now: float,
+        limit: int,
+        *,
+        owner: str | None = None,
+        orphans: bool = True,
+        per_account: int = 1,
+        exclude: Collection[str] = (),
     ) -> list[QueuedEvent]:
-        # A single process owns every account, so `owner` filters nothing here.
+        # A single process owns every account, so `owner` filters nothing here. The run behind
+        # each head is read through the (dead, account, seq) index, `per_account` rows deep.
         async with self._read() as db:
             rows = await db.execute_fetchall(
-                f"SELECT {self._EVENT_COLUMNS} FROM {keys.OUTBOX} o "
+                f"WITH heads AS (SELECT o.seq, o.account FROM {keys.OUTBOX} o "
                 f"JOIN (SELECT MIN(seq) AS head FROM {keys.OUTBOX} WHERE dead = 0 "
                 "GROUP BY account) h ON o.seq = h.head "
-                "WHERE o.next_attempt <= ? ORDER BY o.seq LIMIT ?",
-                (now, limit),
+                "WHERE o.next_attempt <= ? AND o.account NOT IN (SELECT value FROM json_each(?)) "
+                "ORDER BY o.seq LIMIT ?) "
+                f"SELECT {self._EVENT_COLUMNS} FROM heads JOIN {keys.OUTBOX} o "
+                "ON o.account = heads.account "
+                f"WHERE o.seq IN (SELECT seq FROM {keys.OUTBOX} WHERE dead = 0 "
+                "AND account = heads.account ORDER BY seq LIMIT ?) "
+                "ORDER BY heads.seq, o.seq",
+                (now, json.dumps(list(exclude)), limit, per_account),
             )
         return [self._event(row) for row in rows]
 
-    async def event_delivered(self, seq: int) -> None:
-        async with self._tx() as db:
-            await db.execute(f"DELETE FROM {keys.OUTBOX} WHERE seq = ?", (seq,))
+    async def events_delivered(self, seqs: Sequence[int]) -> None:
+        if seqs:
+            async with self._tx() as db:
+                await db.executemany(
+                    f"DELETE FROM {keys.OUTBOX} WHERE seq = ?", [(seq,) for seq in seqs]
+                )
 
     async def event_retry(self, seq: int, attempts: int, next_attempt: float, error: str) -> None:
         async with self._tx() as db:

@@ -15,16 +15,20 @@ from imapapi.store.sqlite.outbox import insert_events
 class SqliteSync(SqliteConnection):
     """The `SyncStore` part of `SqliteStore`."""
 
+    _INDEX_OF = (
+        f"SELECT idx FROM {keys.MAILBOX_INDEX} WHERE account = ? AND path = ? AND uid_validity = ?"
+    )
+
     async def mailbox_index(self, account: str, path: str, uid_validity: int) -> int:
+        # Every folder sync asks, and the index nearly always exists: a plain read, not a
+        # write transaction (a commit each) just to find it.
+        async with self._read() as db:
+            rows = list(await db.execute_fetchall(self._INDEX_OF, (account, path, uid_validity)))
+        if rows:
+            return int(rows[0][0])
         async with self._tx() as db:
-            rows = list(
-                await db.execute_fetchall(
-                    f"SELECT idx FROM {keys.MAILBOX_INDEX} "
-                    "WHERE account = ? AND path = ? AND uid_validity = ?",
-                    (account, path, uid_validity),
-                )
-            )
-            if rows:
+            rows = list(await db.execute_fetchall(self._INDEX_OF, (account, path, uid_validity)))
+            if rows:  # another coroutine allocated it between the read and this transaction
                 return int(rows[0][0])
             rows = list(
                 await db.execute_fetchall(
