@@ -67,7 +67,7 @@ async def authorize(request: Request, service: Service) -> None:
         signed_in: PageSignIn | None = getattr(request.app.state, "page_signed_in", None)
         if signed_in is not None and await signed_in(request, service):
             return
-    await check_token(service.store, credentials.credentials if credentials else None)
+    await check_token(service.tokens, credentials.credentials if credentials else None)
 
 
 async def require_token(
