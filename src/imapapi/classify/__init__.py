@@ -149,10 +149,42 @@ def classify(
     return verdict(found, raw_message)
 
 
+# The fields `verdict` reads beyond the bounce evidence (whose fields leave a reason when they
+# count) and In-Reply-To (read only with an Auto-Submitted field).
+_MARK_FIELDS = frozenset(
+    {
+        "auto-submitted",
+        "x-autoreply",
+        "x-autorespond",
+        "x-autoresponder",
+        "precedence",
+        "x-ms-exchange-inbox-rules-loop",
+        "x-auto-response-suppress",
+        "list-id",
+        "list-unsubscribe",
+        "list-post",
+    }
+)
+_HUMAN = Classification("human")
+
+
 def verdict(found: Signals, raw_message: bytes | None = None) -> Classification:
     """`classify` from the message's signals (and its raw start, for a bounce candidate)."""
     if not found.headers and raw_message:
         found = _signals(parse_header_block(raw_message), *found.given)
+    if (
+        not found.evidence.reasons
+        and found.headers.keys().isdisjoint(_MARK_FIELDS)
+        and autoreply.subject_reason(found.subject) is None
+        and not automated.report_reasons(found.ctype, found.report_type)
+        and not automated.sender_reasons(found.from_value)
+    ):
+        # Most mail: no machine-mail field, subject or sender, so nothing below can apply.
+        return _HUMAN
+    return _verdict(found, raw_message)
+
+
+def _verdict(found: Signals, raw_message: bytes | None) -> Classification:
     h, subj, from_value, evidence = found.headers, found.subject, found.from_value, found.evidence
     ctype, report_type = found.ctype, found.report_type
     submitted = autoreply.auto_submitted(h)
