@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -42,11 +43,35 @@ def page_uids(total: int, page: int) -> tuple[int, int]:
     return max(1, high - PAGE_SIZE + 1), high
 
 
+_LITERAL = re.compile(rb"\{(\d+)\}\Z")
+
+
+def imapclient_records(data: bytes) -> list[bytes | tuple[bytes, bytes]]:
+    """The untagged FETCH responses of `data` as imaplib hands them to imapclient: "seq (items"
+    text, a (text ending in "{n}", literal) pair per literal (the header fields item is one)."""
+    records: list[bytes | tuple[bytes, bytes]] = []
+    pos, fresh = 0, True
+    while True:
+        eol = data.index(b"\r\n", pos)
+        line = data[pos:eol]
+        if fresh:
+            if not line.startswith(b"* "):
+                return records  # the tagged completion
+            line = line[2:].replace(b" FETCH ", b" ", 1)
+        literal = _LITERAL.search(line)
+        if literal is None:
+            records.append(line)
+            pos, fresh = eol + 2, True
+        else:
+            start = eol + 2
+            pos = start + int(literal.group(1))
+            records.append((line, data[start:pos]))
+            fresh = False
+
+
 def imapclient_parse(data: bytes) -> None:
-    """imapclient as `IMAPClient.fetch` drives it: imaplib-style "seq (items)" records (the
-    bench messages have no literals in their ENVELOPE, so lines are records)."""
-    lines = [ln[2:].replace(b" FETCH ", b" ", 1) for ln in data.split(b"\r\n")[:-2]]
-    response_parser.parse_fetch_response(lines, uid_is_key=True)
+    """imapclient as `IMAPClient.fetch` drives it, over imaplib-style records."""
+    response_parser.parse_fetch_response(imapclient_records(data), uid_is_key=True)
 
 
 async def timed(samples: int, call: Callable[[], Awaitable[Any]]) -> list[float]:

@@ -56,6 +56,15 @@ class Settings(BaseSettings):
         description="Seconds an account lease lasts without renewal (Redis store): a node that "
         "dies has its accounts taken over within about this time.",
     )
+    token_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="Seconds an API token's record is kept in memory between store reads (0: "
+        "read on every request). A revoke through the API, the web page or, on the Redis "
+        "store, from any process applies at once; `imapapi token revoke` on the SQLite file "
+        "of a running service applies within this time.",
+    )
     metrics_allow_localhost: bool = Field(
         False,
         description="Serve /metrics without a token to clients on the loopback interface.",

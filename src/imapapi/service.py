@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from imapapi.accounts.registry import AccountRegistry
 from imapapi.cluster.manager import AccountManager, SessionFactory
@@ -14,7 +15,7 @@ from imapapi.cluster.scheduler import Scheduler, default_node_id
 from imapapi.config import Settings
 from imapapi.credentials.authserver import AuthServerClient
 from imapapi.credentials.crypto import SecretBox, load_key
-from imapapi.credentials.tokens import create_token
+from imapapi.credentials.tokens import TokenCache, create_token
 from imapapi.errors import ImapApiError
 from imapapi.events.dispatcher import DeliveryOutcome, WebhookDispatcher
 from imapapi.metrics import Metrics, RecentEvent
@@ -56,6 +57,11 @@ class Service:
     auth_server: AuthServerClient | None = None  # credentials of `useAuthServer` accounts
     scheduler: Scheduler | None = None  # several nodes on one Redis: which accounts are ours
     _housekeeping: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    @cached_property
+    def tokens(self) -> TokenCache:
+        """The API tokens, as the API reads them on every request (cached in memory)."""
+        return TokenCache(self.store, self.settings.token_cache_seconds)
 
     @classmethod
     def create(cls, settings: Settings, *, sessions: bool = True) -> Service:

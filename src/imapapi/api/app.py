@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from imapapi import __version__
 from imapapi.api import docs, errors
-from imapapi.api.deps import require_token
+from imapapi.api.deps import BEARER_SCHEME
 from imapapi.api.guard import RequestGuard
 from imapapi.api.routes import (
     accounts,
@@ -31,7 +31,6 @@ from imapapi.api.routes import (
 from imapapi.api.routes.health import router as health_router
 from imapapi.api.routes.metrics import router as metrics_router
 from imapapi.api.schemas.common import ErrorResponse
-from imapapi.metrics.http import HttpMetricsMiddleware
 from imapapi.service import Service
 
 DESCRIPTION = """\
@@ -76,9 +75,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     )
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+    schema["components"]["securitySchemes"] = dict(BEARER_SCHEME)
     error_ref = {"$ref": "#/components/schemas/ErrorResponse"}
     for path, methods in schema.get("paths", {}).items():
         for operation in methods.values():
+            if path == "/v1" or path.startswith("/v1/"):  # api/guard.py checks the token
+                operation["security"] = [{name: []} for name in BEARER_SCHEME]
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             statuses = dict(_ERROR_STATUSES)
@@ -121,22 +123,24 @@ def create_api(service: Service, *, manage_lifespan: bool = True) -> FastAPI:
     )
     app.state.service = service
     errors.install(app)
-    protected = [Depends(require_token)]
-    app.include_router(accounts.router, dependencies=protected)
-    app.include_router(mailboxes.router, dependencies=protected)
-    app.include_router(messages.router, dependencies=protected)
-    app.include_router(threads.router, dependencies=protected)
-    app.include_router(settings.router, dependencies=protected)
-    app.include_router(webhooks.router, dependencies=protected)
-    app.include_router(logs.router, dependencies=protected)
-    app.include_router(submit.router, dependencies=protected)
-    app.include_router(outbox.router, dependencies=protected)
-    app.include_router(tracking.router, dependencies=protected)
+    # The /v1 routers: api/guard.py requires the token before any of them runs (the OpenAPI
+    # document states it, see _openapi), so no route dependency checks it again.
+    for router in (
+        accounts.router,
+        mailboxes.router,
+        messages.router,
+        threads.router,
+        settings.router,
+        webhooks.router,
+        logs.router,
+        submit.router,
+        outbox.router,
+        tracking.router,
+    ):
+        app.include_router(router)
     app.include_router(health_router)  # no token: probes and load balancers
     app.include_router(metrics_router)  # its own access rule (metrics scope, localhost)
     docs.install(app)  # no token, like /openapi.json: /docs and /redoc, offline
-    # The last added runs first: the metrics count what the guard refuses too.
-    app.add_middleware(RequestGuard, service=service)
-    app.add_middleware(HttpMetricsMiddleware, metrics=service.metrics)
+    app.add_middleware(RequestGuard, service=service)  # also counts every request (metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 
 from imapapi.accounts.model import AccountConfig
 from imapapi.api.schemas.common import ACCOUNT_ID_PATTERN
@@ -51,6 +51,12 @@ PageSignIn = Callable[[Request, Service], Awaitable[bool]]
 # Set in the request scope by api/guard.py once `authorize` admitted the request.
 AUTHORIZED = "imapapi.authorized"
 
+# The token rule of /v1 routes, as the OpenAPI document states it (api/app.py adds it to every
+# /v1 operation): the check itself is the guard's, which runs before any route or dependency.
+BEARER_SCHEME = {
+    _bearer.scheme_name: _bearer.model.model_dump(mode="json", by_alias=True, exclude_none=True)
+}
+
 
 async def authorize(request: Request, service: Service) -> None:
     """Every /v1 route requires a bearer token unless the service runs in insecure mode.
@@ -67,18 +73,7 @@ async def authorize(request: Request, service: Service) -> None:
         signed_in: PageSignIn | None = getattr(request.app.state, "page_signed_in", None)
         if signed_in is not None and await signed_in(request, service):
             return
-    await check_token(service.store, credentials.credentials if credentials else None)
-
-
-async def require_token(
-    request: Request,
-    service: ServiceDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """The token rule of /v1 routes in the OpenAPI document. The check itself runs in
-    api/guard.py, before the body is read; it runs here only for an app without the guard."""
-    if not request.scope.get(AUTHORIZED):
-        await authorize(request, service)
+    await check_token(service.tokens, credentials.credentials if credentials else None)
 
 
 AccountIdPath = Annotated[
@@ -100,10 +95,12 @@ async def get_account(account: AccountIdPath, accounts: AccountsDep) -> AccountC
 AccountDep = Annotated[AccountConfig, Depends(get_account)]
 
 
-async def get_session(account: AccountIdPath, accounts: AccountsDep) -> AccountSession:
+async def get_session(account: AccountIdPath, request: Request) -> AccountSession:
     """The live session of the account in the path; 404 for an unknown account, 503 when it
     has no session in this process. A registered account's session is in memory, so the
-    message routes read nothing from the store to find it."""
+    message routes read nothing from the store to find it. (The request rather than
+    `AccountsDep`: the hot routes take this alone, and each dependency is solved per request.)"""
+    accounts: AccountManager = request.app.state.service.accounts
     session = accounts.session(account)
     if isinstance(session, AccountSession):
         return session

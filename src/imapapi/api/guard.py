@@ -1,4 +1,5 @@
-"""The gate in front of every route: a request is refused before its body is read.
+"""The one layer in front of every route: the request metrics, and a request refused before its
+body is read.
 
 FastAPI reads and parses a body before it solves a route's dependencies, so a token checked in
 a dependency came after a 200 MB upload had been held in memory. This pure ASGI middleware runs
@@ -6,11 +7,15 @@ first. For /v1 paths it decides access (`deps.authorize`: insecure mode, a signe
 GET, the bearer token); then it refuses a `Content-Length` over the route's cap at once and
 counts the body as it arrives, so a chunked body stops at the cap too. The cap is
 `upload_body_size` for the message upload and /submit, `max_body_size` for everything else.
+Every HTTP request, refused here or answered below, is counted by method, route template and
+status (metrics/http.py). One layer rather than two: each wraps `send` and `receive`, per request.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -19,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from imapapi.api.deps import AUTHORIZED, authorize
 from imapapi.api.errors import BodyTooLarge, answer_exception, body_too_large_response
+from imapapi.metrics.http import route_template
 from imapapi.service import Service
 
 # The routes that take a whole message in their JSON body.
@@ -30,7 +36,7 @@ def _protected(path: str) -> bool:
 
 
 class RequestGuard:
-    """Token check and body cap of every HTTP request (see the module docstring)."""
+    """Metrics, token check and body cap of every HTTP request (see the module docstring)."""
 
     def __init__(self, app: ASGIApp, service: Service) -> None:
         self.app = app
@@ -47,6 +53,27 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
+        status: int | None = None  # until the response starts
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self._guarded(scope, receive, tracking_send, lambda: status is not None)
+        finally:
+            # The router writes the matched route into the scope it was given (this dict). If
+            # the app raised before answering, the server answers 500.
+            self.service.metrics.observe_http(
+                scope["method"], route_template(scope), status or 500, time.perf_counter() - started
+            )
+
+    async def _guarded(
+        self, scope: Scope, receive: Receive, send: Send, answered: Callable[[], bool]
+    ) -> None:
         if _protected(scope["path"]):
             request = Request(scope)
             try:
@@ -62,7 +89,6 @@ class RequestGuard:
             return
 
         received = 0
-        started = False
 
         async def capped_receive() -> Message:
             nonlocal received
@@ -73,23 +99,17 @@ class RequestGuard:
                     raise over
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, capped_receive, tracking_send)
+            await self.app(scope, capped_receive, send)
         except BodyTooLarge as exc:
             # Read outside FastAPI's body parsing (whose handlers answer it): answer here.
-            if started:
+            if answered():
                 raise
             await body_too_large_response(exc)(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, response: Any) -> None:
-        # The router never saw this request: name its route for the metrics (metrics/http.py)
-        # as it would have, rather than counting every refusal as `unmatched`.
+        # The router never saw this request: name its route for the metrics as it would have,
+        # rather than counting every refusal as `unmatched`.
         route = _matching_route(scope)
         if route is not None:
             scope["route"] = route

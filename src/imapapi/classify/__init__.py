@@ -30,6 +30,7 @@ Precedence, first match wins (every signal seen is still listed in ``reasons``):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from imapapi.classify import automated, autoreply, bounce, lists
 from imapapi.classify.fields import content_type as parse_content_type
@@ -70,9 +71,62 @@ __all__ = [
     "BounceReport",
     "Classification",
     "ClassificationType",
+    "Signals",
     "classify",
     "needs_body",
+    "signals",
+    "verdict",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What the headers say before any body is read, found once per message (`signals`): the
+    sync and the listings ask `needs_body` first and then `verdict`, which share it."""
+
+    headers: dict[str, list[str]]  # lowercase names
+    subject: str | None
+    from_value: str | None
+    ctype: str
+    report_type: str | None  # of a multipart/report only
+    evidence: bounce.Evidence
+    given: tuple[str | None, str | None, str | None]  # subject, from_address, content_type
+
+    @property
+    def needs_body(self) -> bool:
+        """True when `verdict` would read `raw_message` (a bounce or bounce candidate): the
+        sync engine fetches the body only for these."""
+        return self.evidence.decisive or self.evidence.candidate
+
+
+def signals(
+    headers: Mapping[str, Sequence[str]],
+    *,
+    subject: str | None = None,
+    from_address: str | None = None,
+    content_type: str | None = None,
+) -> Signals:
+    """The signals of one message; the arguments as `classify` takes them."""
+    return _signals(lowercase_keys(headers), subject, from_address, content_type)
+
+
+def _signals(
+    h: dict[str, list[str]],
+    subject: str | None,
+    from_address: str | None,
+    content_type: str | None,
+) -> Signals:
+    subj = subject if subject is not None else first(h, "subject")
+    from_value = from_address if from_address is not None else first(h, "from")
+    ctype, report_type = parse_content_type(
+        content_type if content_type is not None else first(h, "content-type")
+    )
+    if ctype != "multipart/report":
+        report_type = None
+    evidence = bounce.evidence(h, subj, from_value, report_type)
+    return Signals(
+        h, subj, from_value, ctype, report_type, evidence, (subject, from_address, content_type)
+    )
 
 
 def classify(
@@ -92,18 +146,48 @@ def classify(
     ``Classification.bounce``; without it a bounce is still recognized from its headers and
     ``bounce`` stays None.
     """
-    h = lowercase_keys(headers)
-    if not h and raw_message:
-        h = parse_header_block(raw_message)
-    subj = subject if subject is not None else first(h, "subject")
-    from_value = from_address if from_address is not None else first(h, "from")
-    ctype, report_type = parse_content_type(
-        content_type if content_type is not None else first(h, "content-type")
-    )
-    if ctype != "multipart/report":
-        report_type = None
+    found = signals(headers, subject=subject, from_address=from_address, content_type=content_type)
+    return verdict(found, raw_message)
 
-    evidence = bounce.evidence(h, subj, from_value, report_type)
+
+# The fields `verdict` reads beyond the bounce evidence (whose fields leave a reason when they
+# count) and In-Reply-To (read only with an Auto-Submitted field).
+_MARK_FIELDS = frozenset(
+    {
+        "auto-submitted",
+        "x-autoreply",
+        "x-autorespond",
+        "x-autoresponder",
+        "precedence",
+        "x-ms-exchange-inbox-rules-loop",
+        "x-auto-response-suppress",
+        "list-id",
+        "list-unsubscribe",
+        "list-post",
+    }
+)
+_HUMAN = Classification("human")
+
+
+def verdict(found: Signals, raw_message: bytes | None = None) -> Classification:
+    """`classify` from the message's signals (and its raw start, for a bounce candidate)."""
+    if not found.headers and raw_message:
+        found = _signals(parse_header_block(raw_message), *found.given)
+    if (
+        not found.evidence.reasons
+        and found.headers.keys().isdisjoint(_MARK_FIELDS)
+        and autoreply.subject_reason(found.subject) is None
+        and not automated.report_reasons(found.ctype, found.report_type)
+        and not automated.sender_reasons(found.from_value)
+    ):
+        # Most mail: no machine-mail field, subject or sender, so nothing below can apply.
+        return _HUMAN
+    return _verdict(found, raw_message)
+
+
+def _verdict(found: Signals, raw_message: bytes | None) -> Classification:
+    h, subj, from_value, evidence = found.headers, found.subject, found.from_value, found.evidence
+    ctype, report_type = found.ctype, found.report_type
     submitted = autoreply.auto_submitted(h)
     reply_headers = autoreply.header_reasons(h)
     subject_hit = autoreply.subject_reason(subj)
@@ -177,13 +261,6 @@ def needs_body(
 ) -> bool:
     """True when ``classify`` would read `raw_message` (a bounce or bounce candidate): the sync
     engine fetches the body only for these."""
-    h = lowercase_keys(headers)
-    subj = subject if subject is not None else first(h, "subject")
-    from_value = from_address if from_address is not None else first(h, "from")
-    ctype, report_type = parse_content_type(
-        content_type if content_type is not None else first(h, "content-type")
-    )
-    evidence = bounce.evidence(
-        h, subj, from_value, report_type if ctype == "multipart/report" else None
-    )
-    return evidence.decisive or evidence.candidate
+    return signals(
+        headers, subject=subject, from_address=from_address, content_type=content_type
+    ).needs_body

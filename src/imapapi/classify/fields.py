@@ -49,10 +49,19 @@ def keyword(value: str) -> str:
     return words[0].lower() if words else ""
 
 
+# RFC 5322 §3.4.1 addr-spec as dot-atom "@" dot-atom, ASCII atext only: what parseaddr returns
+# unchanged, so it is taken as it is (listings classify every message; the sender they pass is
+# an address already, and parseaddr costs most of a classification).
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@{_ATEXT}(?:\.{_ATEXT})*")
+
+
 def address(value: str | None) -> str | None:
     """The addr-spec of a From-like value ("Name <a@b>" or "a@b"), lowercased."""
     if not value:
         return None
+    if _PLAIN_ADDRESS.fullmatch(value):
+        return value.lower()
     try:
         _name, addr = parseaddr(value)
     except Exception:  # parseaddr has had crash bugs on hostile input

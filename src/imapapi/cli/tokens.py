@@ -1,5 +1,7 @@
-"""`imapapi token create|list|revoke`: API tokens, straight in the store (the service reads
-them from there on every request, so a change applies at once)."""
+"""`imapapi token create|list|revoke`: API tokens, straight in the store. A running service
+keeps token records in memory for `token_cache_seconds` (credentials/tokens.py): a new token
+works at once; a revoke applies at once on the Redis store (it is announced to every node) and
+within that time on SQLite."""
 
 from __future__ import annotations
 

@@ -1,10 +1,19 @@
-"""API tokens: random bearer tokens of which only the SHA-256 hash is stored."""
+"""API tokens: random bearer tokens of which only the SHA-256 hash is stored.
+
+Every API request names its token, so the records are cached in process (`TokenCache`), for
+at most `token_cache_seconds`. A revoke through this process's store drops the record at once,
+and on the Redis store so does a revoke by any other process (a node, or `imapapi token
+revoke`), as its notice arrives (`TokenStore.watch_token_revocations`). The one revoke this
+process cannot hear of is the CLI's on the SQLite file of a running service: the cache's
+lifetime is the bound for that one.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 
 from imapapi.errors import ForbiddenError, UnauthorizedError
 from imapapi.store.base import TokenRecord, TokenStore
@@ -35,12 +44,66 @@ async def create_token(
     return record, token
 
 
-async def check_token(store: TokenStore, token: str | None, scope: str = "api") -> TokenRecord:
+# Records kept at most (only tokens that exist get in, so this is a guard, never a limit).
+CACHE_MAX = 10_000
+
+
+class TokenCache:
+    """Token records by hash for `ttl` seconds (0: no caching), forgotten at a revoke notice.
+
+    Only tokens found are kept: a token created a moment ago by another process works at once.
+    A lookup that was already under way when a revoke notice came is not kept, since it may
+    have read the record before the revoke was written.
+    """
+
+    def __init__(
+        self, store: TokenStore, ttl: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.store = store
+        self.ttl = ttl
+        self._clock = clock
+        self._records: dict[str, tuple[TokenRecord, float]] = {}
+        self._generation = 0  # moved on by every notice
+        self._watching = False
+
+    async def get_token_by_hash(self, token_hash: str) -> TokenRecord | None:
+        """The store's answer, or a copy of it at most `ttl` seconds old."""
+        now = self._clock()
+        kept = self._records.get(token_hash)
+        if kept is not None and kept[1] > now:
+            return kept[0]
+        if not self._watching:  # from the first use: the store is open by then
+            self.store.watch_token_revocations(self.forget)
+            self._watching = True
+        generation = self._generation
+        record = await self.store.get_token_by_hash(token_hash)
+        if record is None or self.ttl <= 0 or generation != self._generation:
+            self._records.pop(token_hash, None)
+            return record
+        if len(self._records) >= CACHE_MAX:
+            self._records.clear()
+        self._records[token_hash] = (record, now + self.ttl)
+        return record
+
+    def forget(self, token_id: str | None = None) -> None:
+        """Drop the record of `token_id` (None: every record)."""
+        self._generation += 1
+        if token_id is None:
+            self._records.clear()
+        else:
+            self._records = {
+                key: kept for key, kept in self._records.items() if kept[0].id != token_id
+            }
+
+
+async def check_token(
+    tokens: TokenStore | TokenCache, token: str | None, scope: str = "api"
+) -> TokenRecord:
     """The token's record; `UnauthorizedError` when missing or unknown, `ForbiddenError` when
     revoked or lacking the scope."""
     if not token:
         raise UnauthorizedError("an API token is required: Authorization: Bearer <token>")
-    record = await store.get_token_by_hash(hash_token(token))
+    record = await tokens.get_token_by_hash(hash_token(token))
     if record is None:
         raise UnauthorizedError("unknown API token")
     if record.revoked is not None:

@@ -10,14 +10,18 @@ BODYSTRUCTURE by `fastbody.read_body`. The first item that is not one of those s
 item, odd spacing, a body structure `fastbody` declines) and everything after it are left as
 tokens, read by `fastparse.tokens`, for the generic item loop of `parse.py`.
 
+A response with literals (a listing's BODY[HEADER.FIELDS ...] section) is read the same way up
+to its first literal; the literals and what follows them go to the tokenizer.
+
 Never a different answer, only a faster one: None (the generic path) whenever unsure: a
-literal, a line that does not end with its item list, a flag the tokenizer would turn into a
+line that does not end with its item list, a flag the tokenizer would turn into a
 number or NIL, anything `tokens` declines. Pure: bytes in, values out.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from imapapi.imap import envelope, fastbody
 from imapapi.imap.fastparse import FLAG, QUOTED, Token, flag_names, remember, tokens, unquote
@@ -109,8 +113,38 @@ def read_listing(line: bytes) -> tuple[int, dict[str, object], tuple[Token, ...]
     if head is None or line[-1:] != b")":
         return None
     end = len(line) - 1  # the `)` closing the item list
+    values, pos = _read_items(line, head.end(), end)
+    if pos >= end:
+        return int(head.group(1)), values, ()
+    # BODYSTRUCTURE, another item, odd spacing: the tokenizer reads the rest of the line.
+    rest = tokens([line[pos:end]])
+    return None if rest is None else (int(head.group(1)), values, rest)
+
+
+def read_listing_records(
+    records: Sequence[bytes | tuple[bytes, bytes]],
+) -> tuple[int, dict[str, object], tuple[Token, ...]] | None:
+    """`read_listing` for a response with literals, as the reader splits it: (text ending in
+    `{n}`, literal) records and the line's last text. A listing's header fields (BODY[HEADER
+    .FIELDS ...], RFC 3501 §6.4.5) come as a literal; the items before the first literal are
+    read as in a plain line, the rest (the literals included) by the tokenizer."""
+    first, last = records[0], records[-1]
+    if not isinstance(first, tuple) or not isinstance(last, bytes) or last[-1:] != b")":
+        return None
+    text = first[0]
+    head = _HEAD.match(text)
+    if head is None:
+        return None
+    # No item of the fixed shapes reaches the `{n}` ending `text`, so the loop stops before it.
+    values, pos = _read_items(text, head.end(), len(text))
+    rest = tokens([(text[pos:], first[1]), *records[1:-1], last[:-1]])
+    return None if rest is None else (int(head.group(1)), values, rest)
+
+
+def _read_items(line: bytes, pos: int, end: int) -> tuple[dict[str, object], int]:
+    """The items of known shapes from `pos` on, up to `end` or the first other one: the
+    `FetchResult` fields read, and where reading stopped."""
     values: dict[str, object] = {}
-    pos = head.end()
     while pos < end:
         item = _ITEM.match(line, pos)
         if item is None:
@@ -141,8 +175,4 @@ def read_listing(line: bytes) -> tuple[int, dict[str, object], tuple[Token, ...]
             values["body_structure"], pos = body[0], body[1] + 1
             continue
         pos = item.end() + 1  # past the space, or onto `end`
-    if pos >= end:
-        return int(head.group(1)), values, ()
-    # BODYSTRUCTURE, another item, odd spacing: the tokenizer reads the rest of the line.
-    rest = tokens([line[pos:end]])
-    return None if rest is None else (int(head.group(1)), values, rest)
+    return values, pos

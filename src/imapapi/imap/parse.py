@@ -188,7 +188,12 @@ def parse_id(response: Response) -> dict[str, str | None] | None:
 def _fast_fetch(data: Sequence[Record], utf8: bool) -> FetchResult | None:
     """The one call into the lean FETCH readers: None when they do not know the shape."""
     if len(data) != 1 or not isinstance(data[0], bytes):
-        return None  # literals (BODY[...] sections) are the generic parser's
+        # Literals: a listing's header fields section (or a literal in its envelope).
+        with_literals = fastfetch.read_listing_records(data)
+        if with_literals is None:
+            return None
+        seq, values, rest = with_literals
+        return _fetch_result(seq, rest, utf8=utf8, values=values)
     line = data[0]
     # Both readers answer as the generic path does, so the order only saves time: a line with
     # an ENVELOPE or BODYSTRUCTURE (a listing's) is never one for the UID/FLAGS/MODSEQ reader.

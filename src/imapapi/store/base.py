@@ -33,6 +33,7 @@ from imapapi.store.records import (
     SubmissionState,
     TokenRecord,
 )
+from imapapi.store.revocations import RevocationListener
 
 __all__ = [
     "PENDING_STATES",
@@ -45,6 +46,7 @@ __all__ = [
     "Page",
     "QueuedEvent",
     "RemoteStatus",
+    "RevocationListener",
     "SentRecord",
     "SettingsStore",
     "Store",
@@ -95,6 +97,13 @@ class TokenStore(Protocol):
     async def list_tokens(self) -> list[TokenRecord]: ...
 
     async def revoke_token(self, token_id: str, now: float) -> bool: ...
+
+    def watch_token_revocations(self, listener: RevocationListener) -> None:
+        """From now on, call `listener(token_id)` after every revoke through this store object;
+        a store shared between processes (Redis) also calls it for revokes made elsewhere, as
+        their notices arrive, and calls `listener(None)` when some may have been missed (while
+        it was not listening): forget every token. Lets callers cache token records."""
+        ...
 
 
 class SyncStore(Protocol):

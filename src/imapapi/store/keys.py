@@ -41,6 +41,7 @@ class RedisKeys:
         self.tokens = p + "tokens"
         self.token_stem = p + "token:"
         self.token_hashes = p + "token-hashes"
+        self.token_revocations = p + "token-revoked"  # pub/sub channel: the revoked token's id
         # mailbox indexes: one hash per account: "n" (last index), "p<json [path, uidv]>" -> idx
         # and "i<idx>" -> json [path, uidv]
         self.mailboxes_stem = p + "mailboxes:"

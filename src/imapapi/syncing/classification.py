@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from imapapi.classify import HEADER_FIELDS, classify, needs_body
+from imapapi.classify import HEADER_FIELDS, signals, verdict
 from imapapi.imap import ImapConnection
 from imapapi.imap.types import FetchResult
 from imapapi.mail.headers import parse_header_block
@@ -39,23 +39,23 @@ async def add_classification(
     the connection that has their folder selected."""
     pending = []
     for result, summary in fetched:
-        headers = fetched_headers(result)
         sender = summary.get("from")
-        hints: dict[str, Any] = {
-            "subject": summary.get("subject"),
-            "from_address": sender.get("address") if isinstance(sender, dict) else None,
-            "content_type": result.body_structure.content_type if result.body_structure else None,
-        }
-        pending.append((result.uid, summary, headers, hints, needs_body(headers, **hints)))
-    candidates = [uid for uid, *_, wanted in pending if wanted and uid is not None]
+        found = signals(
+            fetched_headers(result),
+            subject=summary.get("subject"),
+            from_address=sender.get("address") if isinstance(sender, dict) else None,
+            content_type=result.body_structure.content_type if result.body_structure else None,
+        )
+        pending.append((result.uid, summary, found))
+    candidates = [uid for uid, _, found in pending if found.needs_body and uid is not None]
     bodies: dict[int, bytes | None] = {}
     if candidates:
         async for body in conn.uid_fetch(candidates, ["UID", f"BODY.PEEK[]<0.{BOUNCE_BYTES}>"]):
             if body.uid is not None:
                 bodies[body.uid] = next(iter(body.sections.values()), None)
-    for uid, summary, headers, hints, _ in pending:
+    for uid, summary, found in pending:
         raw_message = bodies.get(uid) if uid is not None else None
-        verdict = classify(headers, raw_message=raw_message, **hints)
-        summary["classification"] = verdict.as_json()
-        summary["isAutoReply"] = verdict.type == "autoReply"
-        summary["isBounce"] = verdict.type == "bounce"
+        result_verdict = verdict(found, raw_message)  # the headers were read once, above
+        summary["classification"] = result_verdict.as_json()
+        summary["isAutoReply"] = result_verdict.type == "autoReply"
+        summary["isBounce"] = result_verdict.type == "bounce"

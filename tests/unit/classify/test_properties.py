@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imapapi.classify import Classification, classify, needs_body
+from imapapi.classify import Classification, _verdict, classify, needs_body, signals, verdict
 
 _NAMES = st.sampled_from(
     [
@@ -72,3 +72,33 @@ def test_bounce_bodies_never_raise(prefix: bytes, tail: bytes) -> None:
     result = classify(_BOUNCY, raw_message=prefix + tail)
     assert result.type == "bounce"
     assert result.bounce is not None
+
+
+_SUBJECTS = st.one_of(
+    st.none(),
+    st.text(max_size=40),
+    st.sampled_from(["Out of office: back Monday", "Undeliverable: x", "Re: lunch", ""]),
+)
+_SENDERS = st.one_of(
+    st.none(),
+    st.sampled_from(["a@b.c", "noreply@x.y", "MAILER-DAEMON@x", "MAILER-DAEMON <>", "", "<>"]),
+)
+_TYPES = st.one_of(
+    st.none(),
+    st.sampled_from(
+        [
+            "text/plain",
+            "multipart/report; report-type=delivery-status",
+            "multipart/report; report-type=disposition-notification",
+        ]
+    ),
+)
+
+
+@settings(max_examples=1500)
+@given(headers=_HEADERS, subject=_SUBJECTS, sender=_SENDERS, ctype=_TYPES)
+def test_the_short_path_for_plain_mail_gives_the_full_verdict(
+    headers: dict[str, list[str]], subject: str | None, sender: str | None, ctype: str | None
+) -> None:
+    found = signals(headers, subject=subject, from_address=sender, content_type=ctype)
+    assert verdict(found) == _verdict(found, None)

@@ -43,6 +43,15 @@ def listing(*items: bytes, seq: bytes = b"7") -> bytes:
     return seq + b" FETCH (" + b" ".join(items) + b")"
 
 
+def literal(data: bytes) -> bytes:
+    """`data` as an IMAP literal (RFC 3501 §4.3) inside a line given to `response`."""
+    return b"{%d}\r\n" % len(data) + data
+
+
+HEADER_FIELDS = b"BODY[HEADER.FIELDS (REFERENCES LIST-ID)]"
+REFERENCES = b"References: <a@x> <b@y>\r\n\r\n"
+
+
 CASES = [
     # id, line after "* ", answered or declined
     ("bench_line", BENCH, ANSWERED),
@@ -154,6 +163,34 @@ CASES = [
     ),
     ("body_glued_to_next", listing(b"BODYSTRUCTURE " + TEXT_PLAIN + b"UID 1"), ANSWERED),
 ]
+# Responses with literals, as a listing gets them since it fetches header fields.
+LITERAL_CASES = [
+    ("header_fields_last", BENCH[:-1] + b" " + HEADER_FIELDS + b" " + literal(REFERENCES) + b")"),
+    ("empty_header_fields", BENCH[:-1] + b" " + HEADER_FIELDS + b" " + literal(b"\r\n") + b")"),
+    (
+        "header_fields_first",
+        listing(HEADER_FIELDS + b" " + literal(REFERENCES), b"UID 3", b"BODYSTRUCTURE " + MIXED),
+    ),
+    (
+        "two_literals",
+        listing(
+            b"UID 4",
+            HEADER_FIELDS + b" " + literal(REFERENCES),
+            b"BODY[1]<0> " + literal(b"text"),
+            b"MODSEQ (5)",
+        ),
+    ),
+    (
+        "literal_subject_in_envelope",
+        listing(
+            b"UID 5 ENVELOPE (NIL " + literal(b'a "quoted"\r\nsubject') + b" NIL NIL NIL NIL NIL"
+            b" NIL NIL NIL)",
+            b"BODYSTRUCTURE " + TEXT_PLAIN,
+        ),
+    ),
+    ("literal_then_nothing", listing(HEADER_FIELDS + b" " + literal(b""))),
+    ("unbalanced_after_literal", listing(HEADER_FIELDS + b" " + literal(b"x") + b" (")),
+]
 
 
 def response(line: bytes) -> Response:
@@ -201,6 +238,24 @@ def check(line: bytes) -> bool:
 def test_lean_listing_equals_generic(line: bytes, expect: str) -> None:
     answered = check(line)
     assert answered == (expect == ANSWERED)
+
+
+@pytest.mark.parametrize("line", [c[1] for c in LITERAL_CASES], ids=[c[0] for c in LITERAL_CASES])
+def test_lean_listing_with_literals_equals_generic(line: bytes) -> None:
+    assert len(response(line).data) > 1  # the reader split it at its literals
+    check(line)
+
+
+def test_listing_with_header_fields_is_read_without_the_generic_path() -> None:
+    line = BENCH[:-1] + b" " + HEADER_FIELDS + b" " + literal(REFERENCES) + b")"
+    resp = response(line)
+    read = fastfetch.read_listing_records(resp.data)
+    assert read is not None
+    seq, values, rest = read
+    assert seq == 19981 and "envelope" in values and "body_structure" in values
+    assert rest == (HEADER_FIELDS, REFERENCES)  # only the section went through the tokenizer
+    fetched = lean(resp)
+    assert fetched is not None and fetched.sections == {HEADER_FIELDS.decode(): REFERENCES}
 
 
 def test_bench_line_is_read_without_the_tokenizer() -> None:
@@ -346,3 +401,6 @@ def test_random_listing_lines_read_alike(
     # The plain shapes of a listing are always answered, so the lean path is exercised.
     assert check(listing(*items))
     assert body_read_directly(listing(*items))
+    # And so they are with a header fields literal anywhere among them (as listings fetch).
+    section = HEADER_FIELDS + b" " + literal(REFERENCES)
+    assert check(listing(*items[: order[0]], section, *items[order[0] :]))

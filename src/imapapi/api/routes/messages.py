@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from imapapi.api.deps import ServiceDep, SessionDep
+from imapapi.api.responses import OrjsonResponse
 from imapapi.api.schemas.common import BASE64_SPACE, ErrorResponse
 from imapapi.api.schemas.mailboxes import MailboxPath
 from imapapi.api.schemas.messages import (
@@ -95,7 +96,7 @@ async def list_messages(
 
 
 def page_response(result: messages.MessagePage) -> JSONResponse:
-    return JSONResponse(
+    return OrjsonResponse(
         {
             "page": result.page,
             "pages": result.pages,
@@ -170,7 +171,8 @@ async def get_message(
     id: MessageId,
     maxBytes: MaxBytesQuery = messages.DEFAULT_TEXT_BYTES,
 ) -> JSONResponse:
-    return JSONResponse(await messages.get_message(session, session.store, id, max_bytes=maxBytes))
+    message = await messages.get_message(session, session.store, id, max_bytes=maxBytes)
+    return OrjsonResponse(message)
 
 
 @router.get(

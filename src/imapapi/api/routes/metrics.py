@@ -46,9 +46,9 @@ async def require_metrics_access(
         return
     token = credentials.credentials if credentials else None
     try:
-        await check_token(service.store, token, scope="metrics")
+        await check_token(service.tokens, token, scope="metrics")
     except ForbiddenError:
-        await check_token(service.store, token, scope="api")  # any API token will do
+        await check_token(service.tokens, token, scope="api")  # any API token will do
 
 
 async def refresh(service: Service) -> None:

@@ -7,11 +7,13 @@ from typing import Any
 
 from imapapi.store import keys
 from imapapi.store.records import TokenRecord
+from imapapi.store.revocations import RevocationListeners
 from imapapi.store.sqlite.connection import SqliteConnection
 
 
-class SqliteTokens(SqliteConnection):
-    """The `TokenStore` part of `SqliteStore`."""
+class SqliteTokens(SqliteConnection, RevocationListeners):
+    """The `TokenStore` part of `SqliteStore`. Revokes are announced to this process only:
+    another process writing the same file (`imapapi token revoke`) is not heard."""
 
     async def add_token(self, token: TokenRecord) -> None:
         async with self._tx() as db:
@@ -64,4 +66,7 @@ class SqliteTokens(SqliteConnection):
                 f"UPDATE {keys.TOKENS} SET revoked = ? WHERE id = ? AND revoked IS NULL",
                 (now, token_id),
             )
-            return cur.rowcount > 0
+            revoked = cur.rowcount > 0
+        if revoked:
+            self._revoked(token_id)
+        return revoked
