@@ -152,20 +152,13 @@ def classify(
 
 # The fields `verdict` reads beyond the bounce evidence (whose fields leave a reason when they
 # count) and In-Reply-To (read only with an Auto-Submitted field).
-_MARK_FIELDS = frozenset(
-    {
-        "auto-submitted",
-        "x-autoreply",
-        "x-autorespond",
-        "x-autoresponder",
-        "precedence",
-        "x-ms-exchange-inbox-rules-loop",
-        "x-auto-response-suppress",
-        "list-id",
-        "list-unsubscribe",
-        "list-post",
-    }
-)
+# Every fetched field but the three most mail carries marks machine mail: derived from
+# HEADER_FIELDS, so a field added there for a new rule can never be skipped by the short path.
+_MARK_FIELDS = frozenset(name.lower() for name in HEADER_FIELDS) - {
+    "references",
+    "in-reply-to",
+    "return-path",
+}
 _HUMAN = Classification("human")
 
 
