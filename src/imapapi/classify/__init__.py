@@ -150,10 +150,10 @@ def classify(
     return verdict(found, raw_message)
 
 
-# The fields `verdict` reads beyond the bounce evidence (whose fields leave a reason when they
-# count) and In-Reply-To (read only with an Auto-Submitted field).
-# Every fetched field but the three most mail carries marks machine mail: derived from
-# HEADER_FIELDS, so a field added there for a new rule can never be skipped by the short path.
+# The fields that send a message past the short path of `verdict`: every fetched field but
+# three. Return-Path counts through the bounce evidence (a null one leaves a reason), and
+# In-Reply-To is read only with an Auto-Submitted field. Derived from HEADER_FIELDS, so a field
+# added there for a new rule can never be skipped by the short path.
 _MARK_FIELDS = frozenset(name.lower() for name in HEADER_FIELDS) - {
     "references",
     "in-reply-to",
