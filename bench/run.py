@@ -27,6 +27,7 @@ from tests.servers.webhooks import WebhookReceiver
 from bench.common import PASSWORD, Table, median, message, percentile, raise_file_limit
 from bench.listing import bench_list
 from bench.rawimap import RawClient
+from bench.scale import CONNECT_TARGET, FLAT_CPU, RSS_TARGET, bench_scale
 from imapapi.imap import parse
 from imapapi.imap.flagfetch import FlagFetch
 from imapapi.imap.reader import ResponseReader
@@ -47,6 +48,7 @@ class Options:
     quick: bool
     only: set[str]
     profile: Path | None = None
+    scale: tuple[int, ...] = (1000,)  # accounts per run of the scale part
 
 
 # --- children -------------------------------------------------------------------------------
@@ -480,6 +482,17 @@ def summary(results: dict[str, Any]) -> Table:
     if "connected" in r:
         check("all connected (DESIGN ≤ 10 s)", r["connected"], 10.0, "s")
         check("RSS per account ≤ 100 KiB", r["rss"], 100.0, "KiB", "{:.1f}")
+    for store in ("sqlite", "redis"):
+        if f"scale_{store}_connected" not in r:
+            continue
+        n = r["scale_n"]
+        check(f"{n:,} accounts connected, {store} (≤ 60 s at 10,000)",
+              r[f"scale_{store}_connected"], CONNECT_TARGET, "s", "{:.1f}")  # fmt: skip
+        growth = 100 * abs(r[f"scale_{store}_cpu_growth"])
+        check(f"CPU per account, |change| smallest → {n:,}, {store}",
+              growth, 100 * FLAT_CPU, "%", "{:.0f}")  # fmt: skip
+        check(f"RSS per account ≤ 50 KiB, {store}",
+              r[f"scale_{store}_rss"], RSS_TARGET, "KiB", "{:.1f}")  # fmt: skip
     if "inbox_p50" in r:
         check(
             "messageNew INBOX p50 ≤ raw + 20 ms",
@@ -571,6 +584,10 @@ async def run(opts: Options) -> int:
             for t in (connect, latency, store):
                 if t is not None:
                     print(t.render() + "\n", flush=True)
+        if "scale" in opts.only:
+            scale, got = await bench_scale(opts.scale, work, opts.profile)
+            results.update(got)
+            print(scale.render() + "\n", flush=True)
     finally:
         receiver.stop()
         dovecot.close()
