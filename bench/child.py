@@ -225,6 +225,10 @@ async def index_phase(cfg: dict[str, Any], client: Any, register: Any, session: 
 
 def main() -> None:
     mode, raw = sys.argv[1], sys.argv[2]
+    if raw.startswith("@"):  # too long for an argument: the parent wrote it to a file
+        path = Path(raw[1:])
+        raw = path.read_text()
+        path.unlink()
     cfg = json.loads(raw)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     raise_file_limit()

@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OTHER_FOLDER = "Archive"
 FILL_BATCH = 1000
 INOTIFY = Path("/proc/sys/fs/inotify/max_user_instances")
+ARG_MAX = 100_000  # Linux refuses one argument over 128 KiB (MAX_ARG_STRLEN)
 
 
 @dataclass
@@ -62,12 +63,17 @@ class Child:
 
     @classmethod
     async def start(cls, mode: str, cfg: dict[str, Any]) -> Child:
+        argument = json.dumps(cfg)
+        if len(argument) > ARG_MAX:  # 10,000 user names: in a file ("@path")
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+                file.write(argument)
+            argument = "@" + file.name
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "bench.child",
             mode,
-            json.dumps(cfg),
+            argument,
             cwd=ROOT,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
