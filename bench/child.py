@@ -16,7 +16,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import PASSWORD, cpu_seconds, machine_busy, raise_file_limit, rss_kib
+from bench.common import (
+    PASSWORD,
+    cpu_seconds,
+    machine_busy,
+    raise_file_limit,
+    rss_kib,
+    system_seconds,
+)
 from bench.rawimap import RawClient
 
 DEADLINE = 600.0  # no phase of a child waits longer than this
@@ -45,17 +52,19 @@ async def raw_connect(cfg: dict[str, Any]) -> None:
             clients.append(client)
 
     started = time.monotonic()
-    cpu, machine = cpu_seconds(), machine_busy()
+    cpu, machine, system = cpu_seconds(), machine_busy(), system_seconds()
     async with asyncio.timeout(DEADLINE):
         await asyncio.gather(*(one(u) for u in users))
     elapsed = time.monotonic() - started
     cpu, machine = cpu_seconds() - cpu, machine_busy() - machine
+    system = system_seconds() - system
     await asyncio.sleep(1.0)  # as the service side: let transient buffers go
     after = rss_kib()
     emit(
         phase="raw-connect",
         seconds=elapsed,
         cpu=cpu,
+        system_cpu=system,
         machine_cpu=machine,
         rss_before=before,
         rss_after=after,
@@ -145,7 +154,7 @@ async def service(cfg: dict[str, Any]) -> None:
 async def connect_phase(cfg: dict[str, Any], svc: Any, register: Any, session: Any) -> None:
     users: list[str] = cfg["users"]
     before = rss_kib()
-    cpu, machine = cpu_seconds(), machine_busy()
+    cpu, machine, system = cpu_seconds(), machine_busy(), system_seconds()
     limit = asyncio.Semaphore(cfg.get("api_concurrency", 8))
 
     async def one(user: str) -> None:
@@ -170,6 +179,7 @@ async def connect_phase(cfg: dict[str, Any], svc: Any, register: Any, session: A
             await session(user).syncer.synced.wait()
     synced = time.monotonic() - started
     cpu, machine = cpu_seconds() - cpu, machine_busy() - machine
+    system = system_seconds() - system
     await asyncio.sleep(1.0)  # transient per-connect buffers settle before RSS is read
     after = rss_kib()
     emit(
@@ -179,6 +189,7 @@ async def connect_phase(cfg: dict[str, Any], svc: Any, register: Any, session: A
         connected=connected,
         synced=synced,
         cpu=cpu,
+        system_cpu=system,
         machine_cpu=machine,
         rss_before=before,
         rss_after=after,

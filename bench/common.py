@@ -49,6 +49,12 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def system_seconds() -> float:
+    """The kernel's share of `cpu_seconds` (socket calls, and on loopback the receiving side's
+    TCP work and wake-ups, charged to the sender)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_stime
+
+
 def machine_busy() -> float:
     """CPU seconds the whole machine has spent busy (all cores; /proc/stat), so a phase's share
     of Dovecot's work shows next to ours."""

@@ -27,7 +27,7 @@ from tests.servers.webhooks import WebhookReceiver
 from bench.common import PASSWORD, Table, median, message, percentile, raise_file_limit
 from bench.listing import bench_list
 from bench.rawimap import RawClient
-from bench.scale import CONNECT_TARGET, FLAT_CPU, RSS_TARGET, bench_scale
+from bench.scale import bench_scale, scale_summary
 from imapapi.imap import parse
 from imapapi.imap.flagfetch import FlagFetch
 from imapapi.imap.reader import ResponseReader
@@ -488,17 +488,7 @@ def summary(results: dict[str, Any]) -> Table:
     if "connected" in r:
         check("all connected (DESIGN ≤ 10 s)", r["connected"], 10.0, "s")
         check("RSS per account ≤ 100 KiB", r["rss"], 100.0, "KiB", "{:.1f}")
-    for store in ("sqlite", "redis"):
-        if f"scale_{store}_connected" not in r:
-            continue
-        n = r["scale_n"]
-        check(f"{n:,} accounts connected, {store} (≤ 60 s at 10,000)",
-              r[f"scale_{store}_connected"], CONNECT_TARGET, "s", "{:.1f}")  # fmt: skip
-        growth = 100 * abs(r[f"scale_{store}_cpu_growth"])
-        check(f"CPU per account, |change| smallest → {n:,}, {store}",
-              growth, 100 * FLAT_CPU, "%", "{:.0f}")  # fmt: skip
-        check(f"RSS per account ≤ 50 KiB, {store}",
-              r[f"scale_{store}_rss"], RSS_TARGET, "KiB", "{:.1f}")  # fmt: skip
+    table.rows += scale_summary(r)
     if "inbox_p50" in r:
         check(
             "messageNew INBOX p50 ≤ raw + 20 ms",

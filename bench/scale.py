@@ -63,6 +63,7 @@ async def bench_scale(
             raw = await Child.start("raw-connect", {**base, "concurrency": 64})
             runs[n]["raw"] = await raw.next("raw-connect")
             await raw.finish()
+            print(f"# scale: {n:,} raw in {runs[n]['raw']['seconds']:.1f} s", flush=True)
             stores: list[tuple[str, dict[str, Any]]] = [("sqlite", {})]
             if redis is not None:
                 stores.append(("redis", {"redis_url": redis.url, "redis_prefix": f"scale{n}"}))
@@ -77,6 +78,8 @@ async def bench_scale(
                     cfg["profile"] = str(profile.with_suffix(f".scale-{store}-{n}.txt"))
                 child = await Child.start("service", cfg)
                 runs[n][store] = await child.next("connect", timeout=1800)
+                print(f"# scale: {n:,} {store} connected in {runs[n][store]['connected']:.1f} s",
+                      flush=True)  # fmt: skip
                 await child.next("stopped", timeout=600)
                 await child.finish(timeout=600)
                 shutil.rmtree(work / f"scale-{store}-{n}", ignore_errors=True)
@@ -129,6 +132,10 @@ def scale_table(sizes: Sequence[int], runs: dict[int, dict[str, dict[str, Any]]]
             [f"{1000 * _per(runs[n][side], 'cpu'):.2f} ms" for n in sizes],
         )
         row(
+            "    … of it in the kernel",
+            [f"{1000 * _per(runs[n][side], 'system_cpu'):.2f} ms" for n in sizes],
+        )
+        row(
             "  CPU per account, whole machine",
             [f"{1000 * _per(runs[n][side], 'machine_cpu'):.1f} ms" for n in sizes],
         )
@@ -159,3 +166,27 @@ def scale_results(
         results[f"scale_{store}_cpu_growth"] = _per(runs[large][store], "cpu") / first - 1
         results[f"scale_{store}_rss"] = max(_rss(runs[n][store]) for n in sizes)
     return results
+
+
+def scale_summary(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Rows of the summary table: issue 17's targets against the largest run, per store."""
+    rows = []
+
+    def check(label: str, value: float, bound: float, shown: str) -> None:
+        rows.append((label, shown.format(value), shown.format(bound), _met(value <= bound)))
+
+    for store in ("sqlite", "redis"):
+        if f"scale_{store}_connected" not in r:
+            continue
+        n = r["scale_n"]
+        check(f"{n:,} accounts connected, {store} (≤ 60 s at 10,000)",
+              r[f"scale_{store}_connected"], CONNECT_TARGET, "{:.1f} s")  # fmt: skip
+        check(f"CPU per account, |change| smallest → {n:,}, {store}",
+              100 * abs(r[f"scale_{store}_cpu_growth"]), 100 * FLAT_CPU, "{:.0f} %")  # fmt: skip
+        check(f"RSS per account ≤ 50 KiB, {store}",
+              r[f"scale_{store}_rss"], RSS_TARGET, "{:.1f} KiB")  # fmt: skip
+    return rows
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "MISSED"

@@ -35,7 +35,8 @@ def test_quick_bench_prints_every_table() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
-    for title in ("== index:", "== store:", "== list:", "== connect:", "== latency:", "== summary"):
+    titles = ("== index:", "== store:", "== list:", "== connect:", "== latency:", "== scale:")
+    for title in (*titles, "== summary"):
         assert title in result.stdout, result.stdout
     assert "store per message" in result.stdout
     assert "page 0 CPU per page" in result.stdout  # the server-CPU figure of the listing
