@@ -11,9 +11,10 @@ from pathlib import Path
 from bench import classify
 from bench.replytext import run_replytext
 from bench.run import Options, run
+from bench.scale import DEFAULT_SIZES
 from bench.soak import SERVERS, SoakOptions, run_soaks
 
-ALL = ("index", "list", "connect", "latency", "webhooks")
+ALL = ("index", "list", "connect", "latency", "webhooks", "scale")
 # Selectable, not in the default run: soak takes minutes per server at its default size; the
 # classifier corpus and the reply-text corpus need no server (seconds).
 EXTRA = ("soak", "classify", "replytext")
@@ -33,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, help="registrations timed for index (3; quick: 1)")
     parser.add_argument(
         "--only", choices=ALL + EXTRA, action="append", help="run only these (repeatable)"
+    )
+    parser.add_argument(
+        "--scale",
+        type=int,
+        action="append",
+        help="scale: accounts per run (repeatable; 1,000, 5,000, 10,000; quick: --accounts)",
     )
     parser.add_argument("--profile", type=Path, help="write pyinstrument reports next to PATH")
     parser.add_argument(
@@ -56,8 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         only=set(args.only or ALL),
         profile=args.profile,
         events=args.events or (2000 if quick else 10000),
+        scale=tuple(args.scale or ((args.accounts or 50,) if quick else DEFAULT_SIZES)),
     )
-    if min(opts.accounts, opts.messages, opts.samples, opts.repeat, opts.events) < 1:
+    if min(opts.accounts, opts.messages, opts.samples, opts.repeat, opts.events, *opts.scale) < 1:
         parser.error("counts must be positive")
     if args.soak_accounts < 1 or args.soak_ops < 1:
         parser.error("counts must be positive")

@@ -25,6 +25,7 @@ from imapclient import response_parser
 
 from bench.common import PASSWORD, Table, percentile
 from bench.rawimap import RawClient
+from bench.spawn import Child
 from imapapi.syncing.classification import SUMMARY_HEADERS
 
 USER = "bigbox"
@@ -346,7 +347,6 @@ def write_text(path: Path, text: str) -> None:
 async def bench_list(
     host: str, port: int, total: int, samples: int, work: Path, profile: Path | None
 ) -> tuple[Table, dict[str, Any]]:
-    from bench.run import Child  # run.py imports this module
 
     raw = await raw_side(host, port, total, samples)
     cfg: dict[str, Any] = {

@@ -8,11 +8,9 @@ running service → store per idle account from its database.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import sqlite3
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,6 +25,8 @@ from tests.servers.webhooks import WebhookReceiver
 from bench.common import PASSWORD, Table, median, message, percentile, raise_file_limit
 from bench.listing import bench_list
 from bench.rawimap import RawClient
+from bench.scale import bench_scale, scale_summary
+from bench.spawn import Child
 from bench.webhooks import bench_webhooks, webhook_targets
 from imapapi.imap import parse
 from imapapi.imap.flagfetch import FlagFetch
@@ -49,55 +49,7 @@ class Options:
     only: set[str]
     profile: Path | None = None
     events: int = 10000  # webhooks: messages appended, each one messageNew
-
-
-# --- children -------------------------------------------------------------------------------
-
-
-class Child:
-    """`python -m bench.child MODE CONFIG`, read as JSON lines."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-
-    @classmethod
-    async def start(cls, mode: str, cfg: dict[str, Any], module: str = "bench.child") -> Child:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            module,
-            mode,
-            json.dumps(cfg),
-            cwd=ROOT,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            limit=1 << 20,
-        )
-        return cls(proc)
-
-    async def next(self, phase: str, timeout: float = 900.0) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        async with asyncio.timeout(timeout):
-            while True:
-                line = await self.proc.stdout.readline()
-                if not line:
-                    code = await self.proc.wait()
-                    raise RuntimeError(f"benchmark child exited ({code}) before {phase!r}")
-                report: dict[str, Any] = json.loads(line)
-                if report.get("phase") == phase:
-                    return report
-
-    async def stop(self) -> dict[str, Any]:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(b"stop\n")
-        await self.proc.stdin.drain()
-        report = await self.next("stopped", timeout=120)
-        await self.proc.wait()
-        return report
-
-    async def finish(self, timeout: float = 120.0) -> None:
-        async with asyncio.timeout(timeout):
-            await self.proc.wait()
+    scale: tuple[int, ...] = (1000,)  # accounts per run of the scale part
 
 
 # --- setup ------------------------------------------------------------------------------------
@@ -483,6 +435,7 @@ def summary(results: dict[str, Any]) -> Table:
     if "connected" in r:
         check("all connected (DESIGN ≤ 10 s)", r["connected"], 10.0, "s")
         check("RSS per account ≤ 100 KiB", r["rss"], 100.0, "KiB", "{:.1f}")
+    table.rows += scale_summary(r)
     if "inbox_p50" in r:
         check(
             "messageNew INBOX p50 ≤ raw + 20 ms",
@@ -578,6 +531,10 @@ async def run(opts: Options) -> int:
             hooks, got = await bench_webhooks(dovecot, opts, work)
             results.update(got)
             print(hooks.render() + "\n", flush=True)
+        if "scale" in opts.only:
+            scale, got = await bench_scale(opts.scale, work, opts.profile)
+            results.update(got)
+            print(scale.render() + "\n", flush=True)
     finally:
         receiver.stop()
         dovecot.close()

@@ -26,9 +26,10 @@ from tests.servers.redis import RedisServer
 from bench.common import PASSWORD, Table, message
 from bench.hookchild import subject
 from bench.rawimap import RawClient
+from bench.spawn import Child
 
 if TYPE_CHECKING:
-    from bench.run import Child, Options
+    from bench.run import Options
 
 MAX_ACCOUNTS = 200
 CONCURRENCY = 32  # the dispatcher's default: requests in flight at once
@@ -39,8 +40,6 @@ APPEND_BATCH = int(os.environ.get("IMAPAPI_BENCH_APPEND_BATCH", "10"))
 
 
 async def _start(module: str, mode: str, cfg: dict[str, Any]) -> Child:
-    from bench.run import Child  # run.py imports this module
-
     return await Child.start(mode, cfg, module=module)
 
 

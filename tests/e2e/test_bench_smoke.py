@@ -37,7 +37,8 @@ def test_quick_bench_prints_every_table() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
-    for title in ("== index:", "== store:", "== list:", "== connect:", "== latency:", "== summary"):
+    titles = ("== index:", "== store:", "== list:", "== connect:", "== latency:", "== scale:")
+    for title in (*titles, "== summary"):
         assert title in result.stdout, result.stdout
     assert "== webhooks:" in result.stdout and "delivery alone" in result.stdout
     assert "store per message" in result.stdout

@@ -77,8 +77,8 @@ mail_location = maildir:{root}/mail/%u/Maildir:LAYOUT=fs
 mailbox_list_index = yes
 # IDLE sees new mail by polling when inotify instances (128 per uid) run out: with hundreds of
 # users, all uid nobody, they do. 1 s keeps push latency bounded in that case.
-mailbox_idle_check_interval = 1s
-mail_plugins = $mail_plugins zlib
+mailbox_idle_check_interval = {idle_check}
+mail_plugins = {mail_plugins}
 # Hundreds of clients per user and IP from the test suite (default 10).
 mail_max_userip_connections = 100000
 
@@ -89,17 +89,17 @@ namespace inbox {{
 }}
 
 protocol imap {{
-  mail_plugins = $mail_plugins imap_zlib
+  mail_plugins = {imap_plugins}
   # Idle IMAP processes hand their connection to imap-hibernate (one process, ~50 KiB per
   # connection), which is what lets 1,000+ IDLE connections fit.
   imap_hibernate_timeout = 5s
   mail_max_userip_connections = 100000
 }}
 
-default_client_limit = 20000
-default_process_limit = 5000
+default_client_limit = {client_limit}
+default_process_limit = {process_limit}
 default_vsz_limit = 1G
-
+{extra}
 service imap-login {{
   inet_listener imap {{
     address = {host}
@@ -115,11 +115,11 @@ service imap-login {{
   # the "high-performance" mode: a few long-lived processes, each with many clients.
   service_count = 0
   process_min_avail = 2
-  client_limit = 10000
+  client_limit = {login_clients}
 }}
 
 service imap {{
-  process_limit = 5000
+  process_limit = {imap_processes}
   # imap-hibernate (running as nobody) connects back here to wake a connection up.
   unix_listener imap-master {{
     user = {user}
@@ -137,13 +137,49 @@ service imap-hibernate {{
 service anvil {{
   chroot =
   # anvil gets a connection from every login and imap process.
-  client_limit = 20000
+  client_limit = {client_limit}
 }}
 
 service auth {{
-  client_limit = 20000
+  client_limit = {client_limit}
 }}
 """
+
+
+def _limits(connections: int | None) -> dict[str, str | int]:
+    """The config's sizes: the test suite's (hundreds of clients), or those for `connections`
+    clients at once (the bench's scale part, bench/README.md)."""
+    if connections is None:
+        return {
+            "idle_check": "1s",
+            "mail_plugins": "$mail_plugins zlib",
+            "imap_plugins": "$mail_plugins imap_zlib",
+            "client_limit": 20000,
+            "process_limit": 5000,
+            "login_clients": 10000,
+            "imap_processes": 5000,
+            "extra": "",
+        }
+    # With NOTIFY set a connection never hibernates (Dovecot 2.3 hands only a plain IDLE to
+    # imap-hibernate): each keeps an imap process (~1.1 MiB PSS), so the imap service needs
+    # one process per connection; the logins in flight come on top.
+    imap = connections + 1000
+    return {
+        # Thousands of processes of one uid have no inotify instance left (128 per uid) and
+        # check their mailboxes every interval: at 1 s that alone keeps two cores busy.
+        "idle_check": "30s",
+        # No plugins, no stats writer: a quarter less CPU per login; imapapi's primary
+        # connections never compress (so COMPRESS=DEFLATE is not offered here).
+        "mail_plugins": "",
+        "imap_plugins": "",
+        # anvil and auth hear from every login and imap process.
+        "client_limit": 2 * imap + 2000,
+        # Every service but imap keeps a few processes (imap-login: service_count = 0).
+        "process_limit": 1000,
+        "login_clients": imap,
+        "imap_processes": imap,
+        "extra": "stats_writer_socket_path =\n",
+    }
 
 
 def _special_use_config() -> str:
@@ -198,11 +234,14 @@ class Dovecot(ServerProcesses):
         host: str = LOOPBACK,
         capabilities: Sequence[str] | None = None,
         run_as: tuple[str, str] = (RUN_USER, RUN_GROUP),
+        connections: int | None = None,
     ) -> None:
         """`capabilities`: announce exactly these after login (Dovecot's `imap_capability`),
         to test clients against a server without NOTIFY, CONDSTORE and the like. `run_as`:
         the (user, group) its processes and mail belong to, for a server whose per-user
-        limits (inotify instances) a test exhausts without touching the shared one's."""
+        limits (inotify instances) a test exhausts without touching the shared one's.
+        `connections`: sized for that many clients at once (see `_limits`); the caller
+        raises RLIMIT_NOFILE, which Dovecot inherits."""
         super().__init__(directory, host=host)
         self._capabilities = capabilities
         self.tls_port = free_port(host)
@@ -211,6 +250,7 @@ class Dovecot(ServerProcesses):
         self._users_lock = threading.Lock()
         self._deliver_lock = threading.Lock()
         self.run_user, self.run_group = run_as
+        self._connections = connections
         self._uid = pwd.getpwnam(self.run_user).pw_uid
         self._gid = grp.getgrnam(self.run_group).gr_gid
         self._write_files()
@@ -239,6 +279,7 @@ class Dovecot(ServerProcesses):
                 key_file=tls.key_file,
                 users_dir=self.users_dir,
                 special_use=_special_use_config(),
+                **_limits(self._connections),
             )
             + (
                 f"imap_capability = {' '.join(self._capabilities)}\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import resource
 import signal
 import sys
 
@@ -34,9 +35,28 @@ def setup_logging(level: str) -> None:
     configure(level)
 
 
+def raise_file_limit() -> int:
+    """Raise the soft limit of open files to the hard limit; returns the soft limit now.
+
+    Every account keeps a socket open (its primary connection, plus command connections while
+    API calls run): the common default soft limit of 1,024 would refuse connections long
+    before the thousands of accounts one process serves. Raising the soft limit up to the
+    hard one needs no privilege."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError) as exc:  # e.g. an infinite hard limit the OS caps
+            log.warning("cannot raise the open-file limit from %d: %s", soft, exc)
+    return soft
+
+
 def _serve_command(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     setup_logging(settings.log_level)
+    files = raise_file_limit()
+    log.info("open-file limit %s", "unlimited" if files == resource.RLIM_INFINITY else files)
     asyncio.run(_serve(settings))
     return 0
 

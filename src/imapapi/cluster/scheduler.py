@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import logging
 import os
 import secrets
@@ -123,15 +124,21 @@ class Scheduler:
         while True:
             await self._publish_wake.wait()
             self._publish_wake.clear()
-            while self._unpublished:
-                account, (state, error, at) = next(iter(self._unpublished.items()))
+            # Taken whole, not popped from the front one at a time: each `iter()` of a dict
+            # skips the slots deleted before it, so that was quadratic in the states waiting
+            # (20,000 when 10,000 accounts connect). A state that changes meanwhile lands in
+            # the new dict and goes out after this batch, so the latest is always sent last.
+            batch, self._unpublished = self._unpublished, {}
+            for sent, (account, (state, error, at)) in enumerate(batch.items()):
                 try:
                     await self.store.set_account_status(account, self.node, state, error, at)
                 except ImapApiError as exc:
                     log.warning("node %s: cannot publish a state: %s", self.node, exc.message)
-                    break  # kept; retried after the next round
-                if self._unpublished.get(account) == (state, error, at):
-                    del self._unpublished[account]
+                    # Kept, retried after the next round; a newer state of an account wins.
+                    rest = dict(itertools.islice(batch.items(), sent, None))
+                    rest.update(self._unpublished)
+                    self._unpublished = rest
+                    break
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:

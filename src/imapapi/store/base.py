@@ -113,6 +113,11 @@ class SyncStore(Protocol):
         """The index bound to (path, uid_validity), allocating the next one if new."""
         ...
 
+    async def mailbox_indexes(self, account: str, folders: Sequence[tuple[str, int]]) -> list[int]:
+        """`mailbox_index` of each (path, uid_validity), in order, in one round trip: a first
+        sync records every empty folder at once."""
+        ...
+
     async def resolve_mailbox_index(self, account: str, index: int) -> tuple[str, int] | None:
         """(path, uid_validity) of an index, or None when unknown."""
         ...

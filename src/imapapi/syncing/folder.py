@@ -218,34 +218,46 @@ class FolderSync:
             time.monotonic() - started,
         )
 
-    async def record_empty(
-        self,
-        folder: Folder,
-        uid_validity: int,
-        uid_next: int,
-        modseq: int | None,
-        *,
-        first_sync: bool,
-    ) -> None:
-        """Store an empty folder straight from its STATUS, without selecting it."""
+    async def record_empty(self, empty: list[EmptyFolder], *, first_sync: bool) -> None:
+        """Store empty folders straight from their STATUS, without selecting them; their
+        indexes in one store round trip (a first sync finds several at once)."""
+        if not empty:
+            return
         account = self.account.account
-        index = await self.store.mailbox_index(account, folder.path, uid_validity)
-        events = []
-        if not first_sync:
-            ref = ev.FolderRef(account, folder.path, folder.special_use, index, uid_validity)
-            events.append(ev.mailbox_new(ref, folder.name))
-        state = FolderState(
-            account=account,
-            path=folder.path,
-            index=index,
-            uid_validity=uid_validity,
-            uid_next=uid_next,
-            highest_modseq=modseq,
-            messages=0,
-            special_use=folder.special_use,
-            messages_blob=flagmap.encode({}),
+        indexes = await self.store.mailbox_indexes(
+            account, [(e.folder.path, e.uid_validity) for e in empty]
         )
-        await self._commit(events, [state], [])
+        events = []
+        states = []
+        for e, index in zip(empty, indexes, strict=True):
+            folder = e.folder
+            if not first_sync:
+                ref = ev.FolderRef(account, folder.path, folder.special_use, index, e.uid_validity)
+                events.append(ev.mailbox_new(ref, folder.name))
+            states.append(
+                FolderState(
+                    account=account,
+                    path=folder.path,
+                    index=index,
+                    uid_validity=e.uid_validity,
+                    uid_next=e.uid_next,
+                    highest_modseq=e.modseq,
+                    messages=0,
+                    special_use=folder.special_use,
+                    messages_blob=flagmap.encode({}),
+                )
+            )
+        await self._commit(events, states, [])
+
+
+@dataclass(frozen=True, slots=True)
+class EmptyFolder:
+    """A folder whose STATUS says it holds no message: recorded without a SELECT."""
+
+    folder: Folder
+    uid_validity: int
+    uid_next: int
+    modseq: int | None
 
 
 async def select_for_sync(conn: ImapConnection, path: str, condstore: bool) -> SelectedMailbox:

@@ -24,7 +24,7 @@ from imapapi.store.base import FolderState, NewEvent, Store
 from imapapi.sync import events as ev
 from imapapi.sync.diff import counters_changed
 from imapapi.sync.mailboxes import assign_special_use, diff_listing
-from imapapi.syncing.folder import FolderSync, known_uids, select_for_sync
+from imapapi.syncing.folder import EmptyFolder, FolderSync, known_uids, select_for_sync
 from imapapi.syncing.model import Folder, SyncStats, stored_flags
 
 __all__ = ["FULL_RESCAN_POLLS", "AccountSyncer", "known_uids", "stored_flags"]
@@ -375,6 +375,7 @@ class AccountSyncer:
         stored = await self._stored_folders()
         condstore = conn.has_capability("CONDSTORE")
         dirty = set()
+        empty = []
         for path in paths:
             status = self._statuses.get(path)
             known = stored.get(path)
@@ -395,15 +396,13 @@ class AccountSyncer:
                 ):
                     dirty.add(path)
             elif status.messages == 0 and status.uid_next is not None:
-                await self._folder_sync.record_empty(
-                    folder,
-                    status.uid_validity,
-                    status.uid_next,
-                    status.highest_modseq if condstore else None,
-                    first_sync=self._first_sync,
-                )
+                modseq = status.highest_modseq if condstore else None
+                empty.append(EmptyFolder(folder, status.uid_validity, status.uid_next, modseq))
             else:
                 dirty.add(path)
+        # Sorted: a first sync numbers the folders in the same order whatever the set's order.
+        empty.sort(key=lambda e: e.folder.path)
+        await self._folder_sync.record_empty(empty, first_sync=self._first_sync)
         return dirty
 
     # --- one folder ---------------------------------------------------------------------------

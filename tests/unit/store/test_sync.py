@@ -27,6 +27,20 @@ async def test_mailbox_index_asked_at_once_is_allocated_once(store: Store) -> No
         assert await store.resolve_mailbox_index("a", index) == (f"F{n % 3}", 5)
 
 
+async def test_mailbox_indexes_binds_many_at_once_as_one_at_a_time_would(store: Store) -> None:
+    inbox = await store.mailbox_index("a", "INBOX", 7)
+    wanted = [("Sent", 3), ("INBOX", 7), ("Trash", 3), ("Sent", 3), ("INBOX", 9)]
+    indexes = await store.mailbox_indexes("a", wanted)
+    # Known bindings keep their index; new ones take the next free ones, in the order given;
+    # the same folder twice in one call is one binding.
+    assert indexes == [inbox + 1, inbox, inbox + 2, inbox + 1, inbox + 3]
+    for (path, uid_validity), index in zip(wanted, indexes, strict=True):
+        assert await store.resolve_mailbox_index("a", index) == (path, uid_validity)
+    assert await store.mailbox_index("a", "Junk", 1) == inbox + 4
+    assert await store.mailbox_indexes("a", []) == []
+    assert await store.mailbox_indexes("b", [("INBOX", 7)]) == [1]  # counters are per account
+
+
 async def test_commit_sync_writes_events_and_state_together(store: Store) -> None:
     folder = FolderState(
         account="a",

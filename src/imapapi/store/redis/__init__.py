@@ -33,6 +33,7 @@ ownership.py (`ClusterStore`: heartbeats, leases, fencing), combined here as `Re
 
 from __future__ import annotations
 
+from imapapi.store.records import MAX_MAILBOX_INDEX
 from imapapi.store.redis.accounts import RedisAccounts
 from imapapi.store.redis.connection import REDIS_TIMEOUT
 from imapapi.store.redis.outbox import RedisOutbox
@@ -40,7 +41,7 @@ from imapapi.store.redis.ownership import LEASE_LOG_LENGTH, RedisOwnership
 from imapapi.store.redis.sent import RedisSentIndex
 from imapapi.store.redis.settings import RedisSettings
 from imapapi.store.redis.submissions import RedisSubmissions
-from imapapi.store.redis.sync import MAX_MAILBOX_INDEX, RedisSync
+from imapapi.store.redis.sync import RedisSync
 from imapapi.store.redis.tokens import RedisTokens
 
 __all__ = ["LEASE_LOG_LENGTH", "MAX_MAILBOX_INDEX", "REDIS_TIMEOUT", "RedisStore"]

@@ -9,7 +9,7 @@ from typing import Any
 
 from imapapi.errors import LeaseLostError
 from imapapi.store.payload import dump, load
-from imapapi.store.records import FolderState, NewEvent
+from imapapi.store.records import MAX_MAILBOX_INDEX, FolderState, NewEvent
 from imapapi.store.redis.codec import _hash, _opt
 from imapapi.store.redis.connection import RedisConnection
 from imapapi.store.redis.outbox import (
@@ -20,16 +20,22 @@ from imapapi.store.redis.outbox import (
     outbox_stems,
 )
 
-MAX_MAILBOX_INDEX = 0xFFFFFFFF  # a uint32 in message ids (DESIGN.md §4)
-
-# KEYS[1] the account's mailboxes hash; ARGV path field, value, the largest index.
-MAILBOX_INDEX = """
-local found = redis.call('HGET', KEYS[1], ARGV[1])
-if found then return tonumber(found) end
-local index = tonumber(redis.call('HGET', KEYS[1], 'n') or '0') + 1
-if index > tonumber(ARGV[3]) then return redis.error_reply('mailbox indexes exhausted') end
-redis.call('HSET', KEYS[1], 'n', index, ARGV[1], index, 'i' .. index, ARGV[2])
-return index
+# KEYS[1] the account's mailboxes hash; ARGV[1] the largest index, then (path field, value)
+# pairs. Returns the index of each pair, allocating the next one for those not bound yet.
+MAILBOX_INDEXES = """
+local out = {}
+for i = 2, #ARGV, 2 do
+  local found = redis.call('HGET', KEYS[1], ARGV[i])
+  if found then
+    out[#out + 1] = tonumber(found)
+  else
+    local index = tonumber(redis.call('HGET', KEYS[1], 'n') or '0') + 1
+    if index > tonumber(ARGV[1]) then return redis.error_reply('mailbox indexes exhausted') end
+    redis.call('HSET', KEYS[1], 'n', index, ARGV[i], index, 'i' .. index, ARGV[i + 1])
+    out[#out + 1] = index
+  end
+end
+return out
 """
 
 # KEYS[7] folders hash, KEYS[8] folder blobs hash, KEYS[9] the account's fencing token.
@@ -62,15 +68,17 @@ class RedisSync(RedisConnection):
     """The `SyncStore` part of `RedisStore`."""
 
     async def mailbox_index(self, account: str, path: str, uid_validity: int) -> int:
+        return (await self.mailbox_indexes(account, [(path, uid_validity)]))[0]
+
+    async def mailbox_indexes(self, account: str, folders: Sequence[tuple[str, int]]) -> list[int]:
         # One script: under many coroutines asking at once, the first allocates and the rest
         # read its index (WATCH would make all but one retry).
-        bound = json.dumps([path, uid_validity])
-        index = await self._run(
-            MAILBOX_INDEX,
-            [self.keys.mailboxes(account)],
-            ["p" + bound, bound, MAX_MAILBOX_INDEX],
-        )
-        return int(index)
+        args: list[Any] = [MAX_MAILBOX_INDEX]
+        for path, uid_validity in folders:
+            bound = json.dumps([path, uid_validity])
+            args += ["p" + bound, bound]
+        indexes = await self._run(MAILBOX_INDEXES, [self.keys.mailboxes(account)], args)
+        return [int(index) for index in indexes]
 
     async def resolve_mailbox_index(self, account: str, index: int) -> tuple[str, int] | None:
         raw = await self._call("HGET", self.keys.mailboxes(account), f"i{index}")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from imapapi.errors import StoreError
 from imapapi.store import keys
-from imapapi.store.records import FolderState, NewEvent
+from imapapi.store.records import MAX_MAILBOX_INDEX, FolderState, NewEvent
 from imapapi.store.sqlite.connection import SqliteConnection
 from imapapi.store.sqlite.outbox import insert_events
 
@@ -26,25 +26,29 @@ class SqliteSync(SqliteConnection):
             rows = list(await db.execute_fetchall(self._INDEX_OF, (account, path, uid_validity)))
         if rows:
             return int(rows[0][0])
+        return (await self.mailbox_indexes(account, [(path, uid_validity)]))[0]
+
+    async def mailbox_indexes(self, account: str, folders: Sequence[tuple[str, int]]) -> list[int]:
+        # Four statements whatever the number of folders: each statement is a round trip to
+        # aiosqlite's thread, and a first sync asks for a handful per account.
         async with self._tx() as db:
-            rows = list(await db.execute_fetchall(self._INDEX_OF, (account, path, uid_validity)))
-            if rows:  # another coroutine allocated it between the read and this transaction
-                return int(rows[0][0])
-            rows = list(
-                await db.execute_fetchall(
-                    f"SELECT COALESCE(MAX(idx), 0) FROM {keys.MAILBOX_INDEX} WHERE account = ?",
-                    (account,),
-                )
+            # A binding that exists is left alone (UNIQUE (account, path, uid_validity)); a new
+            # one takes the next index, one after the other in the order given.
+            await db.executemany(
+                f"INSERT OR IGNORE INTO {keys.MAILBOX_INDEX} (account, idx, path, uid_validity) "
+                f"SELECT ?1, COALESCE(MAX(idx), 0) + 1, ?2, ?3 FROM {keys.MAILBOX_INDEX} "
+                "WHERE account = ?1",
+                [(account, path, uid_validity) for path, uid_validity in folders],
             )
-            index = int(rows[0][0]) + 1
-            if index > 0xFFFFFFFF:
+            rows = await db.execute_fetchall(
+                f"SELECT path, uid_validity, idx FROM {keys.MAILBOX_INDEX} WHERE account = ?",
+                (account,),
+            )
+            bound = {(row[0], int(row[1])): int(row[2]) for row in rows}
+            indexes = [bound[(path, uid_validity)] for path, uid_validity in folders]
+            if any(index > MAX_MAILBOX_INDEX for index in indexes):
                 raise StoreError(f"account {account!r} ran out of mailbox indexes")
-            await db.execute(
-                f"INSERT INTO {keys.MAILBOX_INDEX} (account, idx, path, uid_validity) "
-                "VALUES (?,?,?,?)",
-                (account, index, path, uid_validity),
-            )
-            return index
+            return indexes
 
     async def resolve_mailbox_index(self, account: str, index: int) -> tuple[str, int] | None:
         async with self._read() as db:
@@ -92,11 +96,11 @@ class SqliteSync(SqliteConnection):
             # Events first, in the same transaction as the state that produced them: a crash
             # before COMMIT loses both (the change is detected again), after it keeps both.
             await insert_events(db, events)
-            for folder in folders:
-                await db.execute(
-                    f"INSERT OR REPLACE INTO {keys.FOLDERS} (account, path, idx, uid_validity, "
-                    "uid_next, highest_modseq, messages, special_use, blob) "
-                    "VALUES (?,?,?,?,?,?,?,?,?)",
+            await db.executemany(  # one round trip for all folders of a first sync
+                f"INSERT OR REPLACE INTO {keys.FOLDERS} (account, path, idx, uid_validity, "
+                "uid_next, highest_modseq, messages, special_use, blob) "
+                "VALUES (?,?,?,?,?,?,?,?,?)",
+                [
                     (
                         account,
                         folder.path,
@@ -107,8 +111,10 @@ class SqliteSync(SqliteConnection):
                         folder.messages,
                         folder.special_use,
                         folder.messages_blob,
-                    ),
-                )
+                    )
+                    for folder in folders
+                ],
+            )
             for path in removed_paths:
                 await db.execute(
                     f"DELETE FROM {keys.FOLDERS} WHERE account = ? AND path = ?", (account, path)
