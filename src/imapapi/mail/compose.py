@@ -222,8 +222,9 @@ def validate_header(name: str, value: str, field: str = "headers") -> tuple[str,
 
 
 def normalize_cid(value: str, field: str) -> str:
-    """A Content-ID as `<id>` (RFC 2045 §7 uses the msg-id syntax)."""
-    inner = value.strip().removeprefix("<").removesuffix(">")
+    """A Content-ID as `<id>` (RFC 2045 §7 uses the msg-id syntax). Spaces and tabs around it
+    are dropped; the API schema states the same rule (`CID_PATTERN` in api/schemas/submit.py)."""
+    inner = value.strip(" \t").removeprefix("<").removesuffix(">")
     if not inner or _CONTROL.search(inner) or any(c in inner for c in " <>\t"):
         raise InvalidInputError(field, "must be a content id without spaces or angle brackets")
     return f"<{inner}>"

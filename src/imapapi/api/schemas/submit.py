@@ -27,6 +27,10 @@ from imapapi.mail.references import MAX_REFERENCES
 
 _IDEMPOTENCY_KEY = r"^[!-~]{1,128}$"  # visible ASCII: safe in logs and headers
 
+# `mail.compose.normalize_cid`'s rule: an id without spaces, angle brackets or control
+# characters, in optional angle brackets, with spaces around it; or "" (no Content-ID).
+CID_PATTERN = r"^(?: *<?[^ <>\u0000-\u001f\u007f]+>? *)?$"
+
 
 def _as_value_error(check: Any, value: Any, field: str) -> Any:
     # The compose validators raise InvalidInputError (for callers outside the API); pydantic
@@ -130,9 +134,10 @@ class AttachmentIn(ApiModel):
     contentDisposition: Literal["attachment", "inline"] | None = Field(
         None, description="Default: `inline` when `cid` is set, else `attachment`."
     )
-    cid: Annotated[SafeText, Field(max_length=255)] | None = Field(
-        None, description='Content-ID, so the html can show it as `<img src="cid:...">`.'
-    )
+    cid: (
+        Annotated[SafeText, Field(max_length=255, json_schema_extra={"pattern": CID_PATTERN})]
+        | None
+    ) = Field(None, description='Content-ID, so the html can show it as `<img src="cid:...">`.')
 
     @field_validator("content")
     @classmethod
