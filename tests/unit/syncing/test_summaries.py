@@ -29,7 +29,6 @@ from tests.unit.imap.test_fastfetch import (
     imapclient_only,
     listing,
     literal,
-    quoted,
     response,
 )
 
@@ -147,7 +146,3 @@ def test_headers_are_shared_only_when_the_summary_reads_the_same_section() -> No
     assert shared_headers(two) is None
     text = FetchResult(seq=1, uid=1, sections={"BODY[TEXT]": block})
     assert shared_headers(text) is None
-
-
-def test_quoted_helper_is_the_one_the_reader_tests_use() -> None:
-    assert quoted(b'a"b') == b'"a\\"b"'
