@@ -45,6 +45,10 @@ class EventName(StrEnum):
 # Event ids travel in the X-Imapapi-Event-Id header, so they are restricted to visible ASCII
 # without spaces: no header injection, nothing a proxy would re-encode (RFC 9110 §5.5).
 _EVENT_ID = re.compile(r"[!-~]{1,128}")
+# What json.dumps(value, separators=(",", ":"), ensure_ascii=...) builds on every call, built
+# once: the same encoder, so the same text (ids and bodies are made for every event).
+_COMPACT_UTF8 = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_COMPACT_ASCII = json.JSONEncoder(separators=(",", ":"))
 
 
 def new_event_id() -> str:
@@ -62,7 +66,7 @@ def derive_event_id(*parts: str | int) -> str:
     """
     if not parts:
         raise ValueError("derive_event_id needs at least one part")
-    material = json.dumps(list(parts), ensure_ascii=False, separators=(",", ":"))
+    material = _COMPACT_UTF8.encode(list(parts))
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
@@ -118,7 +122,6 @@ def encode_payload(payload: dict[str, Any]) -> bytes:
     failing delivery forever.
     """
     try:
-        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-        return text.encode("utf-8")
+        return _COMPACT_UTF8.encode(payload).encode("utf-8")
     except UnicodeEncodeError:
-        return json.dumps(payload, separators=(",", ":")).encode("ascii")
+        return _COMPACT_ASCII.encode(payload).encode("ascii")

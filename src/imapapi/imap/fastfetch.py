@@ -11,7 +11,9 @@ item, odd spacing, a body structure `fastbody` declines) and everything after it
 tokens, read by `fastparse.tokens`, for the generic item loop of `parse.py`.
 
 A response with literals (a listing's BODY[HEADER.FIELDS ...] section) is read the same way up
-to its first literal; the literals and what follows them go to the tokenizer.
+to its first literal; when that is a body section ending the response (the usual answer), its
+name and literal are taken as they are, else the literals and what follows them go to the
+tokenizer.
 
 Never a different answer, only a faster one: None (the generic path) whenever unsure: a
 line that does not end with its item list, a flag the tokenizer would turn into a
@@ -58,6 +60,11 @@ _ENVELOPE = re.compile(
     + rb" (" + _NSTRING + rb") (" + _NSTRING + rb")\)(?= |\)\Z)",
     re.DOTALL,
 )  # fmt: skip
+
+# A body section with its literal ending the response (the listing's and the sync's header
+# fields, RFC 3501 §7.4.2 `BODY[section]<origin>`): its name is one token, as the tokenizer
+# reads it (brackets taken whole), then the literal. Names with other octets go to the tokenizer.
+_SECTION_LITERAL = re.compile(rb"(?i:BODY)\[[A-Za-z0-9.\-() ]*\](?:<\d+>)? \{(\d+)\}")
 
 # Address lists repeat (one sender, the same "to me" in every message, From = Sender = Reply-To
 # within one): each spelling is read once. Bounded: cleared when full.
@@ -137,7 +144,12 @@ def read_listing_records(
         return None
     # No item of the fixed shapes reaches the `{n}` ending `text`, so the loop stops before it.
     values, pos = _read_items(text, head.end(), len(text))
-    rest = tokens([(text[pos:], first[1]), *records[1:-1], last[:-1]])
+    literal = first[1]
+    if len(records) == 2 and last == b")":
+        section = _SECTION_LITERAL.fullmatch(text, pos)
+        if section is not None and int(section.group(1)) == len(literal):
+            return int(head.group(1)), values, (text[pos : section.start(1) - 2], literal)
+    rest = tokens([(text[pos:], literal), *records[1:-1], last[:-1]])
     return None if rest is None else (int(head.group(1)), values, rest)
 
 

@@ -74,8 +74,9 @@ def part_filename(part: BodyPart) -> str | None:
     The parser already decodes RFC 2231 and RFC 2047; this decodes again when a value still looks
     encoded (servers differ in what they decode) or when only raw RFC 2231 parameters survived.
     """
-    for params in (part.disposition_params, part.params):
-        key = "filename" if params is part.disposition_params else "name"
+    # Paired by position, not told apart by identity: equal parameter lists may be one object
+    # (the lean reader shares them), and the Content-Type `name` must still be read.
+    for key, params in (("filename", part.disposition_params), ("name", part.params)):
         value = _param(params, key)
         if value is None:
             value = _rfc2231_param(params, key)

@@ -19,7 +19,7 @@ webhook, must not. `truncated` then names the fields that were cut; the message 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,7 +41,7 @@ from imapapi.mail.ids import (
     encode_text_id,
     is_valid_part,
 )
-from imapapi.mail.threads import thread_id
+from imapapi.mail.threads import root_or_own_thread_id
 
 _NO_ENVELOPE = Envelope(date=None, subject=None)
 MAX_HEADER_VALUE = 16 * 1024
@@ -66,10 +66,16 @@ _PLAIN_MSGID = re.compile(r"<[^<>\s()]+>")
 
 
 def message_summary(
-    fetch: FetchResult, *, index: int, path: str, max_value: int | None = MAX_HEADER_VALUE
+    fetch: FetchResult,
+    *,
+    index: int,
+    path: str,
+    max_value: int | None = MAX_HEADER_VALUE,
+    headers: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """JSON-ready summary of one message in the folder `path` bound to mailbox `index`, its
-    header values cut at `max_value` octets each (None: whole)."""
+    header values cut at `max_value` octets each (None: whole). `headers`: its BODY[HEADER…]
+    section as `parse_header_block` reads it, when the caller has read it already."""
     if fetch.uid is None:
         raise ProtocolError(f"FETCH response for message {fetch.seq} has no UID")
     uid = fetch.uid
@@ -94,16 +100,18 @@ def message_summary(
     subject = envelope.subject or ""
     summary["subject"] = decode_header_value(subject) if looks_encoded(subject) else subject
     summary.update(_addresses(envelope))
-    _put(summary, "messageId", _msgid(envelope.message_id))
-    _put(summary, "inReplyTo", _first_msgid(envelope.in_reply_to))
-    references = _references(fetch.sections)
+    message_id = _msgid(envelope.message_id)
+    in_reply_to = _first_msgid(envelope.in_reply_to)
+    _put(summary, "messageId", message_id)
+    _put(summary, "inReplyTo", in_reply_to)
+    references = _references(fetch.sections, headers)
     _put(summary, "references", references or None)
     if "threadId" not in summary and references is not None and fetch.envelope is not None:
         # Without the References field (not fetched) the root is unknown: no threadId rather
-        # than a wrong one. Computed before the cap below, from the whole values.
-        summary["threadId"] = thread_id(
-            envelope.message_id, envelope.in_reply_to, references, index=index, uid=uid
-        )
+        # than a wrong one. Computed before the cap below, from the whole values; the root is
+        # `thread_root`'s, from the ids read above (the same readings of the same fields).
+        root = references[0] if references else in_reply_to or message_id
+        summary["threadId"] = root_or_own_thread_id(root, index, uid)
 
     if fetch.body_structure is not None:
         text_parts = find_text_parts(fetch.body_structure)
@@ -272,13 +280,15 @@ def _addresses(envelope: Envelope) -> dict[str, Any]:
     return out
 
 
-def _references(sections: dict[str, bytes]) -> list[str] | None:
+def _references(
+    sections: dict[str, bytes], headers: Mapping[str, Sequence[str]] | None
+) -> list[str] | None:
     # References is not in ENVELOPE; it is there when the caller also fetched
     # BODY.PEEK[HEADER.FIELDS (REFERENCES ...)] (listings and webhooks do) or the whole header.
     # None: no header was fetched, so whether the message has References is unknown.
     for name, raw in sections.items():
         if name.upper().startswith("BODY[HEADER"):
-            values = parse_header_block(raw).get("references")
+            values = (parse_header_block(raw) if headers is None else headers).get("references")
             return parse_msgid_list(" ".join(values)) if values else []
     return None
 

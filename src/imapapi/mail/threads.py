@@ -79,7 +79,11 @@ def thread_id(
     uid: int,
 ) -> str:
     """The threadId of a message that is not on Gmail (see the module docstring)."""
-    root = thread_root(message_id, in_reply_to, references)
+    return root_or_own_thread_id(thread_root(message_id, in_reply_to, references), index, uid)
+
+
+def root_or_own_thread_id(root: str | None, index: int, uid: int) -> str:
+    """The threadId of a message whose root (`thread_root`) is `root`."""
     if root is None:
         return OWN_PREFIX + encode_message_id(index, uid)
     return root_thread_id(root)

@@ -15,9 +15,13 @@ from imapapi.errors import CorruptRecordError
 PAYLOAD_VERSION = 1
 
 
+# json.dumps builds this encoder on every call; the same one, built once, writes the same text.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def dump(value: Any) -> str:
     """Serialize a stored document with its payload version (STYLE.md 12)."""
-    return json.dumps({"v": PAYLOAD_VERSION, "d": value}, separators=(",", ":"), ensure_ascii=False)
+    return _COMPACT.encode({"v": PAYLOAD_VERSION, "d": value})
 
 
 def load(raw: bytes | str, what: str) -> Any:

@@ -32,16 +32,29 @@ def fetched_headers(result: FetchResult) -> dict[str, list[str]]:
     return headers
 
 
+def shared_headers(result: FetchResult) -> dict[str, list[str]] | None:
+    """`fetched_headers(result)` when it is also what `message_summary` reads (the result's
+    one section is its header fields), so both can take it and it is parsed once; else None."""
+    if len(result.sections) != 1:
+        return None
+    (name,) = result.sections
+    return fetched_headers(result) if name.upper().startswith("BODY[HEADER") else None
+
+
 async def add_classification(
-    conn: ImapConnection, fetched: Sequence[tuple[FetchResult, dict[str, Any]]]
+    conn: ImapConnection,
+    fetched: Sequence[tuple[FetchResult, dict[str, Any]]],
+    headers: Sequence[dict[str, list[str]] | None] = (),
 ) -> None:
     """Add the verdict to each summary of `fetched` (FETCH result, summary built from it), on
-    the connection that has their folder selected."""
+    the connection that has their folder selected. `headers`, if given: for each result its
+    `fetched_headers` already read (or None)."""
     pending = []
-    for result, summary in fetched:
+    for n, (result, summary) in enumerate(fetched):
         sender = summary.get("from")
+        read = headers[n] if n < len(headers) else None
         found = signals(
-            fetched_headers(result),
+            fetched_headers(result) if read is None else read,
             subject=summary.get("subject"),
             from_address=sender.get("address") if isinstance(sender, dict) else None,
             content_type=result.body_structure.content_type if result.body_structure else None,

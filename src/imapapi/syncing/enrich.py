@@ -17,7 +17,11 @@ from imapapi.mail.summary import message_summary
 from imapapi.store.base import NewEvent, Store
 from imapapi.sync import events as ev
 from imapapi.sync.flagmap import FlagSet
-from imapapi.syncing.classification import SUMMARY_HEADERS, add_classification
+from imapapi.syncing.classification import (
+    SUMMARY_HEADERS,
+    add_classification,
+    shared_headers,
+)
 from imapapi.syncing.model import stored_flags
 
 GMAIL_SUMMARY_ITEMS = ("X-GM-LABELS", "X-GM-MSGID", "X-GM-THRID")
@@ -84,8 +88,9 @@ class Enricher:
                     # messageNew already, so it is what is stored, or the next sync would
                     # report it a second time as a messageUpdated.
                     current[result.uid] = stored_flags(result.flags, result.gmail_labels)
-                summary = message_summary(result, index=ref.index, path=ref.path)
-                await add_classification(conn, [(result, summary)])
+                headers = shared_headers(result)  # read once for the summary and the verdict
+                summary = message_summary(result, index=ref.index, path=ref.path, headers=headers)
+                await add_classification(conn, [(result, summary)], [headers])
                 events.append(ev.message_new(ref, summary))
                 tracked = await self._tracked_reply(conn, result, ref, summary)
                 if tracked is not None:

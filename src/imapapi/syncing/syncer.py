@@ -73,6 +73,10 @@ class AccountSyncer:
         # half-way must leave the account "never synced", or the folders not yet indexed would
         # look new on the next start and flood the receiver with messageNew for old mail.
         self._held: tuple[list[NewEvent], list[FolderState]] = ([], [])
+        # The account's stored folder states, read once per run and kept by `_commit`: this
+        # syncer is their only writer (the fence stops a node that lost the account), so every
+        # sync need not read them all back (on Redis, every folder's flag map).
+        self._stored: dict[str, FolderState] | None = None
         self.stats = SyncStats()
         self._folder_sync = FolderSync(
             account,
@@ -113,6 +117,7 @@ class AccountSyncer:
         self._dirty, self._relist, self._reported = set(), False, set()
         self._pushed, self._recheck_due = {}, False
         self._held = ([], [])
+        self._stored = None  # read afresh: another node may have held the account meanwhile
         self._gmail = conn.has_capability("X-GM-EXT-1")
         notify = conn.has_capability("NOTIFY")
         if notify:
@@ -333,9 +338,16 @@ class AccountSyncer:
 
     async def _stored_folders(self) -> dict[str, FolderState]:
         """path → stored state, including what a first sync holds back until it commits."""
-        stored = {f.path: f for f in await self.store.get_folders(self.account.account)}
+        stored = dict(await self._committed_folders())
         stored.update({f.path: f for f in self._held[1]})
         return stored
+
+    async def _committed_folders(self) -> dict[str, FolderState]:
+        """path → state as committed to the store."""
+        if self._stored is None:
+            folders = await self.store.get_folders(self.account.account)
+            self._stored = {f.path: f for f in folders}
+        return self._stored
 
     # --- folder list --------------------------------------------------------------------------
     async def sync_listing(self, conn: ImapConnection) -> set[str]:
@@ -348,7 +360,7 @@ class AccountSyncer:
             listed = [m for m in listed if uses.get(m.path) in GMAIL_FOLDERS]
             self._watched = next(p for p, use in uses.items() if use == "\\All")
         self._folders = {m.path: Folder(m.path, uses.get(m.path), m.delimiter) for m in listed}
-        stored = {f.path: f for f in await self.store.get_folders(self.account.account)}
+        stored = dict(await self._committed_folders())
         self._first_sync = self._first_sync or not stored
         change = diff_listing(stored, self._folders)
         if change.removed:
@@ -429,6 +441,10 @@ class AccountSyncer:
         await self.store.commit_sync(
             self.account.account, events, folders, removed, fence=self.fence
         )
+        if self._stored is not None:
+            self._stored.update({f.path: f for f in folders})
+            for path in removed:
+                self._stored.pop(path, None)
         self.stats.events += len(events)
         self.stats.last_sync = time.time()
         if events:

@@ -282,6 +282,40 @@ async def test_uidvalidity_change_is_a_mailbox_reset(
     assert after.messages == 1
 
 
+async def test_folder_states_are_read_from_the_store_once_per_connection(
+    api: Api,
+    mail_server: MailServer,
+    server_user: ImapUser,
+    webhook_receiver: WebhookReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The syncer keeps what it committed: syncs read no folder state back from the store, and
+    what it keeps is what the store holds; a new connection reads the store afresh."""
+    account = await register(api, mail_server, server_user, webhook_receiver)
+    store = session_of(api, account).syncer.store
+    read = store.get_folders
+    reads: list[str] = []
+
+    async def counted(name: str) -> list[Any]:
+        reads.append(name)
+        return await read(name)
+
+    monkeypatch.setattr(store, "get_folders", counted)
+    for n in range(1, 4):
+        mail_server.deliver(server_user, message(f"news {n}"))
+        await webhook_receiver.wait_for(lambda r: r.event == "messageNew", count=n)
+    assert reads == []
+    kept = session_of(api, account).syncer._stored
+    assert kept == {f.path: f for f in await read(account)}
+
+    await api.service.accounts.reconnect(account)
+    mail_server.deliver(server_user, message("after reconnect"))
+    await webhook_receiver.wait_for(lambda r: r.event == "messageNew", count=4)
+    assert reads == [account]
+    subjects = [r.json["data"]["subject"] for r in of(webhook_receiver, "messageNew")]
+    assert subjects == ["news 1", "news 2", "news 3", "after reconnect"]
+
+
 async def test_changes_while_stopped_are_reported_after_restart(
     tmp_path: Path,
     store_backend: StoreBackend,

@@ -189,6 +189,12 @@ LITERAL_CASES = [
         ),
     ),
     ("literal_then_nothing", listing(HEADER_FIELDS + b" " + literal(b""))),
+    ("section_with_origin_last", listing(b"UID 5", b"BODY[HEADER]<0> " + literal(REFERENCES))),
+    ("lowercase_section_last", listing(b"UID 5", b"body[header.fields (x)] " + literal(b"x"))),
+    ("quoted_field_name", listing(b"UID 5", b'BODY[HEADER.FIELDS ("X")] ' + literal(b"x"))),
+    ("two_spaces_before_section", listing(b"UID 5 ", HEADER_FIELDS + b" " + literal(b"x"))),
+    ("section_then_an_item", listing(b"UID 5", HEADER_FIELDS + b" " + literal(b"x"), b"UID 6")),
+    ("binary_section_last", listing(b"UID 5", b"BINARY[1] " + literal(b"x"))),
     ("unbalanced_after_literal", listing(HEADER_FIELDS + b" " + literal(b"x") + b" (")),
 ]
 
@@ -253,9 +259,18 @@ def test_listing_with_header_fields_is_read_without_the_generic_path() -> None:
     assert read is not None
     seq, values, rest = read
     assert seq == 19981 and "envelope" in values and "body_structure" in values
-    assert rest == (HEADER_FIELDS, REFERENCES)  # only the section went through the tokenizer
+    assert rest == (HEADER_FIELDS, REFERENCES)  # the section ending it taken as it is
     fetched = lean(resp)
     assert fetched is not None and fetched.sections == {HEADER_FIELDS.decode(): REFERENCES}
+
+
+def test_section_ending_a_response_is_read_without_the_tokenizer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(fastfetch, "tokens", lambda data: pytest.fail("tokenized"))
+    line = BENCH[:-1] + b" " + HEADER_FIELDS + b" " + literal(b"\r\n") + b")"
+    fetched = lean(response(line))
+    assert fetched is not None and fetched.sections == {HEADER_FIELDS.decode(): b"\r\n"}
 
 
 def test_bench_line_is_read_without_the_tokenizer() -> None:
@@ -373,6 +388,18 @@ FLAG_LISTS = st.lists(
     modseq=st.one_of(st.none(), NUMBER),
     order=st.permutations(range(6)),
     lower=st.booleans(),
+    last=st.sampled_from(
+        [
+            HEADER_FIELDS,
+            b"BODY[HEADER]<0>",
+            b"body[Header.Fields (X-A)]",
+            b"BODY[1.MIME]",
+            b'BODY[HEADER.FIELDS ("A]")]',
+            b"BODY[HEADER.FIELDS.NOT (A B)]",
+            b"BINARY[1]",
+        ]
+    ),
+    content=TEXT,
 )
 def test_random_listing_lines_read_alike(
     uid: bytes,
@@ -384,6 +411,8 @@ def test_random_listing_lines_read_alike(
     modseq: bytes | None,
     order: list[int],
     lower: bool,
+    last: bytes,
+    content: bytes,
 ) -> None:
     items = [
         b"UID " + uid,
@@ -404,3 +433,6 @@ def test_random_listing_lines_read_alike(
     # And so they are with a header fields literal anywhere among them (as listings fetch).
     section = HEADER_FIELDS + b" " + literal(REFERENCES)
     assert check(listing(*items[: order[0]], section, *items[order[0] :]))
+    # And with a body section ending it, as the sync and the listings get their header fields.
+    answered = check(listing(*items, last + b" " + literal(content)))
+    assert answered or b'"' in last  # a quoted `]` in the name: the generic path reads it

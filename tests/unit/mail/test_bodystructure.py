@@ -21,6 +21,8 @@ from tests.unit.mail.structures import (
     multi,
 )
 
+SHARED_NAME = (("name", "x.pdf"),)
+
 
 def _numbers(part: BodyPart | None) -> str | None:
     return part.part if part is not None else None
@@ -178,6 +180,17 @@ def test_related_image_with_content_id_is_inline() -> None:
             id="raw-2231-unknown-charset",
         ),
         pytest.param(leaf("1", "application/pdf"), None, id="none"),
+        pytest.param(
+            leaf(
+                "1",
+                "application/pdf",
+                params=SHARED_NAME,
+                disposition="attachment",
+                disposition_params=SHARED_NAME,
+            ),
+            "x.pdf",
+            id="same-params-object-in-both",  # as the lean FETCH reader shares equal lists
+        ),
         pytest.param(attached("1", "application/pdf", "  "), None, id="blank"),
     ],
 )
