@@ -13,6 +13,7 @@ from typing import Any
 
 from imapapi.errors import InvalidInputError, NotFoundError
 from imapapi.mail.threads import ThreadKey, parse_thread_id
+from imapapi.operations.lookup import search_order
 from imapapi.operations.messages import (
     MessagePage,
     fetch_summaries,
@@ -24,7 +25,6 @@ from imapapi.operations.messages import (
 from imapapi.operations.search import in_thread, thread_criteria
 from imapapi.sessions.command_pool import CommandConnection, CommandLeases
 from imapapi.store.base import Store
-from imapapi.sync.mailboxes import assign_special_use
 
 
 async def get_thread(
@@ -71,11 +71,8 @@ async def _folders(command: CommandConnection, store: Store, key: ThreadKey) -> 
         return [binding[0]] if binding is not None and not gmail else []
     if (key.gmail is not None) != gmail:  # Gmail's ids are its own, and it has no others
         return []
-    listed = [info for info in await conn.list_mailboxes() if info.selectable]
-    if gmail:
-        uses = assign_special_use(listed)
-        return [path for path, use in uses.items() if use == "\\All"]
-    return [info.path for info in listed]
+    # The folders a Message-ID lookup searches: on Gmail All Mail, elsewhere every selectable one.
+    return search_order(await conn.list_mailboxes(), gmail=gmail)
 
 
 async def _in_folder(
