@@ -32,7 +32,7 @@ from imapapi.mail.summary import message_summary
 from imapapi.operations.search import SearchTerms, compile_search, in_thread
 from imapapi.sessions.command_pool import CommandConnection, CommandLeases
 from imapapi.store.base import Store
-from imapapi.syncing.classification import SUMMARY_HEADERS, add_classification
+from imapapi.syncing.classification import SUMMARY_HEADERS, add_classification, shared_headers
 
 SUMMARY_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE")
 GMAIL_ITEMS = ("X-GM-LABELS", "X-GM-MSGID", "X-GM-THRID")
@@ -316,15 +316,18 @@ async def fetch_summaries(
         if result.uid is not None
     }
     # Messages expunged meanwhile are simply missing from the page.
-    pairs = [
-        (result, summarize(result, folder))
-        for result in (
-            _fresher(fetched[uid], view.updates)
-            for uid in uids
-            if uid in fetched and uid not in view.expunged
-        )
+    results = [
+        _fresher(fetched[uid], view.updates)
+        for uid in uids
+        if uid in fetched and uid not in view.expunged
     ]
-    await add_classification(command.conn, pairs)
+    # The header fields are parsed once, for the summary (References) and the verdict.
+    headers = [shared_headers(result) for result in results]
+    pairs = [
+        (result, summarize(result, folder, read))
+        for result, read in zip(results, headers, strict=True)
+    ]
+    await add_classification(command.conn, pairs, headers)
     return [summary for _, summary in pairs]
 
 
@@ -340,9 +343,11 @@ def _fresher(result: FetchResult, updates: Mapping[int, FetchResult]) -> FetchRe
     return dataclasses.replace(base, flags=flags)
 
 
-def summarize(fetch: FetchResult, folder: OpenFolder) -> dict[str, Any]:
-    """The listing object."""
-    return message_summary(fetch, index=folder.index, path=folder.path)
+def summarize(
+    fetch: FetchResult, folder: OpenFolder, headers: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any]:
+    """The listing object; `headers`: its header fields when already parsed."""
+    return message_summary(fetch, index=folder.index, path=folder.path, headers=headers)
 
 
 # --- one message ------------------------------------------------------------------------------
