@@ -39,10 +39,6 @@ TARGET = 3000.0  # events/s end to end, issue 17
 APPEND_BATCH = int(os.environ.get("IMAPAPI_BENCH_APPEND_BATCH", "10"))
 
 
-async def _start(module: str, mode: str, cfg: dict[str, Any]) -> Child:
-    return await Child.start(mode, cfg, module=module)
-
-
 async def _say(child: Child, line: str) -> None:
     assert child.proc.stdin is not None
     child.proc.stdin.write(line.encode() + b"\n")
@@ -113,7 +109,7 @@ async def imapapi_run(
         "webhook_url": url,
         "redis_url": redis_url,
     }
-    service = await _start("bench.child", "service", cfg)
+    service = await Child.start("service", cfg)
     await service.next("connect")
     await service.next("ready")
     clients = [await RawClient.open(dovecot.host, dovecot.port, u, PASSWORD) for u in users]
@@ -153,7 +149,7 @@ async def posting_run(
         "label": label,
         **extra,
     }
-    bare = await _start("bench.hookchild", mode, cfg)
+    bare = await Child.start(mode, cfg, module="bench.hookchild")
     started = (await bare.next("started"))["at"]
     cpu = process_cpu(bare.proc.pid)
     got = await receiver.next("received")
@@ -167,7 +163,7 @@ async def bench_webhooks(
 ) -> tuple[Table, dict[str, Any]]:
     accounts = min(opts.accounts, MAX_ACCOUNTS)
     events = opts.events
-    receiver = await _start("bench.hookchild", "receiver", {"host": dovecot.host})
+    receiver = await Child.start("receiver", {"host": dovecot.host}, module="bench.hookchild")
     port = (await receiver.next("listening"))["port"]
     url = f"http://{dovecot.host}:{port}/webhook"
     runs: dict[str, dict[str, Any]] = {}
