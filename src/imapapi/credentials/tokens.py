@@ -15,13 +15,44 @@ import secrets
 import time
 from collections.abc import Callable
 
-from imapapi.errors import ForbiddenError, UnauthorizedError
+from imapapi.errors import AccountNotFoundError, ForbiddenError, UnauthorizedError
 from imapapi.store.base import TokenRecord, TokenStore
 
 TOKEN_BYTES = 32
-DEFAULT_SCOPES = ("api",)
-# What a token may be given: "api" opens /v1 and the web pages, "metrics" only /metrics.
-SCOPES = ("api", "metrics")
+# What a token may be given (README "API tokens"): `read` (accounts, mailboxes, messages, text,
+# attachments, threads, search), `send` (submit, outbox), `write` (flags, move, delete, upload,
+# mailboxes, account settings), `admin` (everything: accounts, settings, tokens, webhooks, logs,
+# and all of the above), `metrics` (only /metrics).
+SCOPES = ("read", "send", "write", "admin", "metrics")
+DEFAULT_SCOPES = ("admin",)
+# Scopes stored before there were more than two: "api" opened all of /v1, as `admin` does.
+_LEGACY = {"api": "admin"}
+
+
+def grants(record: TokenRecord | None, scope: str) -> bool:
+    """Whether the token holds `scope`; `None` is insecure mode, where everything is allowed."""
+    if record is None:
+        return True
+    held = {_LEGACY.get(s, s) for s in record.scopes}
+    return scope in held or "*" in held or ("admin" in held and scope != "metrics")
+
+
+def require_scope(record: TokenRecord | None, scope: str) -> None:
+    """`ForbiddenError` unless the token holds `scope`."""
+    if not grants(record, scope):
+        raise ForbiddenError(f"this API token lacks the {scope!r} scope")
+
+
+def sees_account(record: TokenRecord | None, account: str) -> bool:
+    """Whether the token may see `account`: an unbound token sees every account."""
+    return record is None or not record.accounts or account in record.accounts
+
+
+def require_account(record: TokenRecord | None, account: str) -> None:
+    """`AccountNotFoundError`, word for word the unknown account's, for an account the token is
+    not bound to: a bound token cannot tell whether other accounts exist."""
+    if not sees_account(record, account):
+        raise AccountNotFoundError(f"account {account!r} is not registered")
 
 
 def hash_token(token: str) -> str:
@@ -97,7 +128,7 @@ class TokenCache:
 
 
 async def check_token(
-    tokens: TokenStore | TokenCache, token: str | None, scope: str = "api"
+    tokens: TokenStore | TokenCache, token: str | None, scope: str = "read"
 ) -> TokenRecord:
     """The token's record; `UnauthorizedError` when missing or unknown, `ForbiddenError` when
     revoked or lacking the scope."""
@@ -108,6 +139,5 @@ async def check_token(
         raise UnauthorizedError("unknown API token")
     if record.revoked is not None:
         raise ForbiddenError("this API token has been revoked")
-    if scope not in record.scopes and "*" not in record.scopes:
-        raise ForbiddenError(f"this API token lacks the {scope!r} scope")
+    require_scope(record, scope)
     return record

@@ -33,6 +33,8 @@ class TokenRecord:
     scopes: tuple[str, ...]
     created: float
     revoked: float | None = None
+    # The accounts this token may see; empty: every account (credentials/tokens.py).
+    accounts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import math
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from imapapi.credentials.tokens import hash_token
+from imapapi.credentials.tokens import grants, hash_token
 from imapapi.service import Service
 from imapapi.ui import session as sessions
 from imapapi.ui.password import PASSWORD_SETTING, verify_password
@@ -27,7 +27,7 @@ async def _authenticate(service: Service, credential: str) -> str | None:
         return None
     record = await service.store.get_token_by_hash(hash_token(credential))
     if record is not None:
-        usable = record.revoked is None and ("api" in record.scopes or "*" in record.scopes)
+        usable = record.revoked is None and grants(record, "admin")
         return f"{sessions.TOKEN_PREFIX}{record.id}" if usable else None
     stored = (await service.store.get_settings()).get(PASSWORD_SETTING)
     # scrypt takes ~0.2 s of CPU: off the event loop, or every connection would stall.

@@ -28,6 +28,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from imapapi.credentials.tokens import grants
 from imapapi.errors import CorruptRecordError
 from imapapi.service import Service
 
@@ -117,7 +118,7 @@ async def _subject_valid(service: Service, subject: str) -> bool:
         token_id = subject[len(TOKEN_PREFIX) :]
         for record in await service.store.list_tokens():
             if record.id == token_id:
-                allowed = "api" in record.scopes or "*" in record.scopes
+                allowed = grants(record, "admin")
                 return record.revoked is None and allowed
     return False
 

@@ -48,7 +48,7 @@ async def require_metrics_access(
     try:
         await check_token(service.tokens, token, scope="metrics")
     except ForbiddenError:
-        await check_token(service.tokens, token, scope="api")  # any API token will do
+        await check_token(service.tokens, token, scope="admin")  # an admin token will do
 
 
 async def refresh(service: Service) -> None:
