@@ -60,9 +60,13 @@ def hash_token(token: str) -> str:
 
 
 async def create_token(
-    store: TokenStore, description: str = "", scopes: tuple[str, ...] = DEFAULT_SCOPES
+    store: TokenStore,
+    description: str = "",
+    scopes: tuple[str, ...] = DEFAULT_SCOPES,
+    accounts: tuple[str, ...] = (),
 ) -> tuple[TokenRecord, str]:
-    """A new token; the plain value is returned once and never stored."""
+    """A new token (bound to `accounts`, if any); the plain value is returned once and never
+    stored."""
     token = secrets.token_hex(TOKEN_BYTES)
     record = TokenRecord(
         id=secrets.token_hex(6),
@@ -70,6 +74,7 @@ async def create_token(
         description=description,
         scopes=scopes,
         created=time.time(),
+        accounts=accounts,
     )
     await store.add_token(record)
     return record, token

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from imapapi.credentials.tokens import grants, hash_token, sees_account
 from imapapi.errors import StoreError
+from imapapi.store import keys
 from imapapi.store.sqlite import MIGRATIONS, SqliteStore
 
 
@@ -40,3 +42,25 @@ async def test_migration_two_creates_the_tables(tmp_path: Path, sqlite_store: Sq
         tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
         assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 2
     assert {"submissions", "sent_index"} <= tables
+
+
+async def test_tokens_made_before_binding_become_unbound_admin(tmp_path: Path) -> None:
+    # A database at schema version 2, with a token as imapapi wrote it then (scope "api").
+    with sqlite3.connect(tmp_path / "db.sqlite") as raw:
+        for script in MIGRATIONS[:2]:
+            raw.executescript(script)
+        raw.execute(
+            f"INSERT INTO {keys.TOKENS} (id, token_hash, description, scopes, created, revoked)"
+            " VALUES ('old', ?, 'from before', '[\"api\"]', 1.0, NULL)",
+            (hash_token("old-token"),),
+        )
+        raw.execute("PRAGMA user_version = 2")
+    store = SqliteStore(tmp_path / "db.sqlite")
+    await store.open()
+    try:
+        record = await store.get_token_by_hash(hash_token("old-token"))
+        assert record is not None and record.accounts == () and record.scopes == ("api",)
+        assert grants(record, "admin") and sees_account(record, "anyone")
+        assert not grants(record, "metrics")
+    finally:
+        await store.close()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import redis.asyncio as aioredis
 
-from imapapi.credentials.tokens import create_token
+from imapapi.credentials.tokens import create_token, grants, hash_token, sees_account
 from imapapi.store.base import Store
 from imapapi.store.redis import RedisStore
 from tests.servers.redis import RedisServer
@@ -68,3 +68,27 @@ async def test_redis_revoke_reaches_every_store_on_the_prefix(redis_server: Redi
     finally:
         for s in (node, cli, elsewhere):
             await s.close()
+
+
+async def test_bound_accounts_are_kept(store: Store) -> None:
+    bound, token = await create_token(store, "agent", ("read", "send"), ("alice", "bob"))
+    unbound, _ = await create_token(store, "ops")
+    found = await store.get_token_by_hash(hash_token(token))
+    assert found is not None and found.accounts == ("alice", "bob")
+    assert found.scopes == ("read", "send")
+    listed = {t.id: t.accounts for t in await store.list_tokens()}
+    assert listed == {bound.id: ("alice", "bob"), unbound.id: ()}
+
+
+async def test_redis_token_written_before_binding_reads_unbound(redis_server: RedisServer) -> None:
+    store = RedisStore(redis_server.url, prefix=fresh_prefix())
+    await store.open()
+    try:
+        record, token = await create_token(store, "old", ("api",), ("alice",))
+        # A hash as imapapi wrote it before accounts could be bound: no `accounts` field.
+        await store._call("HDEL", store.keys.token(record.id), "accounts")
+        found = await store.get_token_by_hash(hash_token(token))
+        assert found is not None and found.accounts == () and found.scopes == ("api",)
+        assert grants(found, "admin") and sees_account(found, "anyone")
+    finally:
+        await store.close()

@@ -62,6 +62,7 @@ class RedisTokens(RedisConnection, RevocationListeners):
             "description", token.description,
             "scopes", json.dumps(list(token.scopes)),
             "created", _f(token.created),
+            "accounts", json.dumps(list(token.accounts)),
         ]  # fmt: skip
         if token.revoked is not None:
             fields += ["revoked", _f(token.revoked)]
@@ -96,6 +97,8 @@ class RedisTokens(RedisConnection, RevocationListeners):
             scopes=tuple(json.loads(row["scopes"])),
             created=float(row["created"]),
             revoked=float(row["revoked"]) if "revoked" in row else None,
+            # Absent from the tokens written before accounts could be bound: unbound.
+            accounts=tuple(json.loads(row["accounts"])) if "accounts" in row else (),
         )
 
     async def revoke_token(self, token_id: str, now: float) -> bool:

@@ -93,4 +93,8 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (account, message_id)
     ) WITHOUT ROWID;
     """,
+    # 3: tokens bound to accounts (issue 20); the tokens made before are unbound.
+    f"""
+    ALTER TABLE {keys.TOKENS} ADD COLUMN accounts TEXT NOT NULL DEFAULT '[]';
+    """,
 ]

@@ -10,6 +10,8 @@ from imapapi.store.records import TokenRecord
 from imapapi.store.revocations import RevocationListeners
 from imapapi.store.sqlite.connection import SqliteConnection
 
+_COLUMNS = "id, token_hash, description, scopes, created, revoked, accounts"
+
 
 class SqliteTokens(SqliteConnection, RevocationListeners):
     """The `TokenStore` part of `SqliteStore`. Revokes are announced to this process only:
@@ -18,8 +20,9 @@ class SqliteTokens(SqliteConnection, RevocationListeners):
     async def add_token(self, token: TokenRecord) -> None:
         async with self._tx() as db:
             await db.execute(
-                f"INSERT INTO {keys.TOKENS} (id, token_hash, description, scopes, created, revoked)"
-                " VALUES (?,?,?,?,?,?)",
+                f"INSERT INTO {keys.TOKENS} "
+                "(id, token_hash, description, scopes, created, revoked, accounts)"
+                " VALUES (?,?,?,?,?,?,?)",
                 (
                     token.id,
                     token.token_hash,
@@ -27,6 +30,7 @@ class SqliteTokens(SqliteConnection, RevocationListeners):
                     json.dumps(list(token.scopes)),
                     token.created,
                     token.revoked,
+                    json.dumps(list(token.accounts)),
                 ),
             )
 
@@ -34,7 +38,7 @@ class SqliteTokens(SqliteConnection, RevocationListeners):
         async with self._read() as db:
             rows = list(
                 await db.execute_fetchall(
-                    f"SELECT id, token_hash, description, scopes, created, revoked "
+                    f"SELECT {_COLUMNS} "
                     f"FROM {keys.TOKENS} WHERE token_hash = ?",
                     (token_hash,),
                 )
@@ -44,7 +48,7 @@ class SqliteTokens(SqliteConnection, RevocationListeners):
     async def list_tokens(self) -> list[TokenRecord]:
         async with self._read() as db:
             rows = await db.execute_fetchall(
-                f"SELECT id, token_hash, description, scopes, created, revoked "
+                f"SELECT {_COLUMNS} "
                 f"FROM {keys.TOKENS} ORDER BY created"
             )
         return [self._token(row) for row in rows]
@@ -58,6 +62,7 @@ class SqliteTokens(SqliteConnection, RevocationListeners):
             scopes=tuple(json.loads(row[3])),
             created=row[4],
             revoked=row[5],
+            accounts=tuple(json.loads(row[6])),
         )
 
     async def revoke_token(self, token_id: str, now: float) -> bool:
