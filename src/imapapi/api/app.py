@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 
 from imapapi import __version__
 from imapapi.api import docs, errors
+from imapapi.api.access import route_scope
 from imapapi.api.deps import BEARER_SCHEME
 from imapapi.api.guard import RequestGuard
 from imapapi.api.routes import (
@@ -25,6 +26,7 @@ from imapapi.api.routes import (
     settings,
     submit,
     threads,
+    tokens,
     tracking,
     webhooks,
 )
@@ -38,15 +40,29 @@ REST API over IMAP and SMTP accounts. Register an account once; imapapi keeps a 
 connection to it, posts a webhook for every change, serves paged message listings and sends mail.
 
 Every `/v1` route needs `Authorization: Bearer <token>` (create one with `imapapi token create`),
-unless the service was started in insecure local mode. Errors are JSON:
+unless the service was started in insecure local mode. A token holds scopes (`read`, `send`,
+`write`, `admin`, `metrics`; each route names the one it needs) and may be bound to accounts:
+then every other account answers 404 and admin routes 403. Errors are JSON:
 `{"error", "code", "statusCode", "details"}`.
 """
 
 _ERROR_STATUSES = {
     "400": "Invalid input: `details` names each field and the reason.",
     "401": "No API token, or an unknown one.",
-    "403": "The API token was revoked or lacks the scope.",
+    "403": "The API token was revoked or lacks the route's scope (`error` names it), or is "
+    "bound to accounts on an admin route.",
 }
+
+
+def _scope_note(scope: str | None) -> str:
+    """What the operation's description says of its scope (api/access.py decides)."""
+    if scope is None:
+        return "No API token may call this route (it has no scope)."
+    if scope == "admin":
+        return "API token scope: `admin`. Refused to a token bound to accounts."
+    return f"API token scope: `{scope}` (or `admin`)."
+
+
 _TOO_LARGE = (
     "The request body is over the route's cap: `max_body_size`, or for the message upload and "
     "/submit `max_message_size` base64-encoded plus `max_body_size`."
@@ -78,14 +94,22 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schema["components"]["securitySchemes"] = dict(BEARER_SCHEME)
     error_ref = {"$ref": "#/components/schemas/ErrorResponse"}
     for path, methods in schema.get("paths", {}).items():
-        for operation in methods.values():
+        for method, operation in methods.items():
             if path == "/v1" or path.startswith("/v1/"):  # api/guard.py checks the token
                 operation["security"] = [{name: []} for name in BEARER_SCHEME]
+                scope_note = _scope_note(route_scope(method.upper(), path))
+                described = operation.get("description")
+                operation["description"] = (
+                    f"{described}\n\n{scope_note}" if described else scope_note
+                )
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             statuses = dict(_ERROR_STATUSES)
             if "{account}" in path:
-                statuses["404"] = "Unknown account (or message, folder)."
+                statuses["404"] = (
+                    "Unknown account (or message, folder); also any account the API token is "
+                    "not bound to, in the same words."
+                )
                 statuses["422"] = _UNPROCESSABLE
                 statuses["503"] = "The account's mail server cannot be reached right now."
                 statuses["504"] = "The mail server did not answer in time."
@@ -136,6 +160,7 @@ def create_api(service: Service, *, manage_lifespan: bool = True) -> FastAPI:
         submit.router,
         outbox.router,
         tracking.router,
+        tokens.router,
     ):
         app.include_router(router)
     app.include_router(health_router)  # no token: probes and load balancers

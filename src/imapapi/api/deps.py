@@ -9,13 +9,14 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPBearer
 
 from imapapi.accounts.model import AccountConfig
+from imapapi.api.access import token_of
 from imapapi.api.schemas.common import ACCOUNT_ID_PATTERN
 from imapapi.cluster.manager import AccountManager
 from imapapi.credentials.tokens import check_token
 from imapapi.errors import NotConnectedError
 from imapapi.service import Service
 from imapapi.sessions.session import AccountSession
-from imapapi.store.base import Store
+from imapapi.store.base import Store, TokenRecord
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -58,22 +59,34 @@ BEARER_SCHEME = {
 }
 
 
-async def authorize(request: Request, service: Service) -> None:
+async def authorize(request: Request, service: Service) -> TokenRecord | None:
     """Every /v1 route requires a bearer token unless the service runs in insecure mode.
 
     A signed-in web page session also admits reads (GET/HEAD only, so a cookie can never be
     used to change anything): the account page links to `GET /v1/logs/{account}`.
-    Raises `UnauthorizedError` or `ForbiddenError` (credentials/tokens.py decides tokens).
+    Raises `UnauthorizedError` or `ForbiddenError` (credentials/tokens.py decides tokens);
+    returns the token's record, or None when no token is needed (insecure mode, a page), for
+    api/access.py to check against the route.
     """
     if service.settings.insecure:
-        return
+        return None
     credentials = await _bearer(request)  # the header read exactly as the OpenAPI scheme says
     if credentials is None and request.method in ("GET", "HEAD"):
         # Set by the pages (ui.install), which sit above the API: no import of ui/ here.
         signed_in: PageSignIn | None = getattr(request.app.state, "page_signed_in", None)
         if signed_in is not None and await signed_in(request, service):
-            return
-    await check_token(service.tokens, credentials.credentials if credentials else None)
+            return None  # only an unbound admin token or the password signs in (ui/auth.py)
+    token = credentials.credentials if credentials else None
+    return await check_token(service.tokens, token, scope=None)
+
+
+async def get_token(request: Request) -> TokenRecord | None:
+    """The token api/guard.py admitted for this request (None: insecure mode, a page)."""
+    return token_of(request)
+
+
+# For the routes that list accounts: a token bound to accounts sees only those.
+TokenDep = Annotated[TokenRecord | None, Depends(get_token)]
 
 
 AccountIdPath = Annotated[

@@ -3,12 +3,15 @@ body is read.
 
 FastAPI reads and parses a body before it solves a route's dependencies, so a token checked in
 a dependency came after a 200 MB upload had been held in memory. This pure ASGI middleware runs
-first. For /v1 paths it decides access (`deps.authorize`: insecure mode, a signed-in page's
-GET, the bearer token); then it refuses a `Content-Length` over the route's cap at once and
-counts the body as it arrives, so a chunked body stops at the cap too. The cap is
-`upload_body_size` for the message upload and /submit, `max_body_size` for everything else.
-Every HTTP request, refused here or answered below, is counted by method, route template and
-status (metrics/http.py). One layer rather than two: each wraps `send` and `receive`, per request.
+first. For /v1 paths it decides access: who is asking (`deps.authorize`: insecure mode, a
+signed-in page's GET, the bearer token) and whether that token may call the route the router
+will pick (`access.check`: the route's scope, the accounts it is bound to; the route found by
+`routeindex`, a dict lookup per path segment). Then it refuses a `Content-Length` over the
+route's cap at once and counts the body as it arrives, so a chunked body stops at the cap too.
+The cap is `upload_body_size` for the message upload and /submit, `max_body_size` for
+everything else. Every HTTP request, refused here or answered below, is counted by method,
+route template and status (metrics/http.py). One layer rather than two: each wraps `send`
+and `receive`, per request.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from imapapi.api import access
 from imapapi.api.deps import AUTHORIZED, authorize
 from imapapi.api.errors import BodyTooLarge, answer_exception, body_too_large_response
+from imapapi.api.routeindex import Found, RouteIndex
 from imapapi.metrics.http import route_template
 from imapapi.service import Service
 
@@ -41,6 +45,14 @@ class RequestGuard:
     def __init__(self, app: ASGIApp, service: Service) -> None:
         self.app = app
         self.service = service
+        self._routes: RouteIndex | None = None  # built at the first request: every route is in
+
+    def route(self, scope: Scope) -> Found | None:
+        """The route the router will pick for this request."""
+        if self._routes is None:
+            app: Any = scope.get("app")
+            self._routes = RouteIndex(getattr(getattr(app, "router", None), "routes", []))
+        return self._routes.find(scope)
 
     def cap(self, scope: Scope) -> BodyTooLarge:
         """The cap of this request's route, as the error it raises when passed."""
@@ -76,12 +88,16 @@ class RequestGuard:
     ) -> None:
         if _protected(scope["path"]):
             request = Request(scope)
+            found = self.route(scope)
             try:
-                await authorize(request, self.service)
+                record = await authorize(request, self.service)
+                if found is not None and found.full:  # else the router answers 404 or 405
+                    access.check(record, scope["method"], found.route, found.params)
             except Exception as exc:  # answered as the exception handlers would
                 await self._refuse(scope, receive, send, await answer_exception(request, exc))
                 return
             scope[AUTHORIZED] = True
+            scope[access.TOKEN] = record
         over = self.cap(scope)
         declared = _content_length(scope)
         if declared is not None and declared > over.limit:
@@ -110,9 +126,9 @@ class RequestGuard:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, response: Any) -> None:
         # The router never saw this request: name its route for the metrics as it would have,
         # rather than counting every refusal as `unmatched`.
-        route = _matching_route(scope)
-        if route is not None:
-            scope["route"] = route
+        found = self.route(scope)
+        if found is not None:
+            scope["route"] = found.route
         await response(scope, receive, send)
 
 
@@ -124,28 +140,3 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None  # the HTTP server refuses it before the app is called
     return None
-
-
-def _matching_route(scope: Scope) -> BaseRoute | None:
-    """The route the router would pick: a full match, else one for another method (405)."""
-    app: Any = scope.get("app")
-    full, partial = _find_route(getattr(getattr(app, "router", None), "routes", []), scope)
-    return full or partial
-
-
-def _find_route(routes: list[BaseRoute], scope: Scope) -> tuple[BaseRoute | None, BaseRoute | None]:
-    partial = None
-    for route in routes:
-        # Recent FastAPI keeps each included router whole; its routes carry the full paths
-        # here (every router of api/routes/ has its own prefix, none is given at inclusion).
-        included = getattr(route, "original_router", None)
-        if included is not None:
-            full, inner_partial = _find_route(included.routes, scope)
-        else:
-            match, _ = route.matches(scope)
-            full = route if match == Match.FULL else None
-            inner_partial = route if match == Match.PARTIAL else None
-        if full is not None:
-            return full, None
-        partial = partial or inner_partial
-    return None, partial

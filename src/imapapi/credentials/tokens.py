@@ -55,6 +55,15 @@ def require_account(record: TokenRecord | None, account: str) -> None:
         raise AccountNotFoundError(f"account {account!r} is not registered")
 
 
+def require_unbound(record: TokenRecord | None) -> None:
+    """`ForbiddenError` for a token bound to accounts: what concerns the whole service (admin
+    routes, the web pages) is not for a token that may see only some accounts."""
+    if record is not None and record.accounts:
+        raise ForbiddenError(
+            "this API token is bound to accounts; admin routes need a token bound to none"
+        )
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -133,10 +142,10 @@ class TokenCache:
 
 
 async def check_token(
-    tokens: TokenStore | TokenCache, token: str | None, scope: str = "read"
+    tokens: TokenStore | TokenCache, token: str | None, scope: str | None = "read"
 ) -> TokenRecord:
     """The token's record; `UnauthorizedError` when missing or unknown, `ForbiddenError` when
-    revoked or lacking the scope."""
+    revoked or lacking the scope (None: any scope will do, the caller checks)."""
     if not token:
         raise UnauthorizedError("an API token is required: Authorization: Bearer <token>")
     record = await tokens.get_token_by_hash(hash_token(token))
@@ -144,5 +153,6 @@ async def check_token(
         raise UnauthorizedError("unknown API token")
     if record.revoked is not None:
         raise ForbiddenError("this API token has been revoked")
-    require_scope(record, scope)
+    if scope is not None:
+        require_scope(record, scope)
     return record

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 
 from imapapi.accounts.model import AccountConfig, AccountState
 from imapapi.accounts.status import AccountStatus
-from imapapi.api.deps import AccountDep, AccountIdPath, AccountsDep, ServiceDep
+from imapapi.api.deps import AccountDep, AccountIdPath, AccountsDep, ServiceDep, TokenDep
 from imapapi.api.schemas.accounts import (
     AccountCreate,
     AccountDeleted,
@@ -30,6 +30,7 @@ from imapapi.api.schemas.accounts import (
 )
 from imapapi.api.schemas.common import ErrorResponse
 from imapapi.credentials.authserver import AuthServerSource
+from imapapi.credentials.tokens import sees_account
 from imapapi.errors import ImapApiError, InvalidInputError, UnprocessableError
 from imapapi.operations.verify import verify_imap, verify_smtp
 from imapapi.servers import ServerAuth, ServerConfig
@@ -80,16 +81,19 @@ async def upsert_account(body: AccountCreate, accounts: AccountsDep) -> AccountU
     "/accounts",
     summary="List accounts",
     description="Paged list of registered accounts ordered by id, optionally only those in one "
-    "connection state.",
+    "connection state. A token bound to accounts lists only those.",
 )
 async def list_accounts(
     accounts: AccountsDep,
+    token: TokenDep,
     page: Annotated[int, Query(ge=0, le=1_000_000, description="Zero-based page.")] = 0,
     pageSize: Annotated[int, Query(ge=1, le=1000, description="Accounts per page.")] = 20,
     state: Annotated[AccountState | None, Query(description="Only this state.")] = None,
 ) -> AccountList:
     summaries = []
     for config in await accounts.registry.list():
+        if not sees_account(token, config.account):
+            continue
         status = accounts.status(config.account)
         if state is None or status.state == state:
             summaries.append(

@@ -1,8 +1,9 @@
 """/metrics: Prometheus text exposition of the service's own registry.
 
-Access: a token with the `metrics` scope (`imapapi token create --scope metrics`) or any API
-token; without a token only from the loopback interface when IMAPAPI_METRICS_ALLOW_LOCALHOST is
-set (beware a reverse proxy on the same host: its requests come from loopback too).
+Access: a token with the `metrics` scope (`imapapi token create --scope metrics`) or an `admin`
+token bound to no account (the figures are the whole service's); without a token only from
+the loopback interface when IMAPAPI_METRICS_ALLOW_LOCALHOST is set (beware a reverse proxy on
+the same host: its requests come from loopback too).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from imapapi.accounts.model import AccountState
 from imapapi.api.deps import ServiceDep
-from imapapi.credentials.tokens import check_token
+from imapapi.credentials.tokens import check_token, require_unbound
 from imapapi.errors import ForbiddenError
 from imapapi.metrics import CONTENT_TYPE_LATEST
 from imapapi.service import Service
@@ -48,7 +49,8 @@ async def require_metrics_access(
     try:
         await check_token(service.tokens, token, scope="metrics")
     except ForbiddenError:
-        await check_token(service.tokens, token, scope="admin")  # an admin token will do
+        # An admin token will do, unless bound to accounts: these are the service's figures.
+        require_unbound(await check_token(service.tokens, token, scope="admin"))
 
 
 async def refresh(service: Service) -> None:

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from imapapi.api.deps import ServiceDep
+from imapapi.api.deps import ServiceDep, TokenDep
 from imapapi.api.schemas.common import AccountId, ErrorResponse
 from imapapi.api.schemas.submit import EnvelopeOut, OutboxDeleted, OutboxEntry, OutboxList
+from imapapi.credentials.tokens import sees_account
 from imapapi.errors import NotFoundError
 from imapapi.events.model import format_date
 from imapapi.sending.outbox import StateFilter, cancel, states_of
-from imapapi.store.base import PENDING_STATES, Submission
+from imapapi.store.base import (
+    PENDING_STATES,
+    Page,
+    Submission,
+    SubmissionState,
+    SubmissionStore,
+    TokenRecord,
+)
 
 router = APIRouter(prefix="/v1/outbox", tags=["Outbox"])
 
@@ -45,9 +54,49 @@ def entry(s: Submission) -> OutboxEntry:
     )
 
 
-@router.get("", summary="List queued messages (or, with `state`, recent outcomes)")
+async def _listing(
+    store: SubmissionStore,
+    accounts: tuple[str, ...] | None,
+    states: Sequence[SubmissionState],
+    offset: int,
+    limit: int,
+) -> Page:
+    """The store's listing of `accounts` (None: every account, one account: the store's own
+    filter), merged in its order (created, queue id) when there are several."""
+    if accounts is None or len(accounts) == 1:
+        one = accounts[0] if accounts else None
+        return await store.list_submissions(one, states, offset, limit)
+    pages = [await store.list_submissions(a, states, 0, offset + limit) for a in accounts]
+    merged = sorted((s for p in pages for s in p.items), key=lambda s: (s.created, s.queue_id))
+    return Page(items=merged[offset : offset + limit], total=sum(p.total for p in pages))
+
+
+def _shown(token: TokenRecord | None, account: str | None) -> tuple[str, ...] | None:
+    """The accounts to list: a bound token's (or the asked one if it is among them)."""
+    if token is None or not token.accounts:
+        return None if account is None else (account,)
+    if account is None:
+        return token.accounts
+    return (account,) if sees_account(token, account) else ()
+
+
+async def _visible(service: ServiceDep, token: TokenRecord | None, queue_id: str) -> Submission:
+    """The submission, or the unknown one's 404 when it is missing or of an account the token
+    is not bound to."""
+    found = await service.store.get_submission(queue_id)
+    if found is None or not sees_account(token, found.account):
+        raise NotFoundError(f"no queued message {queue_id!r}")
+    return found
+
+
+@router.get(
+    "",
+    summary="List queued messages (or, with `state`, recent outcomes)",
+    description="A token bound to accounts lists only their messages.",
+)
 async def list_outbox(
     service: ServiceDep,
+    token: TokenDep,
     account: Annotated[AccountId | None, Query(description="Only this account.")] = None,
     state: Annotated[
         StateFilter, Query(description="`pending` (queued or sending) by default.")
@@ -55,8 +104,11 @@ async def list_outbox(
     page: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     pageSize: Annotated[int, Query(ge=1, le=250)] = 20,
 ) -> OutboxList:
-    result = await service.store.list_submissions(
-        account, states_of(state), page * pageSize, pageSize
+    shown = _shown(token, account)
+    result = (
+        Page()
+        if shown == ()
+        else await _listing(service.store, shown, states_of(state), page * pageSize, pageSize)
     )
     return OutboxList(
         messages=[entry(s) for s in result.items],
@@ -71,11 +123,8 @@ async def list_outbox(
     summary="One queued (or recently sent or failed) message",
     responses=_NOT_FOUND,
 )
-async def get_outbox_entry(queueId: QueueId, service: ServiceDep) -> OutboxEntry:
-    found = await service.store.get_submission(queueId)
-    if found is None:
-        raise NotFoundError(f"no queued message {queueId!r}")
-    return entry(found)
+async def get_outbox_entry(queueId: QueueId, service: ServiceDep, token: TokenDep) -> OutboxEntry:
+    return entry(await _visible(service, token, queueId))
 
 
 @router.delete(
@@ -83,6 +132,10 @@ async def get_outbox_entry(queueId: QueueId, service: ServiceDep) -> OutboxEntry
     summary="Cancel a queued message (409 once sending started)",
     responses={**_NOT_FOUND, **_CONFLICT},
 )
-async def cancel_outbox_entry(queueId: QueueId, service: ServiceDep) -> OutboxDeleted:
+async def cancel_outbox_entry(
+    queueId: QueueId, service: ServiceDep, token: TokenDep
+) -> OutboxDeleted:
+    if token is not None and token.accounts:
+        await _visible(service, token, queueId)
     await cancel(service.store, queueId, time.time())
     return OutboxDeleted(queueId=queueId, deleted=True)

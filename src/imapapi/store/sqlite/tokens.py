@@ -38,8 +38,7 @@ class SqliteTokens(SqliteConnection, RevocationListeners):
         async with self._read() as db:
             rows = list(
                 await db.execute_fetchall(
-                    f"SELECT {_COLUMNS} "
-                    f"FROM {keys.TOKENS} WHERE token_hash = ?",
+                    f"SELECT {_COLUMNS} FROM {keys.TOKENS} WHERE token_hash = ?",
                     (token_hash,),
                 )
             )
@@ -48,8 +47,7 @@ class SqliteTokens(SqliteConnection, RevocationListeners):
     async def list_tokens(self) -> list[TokenRecord]:
         async with self._read() as db:
             rows = await db.execute_fetchall(
-                f"SELECT {_COLUMNS} "
-                f"FROM {keys.TOKENS} ORDER BY created"
+                f"SELECT {_COLUMNS} FROM {keys.TOKENS} ORDER BY created"
             )
         return [self._token(row) for row in rows]
 
