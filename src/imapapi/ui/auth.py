@@ -9,7 +9,7 @@ import math
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from imapapi.credentials.tokens import grants, hash_token
+from imapapi.credentials.tokens import hash_token
 from imapapi.service import Service
 from imapapi.ui import session as sessions
 from imapapi.ui.password import PASSWORD_SETTING, verify_password
@@ -21,19 +21,29 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 
-async def _authenticate(service: Service, credential: str) -> str | None:
-    """The session subject for an admin password or an API token, or None."""
+WRONG = "Wrong password or token."
+# Said only to who holds a real token: it tells them nothing they could not learn from the API.
+NOT_FOR_PAGES = (
+    "This token cannot sign in: the pages need an admin token bound to no account "
+    "(create one with `imapapi token create`)."
+)
+
+
+async def _authenticate(service: Service, credential: str) -> tuple[str | None, str]:
+    """The session subject for an admin password or an API token, else None and why."""
     if not credential:
-        return None
+        return None, WRONG
     record = await service.store.get_token_by_hash(hash_token(credential))
     if record is not None:
-        usable = record.revoked is None and grants(record, "admin")
-        return f"{sessions.TOKEN_PREFIX}{record.id}" if usable else None
+        if record.revoked is None and not sessions.opens_pages(record):
+            return None, NOT_FOR_PAGES
+        usable = sessions.opens_pages(record)
+        return (f"{sessions.TOKEN_PREFIX}{record.id}" if usable else None), WRONG
     stored = (await service.store.get_settings()).get(PASSWORD_SETTING)
     # scrypt takes ~0.2 s of CPU: off the event loop, or every connection would stall.
     if isinstance(stored, str) and await asyncio.to_thread(verify_password, credential, stored):
-        return sessions.ADMIN
-    return None
+        return sessions.ADMIN, ""
+    return None, WRONG
 
 
 async def _password_set(service: Service) -> bool:
@@ -81,7 +91,7 @@ async def login(page: AnyPage) -> Response:
         )
         refused.headers["Retry-After"] = str(wait)
         return refused
-    subject = await _authenticate(page.service, form.get("credential"))
+    subject, why = await _authenticate(page.service, form.get("credential"))
     if subject is None:
         throttle.failed(client)
         log.warning("web sign-in refused from %s", client)
@@ -92,7 +102,7 @@ async def login(page: AnyPage) -> Response:
             "login.html",
             title="Sign in",
             next=target,
-            error="Wrong password or token.",
+            error=why,
             password_set=await _password_set(page.service),
         )
     throttle.succeeded(client)

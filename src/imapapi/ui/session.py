@@ -31,6 +31,7 @@ from starlette.responses import Response
 from imapapi.credentials.tokens import grants
 from imapapi.errors import CorruptRecordError
 from imapapi.service import Service
+from imapapi.store.base import TokenRecord
 
 COOKIE = "imapapi_session"
 LIFETIME = 12 * 3600.0
@@ -111,6 +112,12 @@ async def signing_key(service: Service) -> bytes:
     return key
 
 
+def opens_pages(record: TokenRecord) -> bool:
+    """Whether a token may sign in to the pages, which show and change the whole service: an
+    active `admin` token bound to no account."""
+    return record.revoked is None and grants(record, "admin") and not record.accounts
+
+
 async def _subject_valid(service: Service, subject: str) -> bool:
     if subject == ADMIN:
         return True
@@ -118,8 +125,7 @@ async def _subject_valid(service: Service, subject: str) -> bool:
         token_id = subject[len(TOKEN_PREFIX) :]
         for record in await service.store.list_tokens():
             if record.id == token_id:
-                allowed = grants(record, "admin")
-                return record.revoked is None and allowed
+                return opens_pages(record)
     return False
 
 

@@ -8,12 +8,14 @@ that created it. When it is revoked, the API refuses it (403) and its web sessio
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from imapapi.credentials.tokens import SCOPES, create_token
+from imapapi.api.schemas.common import ACCOUNT_ID_PATTERN
+from imapapi.credentials.tokens import DEFAULT_SCOPES, SCOPES, create_token
 from imapapi.store.base import TokenRecord
 from imapapi.ui import session as sessions
 from imapapi.ui.render import Page, SignedInPage, redirect, render
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 MAX_DESCRIPTION = 200
+_ACCOUNT_ID = re.compile(ACCOUNT_ID_PATTERN)
 _NOTICES = {"revoked": "Token revoked: the API refuses it from now on."}
 
 
@@ -46,6 +49,7 @@ async def _render(
     new_token: str | None = None,
     new_id: str | None = None,
     description: str = "",
+    accounts: str = "",
 ) -> Response:
     tokens = sorted(await page.service.store.list_tokens(), key=lambda t: -t.created)
     return render(
@@ -56,15 +60,17 @@ async def _render(
         tokens=tokens,
         own=_own_token(page),
         scopes=SCOPES,
+        default_scopes=DEFAULT_SCOPES,
         notice=notice,
         error=error,
         new_token=new_token,
         new_id=new_id,
         description=description,
+        accounts=accounts,
     )
 
 
-def _form_error(description: str, scopes: list[str]) -> str | None:
+def _form_error(description: str, scopes: list[str], accounts: list[str]) -> str | None:
     if len(description) > MAX_DESCRIPTION:
         return f"description: at most {MAX_DESCRIPTION} characters"
     if any(ord(c) < 32 or ord(c) == 127 for c in description):
@@ -74,6 +80,9 @@ def _form_error(description: str, scopes: list[str]) -> str | None:
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
         return f"scopes: unknown scope {unknown[0]!r} (one of {', '.join(SCOPES)})"
+    malformed = [a for a in accounts if not _ACCOUNT_ID.fullmatch(a)]
+    if malformed:
+        return f"accounts: {malformed[0]!r} is not an account id (letters, digits, . _ @ + -)"
     return None
 
 
@@ -87,11 +96,23 @@ async def create(page: SignedInPage) -> Response:
     form = await page.form()
     description = form.get("description").strip()
     scopes = list(dict.fromkeys(form.getall("scopes")))
-    error = _form_error(description, scopes)
+    accounts_text = form.get("accounts").strip()
+    # Account ids hold no comma or space: either separates them.
+    accounts = list(dict.fromkeys(accounts_text.replace(",", " ").split()))
+    error = _form_error(description, scopes, accounts)
     if error is not None:
-        return await _render(page, status_code=400, error=error, description=description)
-    record, token = await create_token(page.service.store, description, tuple(scopes))
-    log.info("API token %s created on the web page (scopes %s)", record.id, ",".join(scopes))
+        return await _render(
+            page, status_code=400, error=error, description=description, accounts=accounts_text
+        )
+    record, token = await create_token(
+        page.service.store, description, tuple(scopes), tuple(accounts)
+    )
+    log.info(
+        "API token %s created on the web page (scopes %s, accounts %s)",
+        record.id,
+        ",".join(scopes),
+        ",".join(accounts) or "all",
+    )
     # Answered here, not redirected: the token must not travel in a URL, and is not kept.
     return await _render(page, new_token=token, new_id=record.id)
 

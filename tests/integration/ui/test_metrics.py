@@ -112,7 +112,13 @@ async def test_who_may_read_metrics(api: Api) -> None:
         "/metrics", headers={"Authorization": f"Bearer {metrics_token}"}
     )
     assert with_scope.status_code == 200 and "imapapi_accounts" in with_scope.text
-    assert (await api.client.get("/metrics")).status_code == 200  # any API token
+    assert (await api.client.get("/metrics")).status_code == 200  # an unbound admin token
+    # Not a token of another scope, nor an admin token bound to accounts: the figures are the
+    # whole service's.
+    for scopes, accounts in ((("read", "send", "write"), ()), (("admin",), ("alice",))):
+        _, other = await create_token(api.service.store, "agent", scopes, accounts)
+        refused = await api.client.get("/metrics", headers={"Authorization": f"Bearer {other}"})
+        assert refused.status_code == 403, (scopes, accounts)
     # A metrics token opens nothing else.
     v1 = await api.client.get("/v1/accounts", headers={"Authorization": f"Bearer {metrics_token}"})
     assert v1.status_code == 403

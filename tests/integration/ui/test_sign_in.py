@@ -130,11 +130,22 @@ async def test_revoking_the_token_ends_its_sessions(api: Api) -> None:
         assert (await client.get("/")).status_code == 303
 
 
-async def test_a_metrics_token_cannot_sign_in(api: Api) -> None:
-    _, token = await create_token(api.service.store, "prometheus", ("metrics",))
+@pytest.mark.parametrize(
+    ("scopes", "accounts"),
+    [
+        pytest.param(("metrics",), (), id="metrics"),
+        pytest.param(("read", "send", "write"), (), id="not-admin"),
+        pytest.param(("admin",), ("alice",), id="bound-admin"),
+    ],
+)
+async def test_only_an_unbound_admin_token_signs_in(
+    api: Api, scopes: tuple[str, ...], accounts: tuple[str, ...]
+) -> None:
+    _, token = await create_token(api.service.store, "not for pages", scopes, accounts)
     async with browser(api) as client:
         refused = await sign_in(client, token)
-        assert refused.status_code == 200 and "Wrong password or token." in refused.text
+        assert refused.status_code == 200
+        assert "the pages need an admin token bound to no account" in refused.text
         assert (await client.get("/")).status_code == 303
 
 
