@@ -87,23 +87,38 @@ def test_token_create_list_revoke_with_scopes(service_factory: ServiceFactory) -
     metrics_only = service.cli(
         "token", "create", "--scope", "metrics", "--description", "prometheus"
     ).stdout.strip()
+    agent = service.cli(
+        "token", "create", "--scope", "read", "--scope", "send", "--account", "alice",
+        "--account", "bob", "--description", "agent",
+    ).stdout.strip()  # fmt: skip
     with service.client(token) as client:
         assert client.get("/v1/accounts").status_code == 200
     with service.client(metrics_only) as client:
         assert client.get("/metrics").status_code == 200
         assert client.get("/v1/accounts").status_code == 403
+    with service.client(agent) as client:
+        assert client.get("/v1/accounts").json()["accounts"] == []  # neither is registered
+        assert client.get("/v1/account/carol").status_code == 404
+        assert client.get("/v1/settings").status_code == 403
 
     tokens = _tokens(service)
     ours, prometheus = tokens["crm backend"], tokens["prometheus"]
-    assert (ours["state"], ours["scopes"], ours["revoked"]) == ("active", ["api"], None)
+    assert (ours["state"], ours["scopes"], ours["revoked"]) == ("active", ["admin"], None)
+    assert ours["accounts"] == []
     assert prometheus["scopes"] == ["metrics"]
+    assert (tokens["agent"]["scopes"], tokens["agent"]["accounts"]) == (
+        ["read", "send"],
+        ["alice", "bob"],
+    )
     assert ours["id"] in created.stderr  # `token create` names the id it made
     human = service.cli("token", "list").stdout
     assert token not in human and metrics_only not in human
     header, *lines = human.splitlines()
-    assert header.split() == ["ID", "STATE", "SCOPES", "CREATED", "DESCRIPTION"]
+    assert header.split() == ["ID", "STATE", "SCOPES", "ACCOUNTS", "CREATED", "DESCRIPTION"]
     [line] = [line for line in lines if line.startswith(prometheus["id"])]
-    assert line.split()[1:3] == ["active", "metrics"] and line.endswith("prometheus")
+    assert line.split()[1:4] == ["active", "metrics", "all"] and line.endswith("prometheus")
+    [line] = [line for line in lines if line.startswith(tokens["agent"]["id"])]
+    assert line.split()[1:4] == ["active", "read,send", "alice,bob"]
 
     revoked = service.cli("token", "revoke", ours["id"])
     assert revoked.returncode == 0, revoked.stderr
@@ -113,6 +128,11 @@ def test_token_create_list_revoke_with_scopes(service_factory: ServiceFactory) -
         assert response.json()["code"]
     after = _tokens(service)["crm backend"]
     assert after["state"] == "revoked" and after["revoked"]
+
+    for option, value in (("--scope", "api"), ("--account", "not/an/id")):
+        bad = service.cli("token", "create", option, value)
+        assert bad.returncode == 2 and bad.stdout == ""
+        assert f"argument {option}:" in bad.stderr and repr(value) in bad.stderr
 
     again = service.cli("token", "revoke", "no-such-id")
     assert again.returncode == 1

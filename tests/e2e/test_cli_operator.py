@@ -116,7 +116,7 @@ def test_token_create_may_create_the_database(tmp_path: Path) -> None:
     assert run_cli("token", "create", env=env).returncode == 0
     listed = run_cli("token", "list", "--json", env=env)
     assert listed.returncode == 0, listed.stderr
-    assert [t["scopes"] for t in json.loads(listed.stdout)] == [["api"]]
+    assert [(t["scopes"], t["accounts"]) for t in json.loads(listed.stdout)] == [(["admin"], [])]
 
 
 # -- accounts -------------------------------------------------------------------------------
