@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from starlette._utils import get_route_path  # the router's own (not exported)
 from starlette.convertors import StringConvertor
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
@@ -53,8 +54,14 @@ def flatten(routes: list[BaseRoute]) -> list[BaseRoute]:
 
 
 def _indexable(route: BaseRoute) -> bool:
-    return isinstance(route, Route) and all(
-        isinstance(c, StringConvertor) for c in route.param_convertors.values()
+    """A route of literal segments and whole-segment `{name}` parameters (no `a-{b}.txt`)."""
+    return (
+        isinstance(route, Route)
+        and all(isinstance(c, StringConvertor) for c in route.param_convertors.values())
+        and all(
+            "{" not in segment or (segment[0] == "{" and segment.index("}") == len(segment) - 1)
+            for segment in route.path_format.split("/")
+        )
     )
 
 
@@ -82,7 +89,8 @@ class RouteIndex:
 
     def find(self, scope: Scope) -> Found | None:
         """The route the router will pick for `scope`, or None (it answers 404)."""
-        segments = scope["path"].split("/")
+        # The path the router matches: without the app's root path, if it is served under one.
+        segments = get_route_path(scope).split("/")
         method = scope["method"]
         full: tuple[int, Found] | None = None
         partial: tuple[int, Found] | None = None

@@ -85,12 +85,16 @@ def test_route_index_tries_other_routes_in_order() -> None:
 
     routes: list[BaseRoute] = [
         Route("/v1/a/{x}", endpoint, methods=["GET"]),
+        Route("/v1/f/file-{name}.txt", endpoint, methods=["GET"]),
         Mount("/v1/m", routes=[Route("/{rest:path}", endpoint)]),
         Route("/v1/m/{x}", endpoint, methods=["GET"]),
     ]
     index = RouteIndex(routes)
-    for path in ("/v1/a/1", "/v1/m/1", "/v1/m/1/2", "/v1/zzz"):
-        scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+    for path, root in [
+        *((p, "") for p in ("/v1/a/1", "/v1/m/1", "/v1/m/1/2", "/v1/zzz", "/v1/f/file-x.txt")),
+        ("/base/v1/a/1", "/base"),  # served under a root path
+    ]:
+        scope = {"type": "http", "method": "GET", "path": path, "root_path": root}
         found = index.find(scope)
         expected = router_pick(routes, scope)
         got = None if found is None else (found.route, found.full, found.params)
