@@ -35,10 +35,9 @@ async def _authenticate(service: Service, credential: str) -> tuple[str | None, 
         return None, WRONG
     record = await service.store.get_token_by_hash(hash_token(credential))
     if record is not None:
-        if record.revoked is None and not sessions.opens_pages(record):
-            return None, NOT_FOR_PAGES
-        usable = sessions.opens_pages(record)
-        return (f"{sessions.TOKEN_PREFIX}{record.id}" if usable else None), WRONG
+        if sessions.opens_pages(record):
+            return f"{sessions.TOKEN_PREFIX}{record.id}", ""
+        return None, WRONG if record.revoked is not None else NOT_FOR_PAGES
     stored = (await service.store.get_settings()).get(PASSWORD_SETTING)
     # scrypt takes ~0.2 s of CPU: off the event loop, or every connection would stall.
     if isinstance(stored, str) and await asyncio.to_thread(verify_password, credential, stored):

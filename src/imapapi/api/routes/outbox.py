@@ -80,10 +80,10 @@ def _shown(token: TokenRecord | None, account: str | None) -> tuple[str, ...] | 
     return (account,) if sees_account(token, account) else ()
 
 
-async def _visible(service: ServiceDep, token: TokenRecord | None, queue_id: str) -> Submission:
+async def _visible(store: SubmissionStore, token: TokenRecord | None, queue_id: str) -> Submission:
     """The submission, or the unknown one's 404 when it is missing or of an account the token
     is not bound to."""
-    found = await service.store.get_submission(queue_id)
+    found = await store.get_submission(queue_id)
     if found is None or not sees_account(token, found.account):
         raise NotFoundError(f"no queued message {queue_id!r}")
     return found
@@ -124,7 +124,7 @@ async def list_outbox(
     responses=_NOT_FOUND,
 )
 async def get_outbox_entry(queueId: QueueId, service: ServiceDep, token: TokenDep) -> OutboxEntry:
-    return entry(await _visible(service, token, queueId))
+    return entry(await _visible(service.store, token, queueId))
 
 
 @router.delete(
@@ -136,6 +136,6 @@ async def cancel_outbox_entry(
     queueId: QueueId, service: ServiceDep, token: TokenDep
 ) -> OutboxDeleted:
     if token is not None and token.accounts:
-        await _visible(service, token, queueId)
+        await _visible(service.store, token, queueId)
     await cancel(service.store, queueId, time.time())
     return OutboxDeleted(queueId=queueId, deleted=True)
