@@ -128,10 +128,11 @@ class TokenCache:
 
 
 async def check_token(
-    tokens: TokenStore | TokenCache, token: str | None, scope: str = "read"
+    tokens: TokenStore | TokenCache, token: str | None, scope: str | None = "read"
 ) -> TokenRecord:
     """The token's record; `UnauthorizedError` when missing or unknown, `ForbiddenError` when
-    revoked or lacking the scope."""
+    revoked or lacking the scope (`None`: any scope, for a caller that checks each action's
+    scope itself, as /mcp does per tool)."""
     if not token:
         raise UnauthorizedError("an API token is required: Authorization: Bearer <token>")
     record = await tokens.get_token_by_hash(hash_token(token))
@@ -139,5 +140,6 @@ async def check_token(
         raise UnauthorizedError("unknown API token")
     if record.revoked is not None:
         raise ForbiddenError("this API token has been revoked")
-    require_scope(record, scope)
+    if scope is not None:
+        require_scope(record, scope)
     return record
