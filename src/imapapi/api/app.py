@@ -40,6 +40,9 @@ connection to it, posts a webhook for every change, serves paged message listing
 Every `/v1` route needs `Authorization: Bearer <token>` (create one with `imapapi token create`),
 unless the service was started in insecure local mode. Errors are JSON:
 `{"error", "code", "statusCode", "details"}`.
+
+AI agents reach the same mailboxes at `/mcp` (Model Context Protocol, streamable HTTP), with the
+same tokens: see the README, "Using imapapi from an agent".
 """
 
 _ERROR_STATUSES = {

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import base64
 from email.message import EmailMessage
+from pathlib import Path
 
 import httpx
 import pytest
 
 from imapapi.credentials.tokens import hash_token
 from tests.integration.agent.helpers import add_token, call, mcp_client, refused, served
-from tests.integration.conftest import Api
+from tests.integration.backends import StoreBackend
+from tests.integration.conftest import Api, running_api
 from tests.integration.submit.helpers import address_of, register_sender
 from tests.servers.dovecot import Dovecot, ImapUser
 from tests.servers.smtp import SmtpServer
@@ -294,3 +296,21 @@ async def test_bad_arguments_are_tool_errors_and_the_session_goes_on(
         assert missing.is_error
         assert (await call(mcp, "list_accounts"))["accounts"][0]["account"] == account
     assert smtp.messages == []
+
+
+async def test_insecure_mode_needs_no_token_but_a_loopback_host(
+    tmp_path: Path, store_backend: StoreBackend
+) -> None:
+    async with (
+        running_api(tmp_path / "data", store_backend, insecure=True) as api,
+        served(api.app) as url,
+        httpx.AsyncClient(trust_env=False) as http,
+    ):
+        local = await http.post(url, json=INITIALIZE, headers=MCP_HEADERS)
+        assert local.status_code == 200, local.text
+        rebound = await http.post(
+            url, json=INITIALIZE, headers={**MCP_HEADERS, "Host": "attacker.example"}
+        )
+        assert rebound.status_code in (403, 421), rebound.text
+        async with mcp_client(url, None) as mcp:
+            assert await call(mcp, "list_accounts") == {"accounts": []}
