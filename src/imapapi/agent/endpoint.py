@@ -77,6 +77,7 @@ def build_server() -> MCPServer[Any]:
     tools = [
         ApiTool.from_function(
             fn,
+            description=" ".join((fn.__doc__ or "").split()),  # the docstring as one paragraph
             structured_output=False,  # the JSON text once, not again as structuredContent
             annotations=ToolAnnotations(
                 read_only_hint=read_only, destructive_hint=destructive, open_world_hint=False

@@ -231,7 +231,7 @@ def _render(text: dict[str, Any], text_format: str) -> str | None:
     if text_format == "markdown" and html:
         return str(markdownify(html, heading_style="ATX")).strip()
     if plain is not None:
-        return str(plain)
+        return str(plain).replace("\r\n", "\n")  # CRLF of the wire: one character each
     return html_to_text(html)[0] if html else None
 
 

@@ -5,14 +5,25 @@ binding, the token door, and bad arguments that leave the session working."""
 from __future__ import annotations
 
 import base64
+import json
 from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
+import httpx2
 import pytest
+from mcp.client.client import Client
+from mcp.client.streamable_http import streamable_http_client
 
 from imapapi.credentials.tokens import hash_token
-from tests.integration.agent.helpers import add_token, call, mcp_client, refused, served
+from tests.integration.agent.helpers import (
+    add_token,
+    call,
+    mcp_client,
+    refused,
+    served,
+    text_of,
+)
 from tests.integration.backends import StoreBackend
 from tests.integration.conftest import Api, running_api
 from tests.integration.submit.helpers import address_of, register_sender
@@ -119,7 +130,7 @@ async def test_every_tool_on_real_mail_and_a_threaded_reply(
         assert message["classification"]["type"] == "human"
         assert message["text"]["reply"].startswith("Option B works for us.")
         assert "Which one?" not in message["text"]["reply"]
-        assert "> Which one?" in message["text"]["full"]
+        assert "Peter\n\nOn Sun, Oct 6, 2019 Me wrote:\n> Which one?" in message["text"]["full"]
         assert [a["filename"] for a in message["attachments"]] == ["b.pdf"]
         assert "headers" not in message and "note" not in message["text"]
         markdown = await call(
@@ -314,3 +325,24 @@ async def test_insecure_mode_needs_no_token_but_a_loopback_host(
         assert rebound.status_code in (403, 421), rebound.text
         async with mcp_client(url, None) as mcp:
             assert await call(mcp, "list_accounts") == {"accounts": []}
+
+
+async def test_a_client_of_the_per_request_protocol_is_checked_the_same(api: Api) -> None:
+    """The SDK's `Client` in its default mode negotiates the newer per-request protocol when
+    the server offers it, a different path through the SDK: the token reaches the tools there
+    too."""
+    token = await add_token(api.service, ("read",), accounts=("mine",))
+    async with (
+        served(api.app) as url,
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, trust_env=False) as http,
+        Client(streamable_http_client(url, http_client=http)) as client,
+    ):
+        assert client.protocol_version > "2026", client.protocol_version  # the newer protocol
+        assert (await client.list_tools()).tools
+        listed = await client.call_tool("list_accounts", {})
+        assert json.loads(text_of(listed)) == {"accounts": []}
+        sending = await client.call_tool(
+            "send_message", ACCOUNT_CALLS["send_message"] | {"account": "mine"}
+        )
+        assert sending.is_error
+        assert json.loads(text_of(sending))["code"] == "Forbidden"
