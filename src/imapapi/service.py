@@ -20,7 +20,9 @@ from imapapi.errors import ImapApiError
 from imapapi.events.dispatcher import DeliveryOutcome, WebhookDispatcher
 from imapapi.metrics import Metrics, RecentEvent
 from imapapi.metrics.activity import MAX_ERROR, EventFacts, short
+from imapapi.operations.lookup import find_by_message_id
 from imapapi.runtime import RuntimeSettings
+from imapapi.sending.submission import Submitter
 from imapapi.sending.submission_worker import SubmissionWorker
 from imapapi.sessions.limits import LoginLimiter
 from imapapi.sessions.session import AccountSession, SessionContext
@@ -171,6 +173,20 @@ class Service:
             await self.auth_server.aclose()
         await self.store.close()
         log.info("imapapi stopped")
+
+    def submitter(self) -> Submitter:
+        """The submit operation, as /submit and the agent's send tools run it (here because it
+        joins sending/ and operations/, sibling layers that do not import each other)."""
+        worker = self.submissions
+        return Submitter(
+            self.store,
+            self.box,
+            self.accounts,
+            max_message_size=self.settings.max_message_size,
+            find_message=find_by_message_id,
+            wake=worker.wake if worker is not None else lambda: None,
+            clock=worker.clock if worker is not None else time.time,
+        )
 
     async def first_start_token(self) -> str | None:
         """When the API is protected and no token exists yet, create one to print once."""

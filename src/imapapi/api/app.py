@@ -44,6 +44,9 @@ unless the service was started in insecure local mode. A token holds scopes (`re
 `write`, `admin`, `metrics`; each route names the one it needs) and may be bound to accounts:
 then every other account answers 404 and admin routes 403. Errors are JSON:
 `{"error", "code", "statusCode", "details"}`.
+
+AI agents reach the same mailboxes at `/mcp` (Model Context Protocol, streamable HTTP), with the
+same tokens: see the README, "Using imapapi from an agent".
 """
 
 _ERROR_STATUSES = {

@@ -13,7 +13,6 @@ from imapapi.api.access import token_of
 from imapapi.api.schemas.common import ACCOUNT_ID_PATTERN
 from imapapi.cluster.manager import AccountManager
 from imapapi.credentials.tokens import check_token
-from imapapi.errors import NotConnectedError
 from imapapi.service import Service
 from imapapi.sessions.session import AccountSession
 from imapapi.store.base import Store, TokenRecord
@@ -110,15 +109,10 @@ AccountDep = Annotated[AccountConfig, Depends(get_account)]
 
 async def get_session(account: AccountIdPath, request: Request) -> AccountSession:
     """The live session of the account in the path; 404 for an unknown account, 503 when it
-    has no session in this process. A registered account's session is in memory, so the
-    message routes read nothing from the store to find it. (The request rather than
-    `AccountsDep`: the hot routes take this alone, and each dependency is solved per request.)"""
+    has no session in this process. (The request rather than `AccountsDep`: the hot routes
+    take this alone, and each dependency is solved per request.)"""
     accounts: AccountManager = request.app.state.service.accounts
-    session = accounts.session(account)
-    if isinstance(session, AccountSession):
-        return session
-    await accounts.registry.get(account)  # 404 for unknown accounts
-    raise NotConnectedError(f"account {account!r} has no IMAP session here")
+    return await accounts.live_session(account)
 
 
 SessionDep = Annotated[AccountSession, Depends(get_session)]

@@ -18,6 +18,8 @@ from typing import Protocol
 from imapapi.accounts.model import AccountConfig, AccountState
 from imapapi.accounts.registry import AccountRegistry
 from imapapi.accounts.status import AccountStatus, SessionLike
+from imapapi.errors import NotConnectedError
+from imapapi.sessions.session import AccountSession
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +156,16 @@ class AccountManager:
 
     def session(self, account: str) -> SessionLike | None:
         return self._sessions.get(account)
+
+    async def live_session(self, account: str) -> AccountSession:
+        """The live session of `account`: `AccountNotFoundError` for an unknown account,
+        `NotConnectedError` when it has no session in this process. A registered account's
+        session is in memory, so only an unknown one costs a store read."""
+        session = self._sessions.get(account)
+        if isinstance(session, AccountSession):
+            return session
+        await self.registry.get(account)  # AccountNotFoundError for unknown accounts
+        raise NotConnectedError(f"account {account!r} has no IMAP session here")
 
     def status(self, account: str) -> AccountStatus:
         session = self._sessions.get(account)

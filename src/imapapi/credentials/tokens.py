@@ -145,7 +145,8 @@ async def check_token(
     tokens: TokenStore | TokenCache, token: str | None, scope: str | None = "read"
 ) -> TokenRecord:
     """The token's record; `UnauthorizedError` when missing or unknown, `ForbiddenError` when
-    revoked or lacking the scope (None: any scope will do, the caller checks)."""
+    revoked or lacking the scope (`None`: any scope, for a caller that checks each action's
+    scope itself, as /mcp does per tool)."""
     if not token:
         raise UnauthorizedError("an API token is required: Authorization: Bearer <token>")
     record = await tokens.get_token_by_hash(hash_token(token))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from fastapi import APIRouter
 
 from imapapi.api.deps import AccountDep, ServiceDep
@@ -11,24 +9,9 @@ from imapapi.api.schemas.submit import AddressIn, SubmitIn, SubmitOut
 from imapapi.events.model import format_date
 from imapapi.mail.compose import Attachment
 from imapapi.mail.references import Mailbox
-from imapapi.operations.lookup import find_by_message_id
-from imapapi.sending.submission import Reference, SubmitRequest, Submitter
-from imapapi.service import Service
+from imapapi.sending.submission import Reference, SubmitRequest
 
 router = APIRouter(prefix="/v1/account/{account}", tags=["Submit"])
-
-
-def submitter(service: Service) -> Submitter:
-    worker = service.submissions
-    return Submitter(
-        service.store,
-        service.box,
-        service.accounts,
-        max_message_size=service.settings.max_message_size,
-        find_message=find_by_message_id,
-        wake=worker.wake if worker is not None else lambda: None,
-        clock=worker.clock if worker is not None else time.time,
-    )
 
 
 def _mailboxes(values: list[AddressIn] | None) -> tuple[Mailbox, ...] | None:
@@ -93,7 +76,7 @@ def _request(body: SubmitIn) -> SubmitRequest:
     },
 )
 async def submit(body: SubmitIn, config: AccountDep, service: ServiceDep) -> SubmitOut:
-    result = await submitter(service).submit(config.account, _request(body))
+    result = await service.submitter().submit(config.account, _request(body))
     return SubmitOut(
         messageId=result.message_id, queueId=result.queue_id, sendAt=format_date(result.send_at)
     )
