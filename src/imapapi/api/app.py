@@ -21,6 +21,7 @@ from imapapi.api.routes import (
     logs,
     mailboxes,
     messages,
+    oauth2,
     outbox,
     settings,
     submit,
@@ -136,8 +137,10 @@ def create_api(service: Service, *, manage_lifespan: bool = True) -> FastAPI:
         submit.router,
         outbox.router,
         tracking.router,
+        oauth2.router,
     ):
         app.include_router(router)
+    app.include_router(oauth2.public_router)  # no token: end users' browsers arrive there
     app.include_router(health_router)  # no token: probes and load balancers
     app.include_router(metrics_router)  # its own access rule (metrics scope, localhost)
     docs.install(app)  # no token, like /openapi.json: /docs and /redoc, offline

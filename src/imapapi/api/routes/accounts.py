@@ -21,6 +21,7 @@ from imapapi.api.schemas.accounts import (
     AccountSummary,
     AccountUpdate,
     AccountUpserted,
+    OAuth2LinkOut,
     ServerIn,
     ServerOut,
     ServerPatch,
@@ -57,6 +58,9 @@ def _account_out(config: AccountConfig, accounts: AccountsDep) -> AccountOut:
         nextAttempt=_next_attempt(status),
         imap=ServerOut.of(config.imap),
         smtp=ServerOut.of(config.smtp) if config.smtp else None,
+        oauth2=(
+            OAuth2LinkOut(app=config.oauth2.app, user=config.oauth2.user) if config.oauth2 else None
+        ),
         notifyFrom=config.notify_from,
         created=_when(config.created),
         updated=_when(config.updated),
