@@ -222,6 +222,7 @@ async def _register(accounts: AccountsDep, done: Consented) -> None:
     "account and redirects (303) to the application's `redirectUrl`; a bad, expired or "
     "reused `state` gets an HTML error page (400) and nothing is stored.",
     response_class=HTMLResponse,
+    response_model=None,
     responses={303: {"description": "To the application's redirectUrl."}},
 )
 async def callback(
