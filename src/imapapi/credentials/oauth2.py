@@ -61,6 +61,7 @@ class OAuth2Tokens:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         lock_ttl: float = LOCK_TTL,
+        refresh_margin: float = REFRESH_MARGIN,
     ) -> None:
         self._store = store
         self._box = box
@@ -69,6 +70,7 @@ class OAuth2Tokens:
         self._clock = clock
         self._sleep = sleep
         self._lock_ttl = lock_ttl
+        self.refresh_margin = refresh_margin
         self._owner = secrets.token_hex(8)  # this process, as holder of store locks
         self._cache: dict[str, _Access] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -111,7 +113,7 @@ class OAuth2Tokens:
 
     def _keep(self, account: str, user: str, answer: TokenAnswer) -> _Access:
         access = _Access(
-            user, answer.access_token, self._clock() + answer.expires_in - REFRESH_MARGIN
+            user, answer.access_token, self._clock() + answer.expires_in - self.refresh_margin
         )
         self._cache[account] = access
         return access
