@@ -13,12 +13,12 @@ from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from imapapi.accounts.model import AccountConfig, OAuth2Link
 from imapapi.api.deps import AccountsDep, ServiceDep
-from imapapi.api.schemas.common import ACCOUNT_ID_PATTERN
+from imapapi.api.schemas.common import ACCOUNT_ID_PATTERN, ErrorResponse
 from imapapi.api.schemas.oauth2 import (
     AppCreate,
     AppDeleted,
@@ -33,7 +33,7 @@ from imapapi.api.schemas.oauth2 import (
 from imapapi.credentials.oauth2_apps import OAuth2App
 from imapapi.credentials.oauth2_consent import Consented, OAuth2Consent
 from imapapi.credentials.oauth2_flow import Provider, StateError
-from imapapi.errors import ConflictError, ImapApiError, InvalidInputError
+from imapapi.errors import ConflictError, ImapApiError, UnprocessableError
 from imapapi.service import Service
 
 router = APIRouter(prefix="/v1/oauth2", tags=["OAuth2"])
@@ -42,6 +42,18 @@ public_router = APIRouter(tags=["OAuth2"])
 AppPath = Annotated[
     str, Path(pattern=ACCOUNT_ID_PATTERN, max_length=128, description="The app's id.")
 ]
+# Documented here: app.py adds 404 and 422 only to paths under {account}.
+_RULES = (
+    "A rule the schema cannot state: `issuer` (or `authorizationUrl` and `tokenUrl`) and `imap` "
+    "for oidc apps, those fields and `tenant` only for their provider, a required field "
+    "cleared. `details` names the field."
+)
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "No OAuth2 app with this id."}
+}
+_UNPROCESSABLE: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorResponse, "description": _RULES}
+}
 _OIDC_ONLY = ("issuer", "authorizationUrl", "tokenUrl", "userinfoUrl")
 _CAMEL = {
     "clientId": "client_id",
@@ -76,23 +88,24 @@ def _changes(body: AppFields, given: set[str]) -> dict[str, Any]:
 
 
 def _checked(app: OAuth2App) -> OAuth2App:
-    """Rules that span fields, each refusal naming its field (400)."""
+    """Rules that span fields, which the schema does not state: each refusal names its field
+    (422, as every rule the document states only in words)."""
     if not app.client_id or not app.client_secret:
         field = "clientId" if not app.client_id else "clientSecret"
-        raise InvalidInputError(field, "is required")
+        raise UnprocessableError(field, "is required")
     if app.provider is Provider.OIDC:
         if not app.issuer and not (app.authorization_url and app.token_url):
-            raise InvalidInputError(
+            raise UnprocessableError(
                 "issuer", "an oidc app needs `issuer`, or `authorizationUrl` and `tokenUrl`"
             )
         if app.imap is None:
-            raise InvalidInputError("imap", "an oidc app needs its IMAP server")
+            raise UnprocessableError("imap", "an oidc app needs its IMAP server")
     else:
         for name in _OIDC_ONLY:
             if getattr(app, _CAMEL.get(name, name)) is not None:
-                raise InvalidInputError(name, "only for provider oidc")
+                raise UnprocessableError(name, "only for provider oidc")
     if app.provider is not Provider.MICROSOFT and app.tenant != "common":
-        raise InvalidInputError("tenant", "only for provider microsoft")
+        raise UnprocessableError("tenant", "only for provider microsoft")
     return app
 
 
@@ -101,6 +114,10 @@ def _checked(app: OAuth2App) -> OAuth2App:
     summary="Register an OAuth2 app",
     description="Stores the app (client secret encrypted, never shown again). 409 when the id "
     "exists: change an app with PATCH.",
+    responses={
+        409: {"model": ErrorResponse, "description": "An app with this id exists."},
+        **_UNPROCESSABLE,
+    },
 )
 async def create_app(body: AppCreate, service: ServiceDep) -> AppUpserted:
     consent = _consent(service)
@@ -118,7 +135,7 @@ async def list_apps(service: ServiceDep) -> AppList:
     return AppList(apps=[AppOut.of(app) for app in await _consent(service).apps.list()])
 
 
-@router.get("/apps/{app}", summary="An OAuth2 app (never its secret)")
+@router.get("/apps/{app}", summary="An OAuth2 app (never its secret)", responses=_NOT_FOUND)
 async def get_app(app: AppPath, service: ServiceDep) -> AppOut:
     return AppOut.of(await _consent(service).apps.get(app))
 
@@ -128,6 +145,7 @@ async def get_app(app: AppPath, service: ServiceDep) -> AppOut:
     summary="Change an OAuth2 app",
     description="Changes only the given fields; `null` clears an optional one. Accounts "
     "connected through the app keep their grants.",
+    responses={**_NOT_FOUND, **_UNPROCESSABLE},
 )
 async def update_app(app: AppPath, body: AppUpdate, service: ServiceDep) -> AppOut:
     consent = _consent(service)
@@ -135,7 +153,7 @@ async def update_app(app: AppPath, body: AppUpdate, service: ServiceDep) -> AppO
     changes = _changes(body, set(body.model_fields_set))
     for required in ("name", "client_id", "client_secret"):
         if required in changes and changes[required] is None:
-            raise InvalidInputError(_camel_of(required), "cannot be cleared")
+            raise UnprocessableError(_camel_of(required), "cannot be cleared")
     stored, _ = await consent.apps.put(_checked(replace(current, **changes)))
     return AppOut.of(stored)
 
@@ -148,6 +166,10 @@ def _camel_of(name: str) -> str:
     "/apps/{app}",
     summary="Delete an OAuth2 app",
     description="409 while accounts use it: delete them, or connect them through another app.",
+    responses={
+        **_NOT_FOUND,
+        409: {"model": ErrorResponse, "description": "Accounts use the app (`details`)."},
+    },
 )
 async def delete_app(app: AppPath, service: ServiceDep, accounts: AccountsDep) -> AppDeleted:
     consent = _consent(service)
@@ -169,6 +191,14 @@ async def delete_app(app: AppPath, service: ServiceDep, accounts: AccountsDep) -
     "through the user's grant, the app's hosts) and redirects to `redirectUrl` with "
     "`?account=<id>&state=connected`, or `&error=<code>`. The URL carries PKCE (S256) and a "
     "signed `state` that works once, for 10 minutes.",
+    responses={
+        **_NOT_FOUND,
+        502: {
+            "model": ErrorResponse,
+            "description": "The provider's discovery document could not be read (oidc apps "
+            "with an `issuer`).",
+        },
+    },
 )
 async def authorize(body: AuthorizeIn, service: ServiceDep, request: Request) -> AuthorizeOut:
     base = service.settings.public_url or str(request.base_url)
@@ -215,23 +245,18 @@ async def _register(accounts: AccountsDep, done: Consented) -> None:
     await accounts.upsert(base.with_oauth2(OAuth2Link(done.app.id, done.email), imap, smtp))
 
 
-@public_router.get(
-    "/oauth2/callback",
-    summary="Where the provider sends the user's browser back (no API token)",
-    description="Not called by applications. Verifies `state`, exchanges `code`, registers the "
-    "account and redirects (303) to the application's `redirectUrl`; a bad, expired or "
-    "reused `state` gets an HTML error page (400) and nothing is stored.",
-    response_class=HTMLResponse,
-    response_model=None,
-    responses={303: {"description": "To the application's redirectUrl."}},
-)
+# Not in the OpenAPI document: browsers call it, never applications, and it answers HTML or a
+# redirect, never the API's JSON (so it takes any query and judges it itself).
+@public_router.get("/oauth2/callback", include_in_schema=False, response_model=None)
 async def callback(
     service: ServiceDep,
     accounts: AccountsDep,
-    state: Annotated[str, Query(max_length=4096)] = "",
-    code: Annotated[str | None, Query(max_length=4096)] = None,
-    error: Annotated[str | None, Query(max_length=256)] = None,
+    state: str = "",
+    code: str | None = None,
+    error: str | None = None,
 ) -> HTMLResponse | RedirectResponse:
+    """Verify `state`, exchange `code`, register the account, redirect (303) to the
+    application's `redirectUrl`; a bad, expired or reused `state` gets an HTML page (400)."""
     consent = _consent(service)
     try:
         claims = consent.claims(state)
@@ -242,7 +267,7 @@ async def callback(
         # Declined (access_denied) or refused by the provider (RFC 6749 §4.1.2.1): the state
         # is spent, the application hears the provider's code.
         await consent.abandon(claims)
-        back["error"] = error or "invalid_request"
+        back["error"] = (error or "invalid_request")[:64]
         return RedirectResponse(_with_query(claims.redirect, back), status_code=303)
     try:
         done = await consent.finish(claims, code)
