@@ -8,6 +8,7 @@ import pytest
 
 from tests.servers.dovecot import Dovecot, DovecotError, ImapUser
 from tests.servers.mailserver import MailServer
+from tests.servers.oidc import OidcError, OidcProvider, OidcUser
 from tests.servers.redis import RedisServer, RedisServerError
 from tests.servers.smtp import SmtpServer
 from tests.servers.webhooks import WebhookReceiver
@@ -109,6 +110,79 @@ def smtp(smtp_server: SmtpServer) -> Iterator[SmtpServer]:
     smtp_server.reset()
 
 
+# -- OAuth2 with a real OpenID provider (tests/servers/oidc.py, oidc_flow.py) ---------------
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[OidcProvider]:
+    """One oidc-provider for the run: `issuer`, `client` (the application's), `introspector`
+    (the mail servers'), `users`; `add_client`, `add_user`, `revoke_grants`. Tests take a
+    user of their own with :func:`oidc_user`."""
+    provider = OidcProvider()
+    try:
+        provider.start()
+    except OidcError as exc:
+        pytest.fail(f"could not start oidc-provider: {exc}\n{provider.log()}", pytrace=False)
+    try:
+        yield provider
+    finally:
+        provider.stop()
+
+
+@pytest.fixture(scope="session")
+def oauth2_dovecot(oidc_provider: OidcProvider) -> Iterator[Dovecot]:
+    """A Dovecot whose XOAUTH2/OAUTHBEARER logins are checked at `oidc_provider`'s
+    introspection endpoint; each provider user is a mailbox named by its email, which also
+    logs in with PLAIN and its password."""
+    server = Dovecot(oauth2_introspection_url=oidc_provider.introspection_url_for_servers())
+    try:
+        server.start()
+    except DovecotError as exc:
+        server.close()
+        pytest.fail(f"could not start Dovecot with oauth2: {exc}", pytrace=False)
+    for user in oidc_provider.users:
+        server.add_user(user.email, user.password)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def oauth2_smtp_server(oidc_provider: OidcProvider) -> Iterator[SmtpServer]:
+    """An SMTP server offering XOAUTH2 and OAUTHBEARER, each token introspected at
+    `oidc_provider` (active, and its email is the SASL user); use :func:`oauth2_smtp`."""
+    server = SmtpServer(
+        oauth=("XOAUTH2", "OAUTHBEARER"),
+        oauth_introspection_url=oidc_provider.introspection_url_for_servers(),
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def oauth2_smtp(oauth2_smtp_server: SmtpServer) -> Iterator[SmtpServer]:
+    """`oauth2_smtp_server` with no messages or OAuth attempts left by an earlier test."""
+    oauth2_smtp_server.reset()
+    yield oauth2_smtp_server
+    oauth2_smtp_server.reset()
+
+
+@pytest.fixture
+def oidc_user(
+    oidc_provider: OidcProvider, oauth2_dovecot: Dovecot, oauth2_smtp_server: SmtpServer
+) -> OidcUser:
+    """A fresh provider account with a mailbox of its own on `oauth2_dovecot` (login name =
+    its email) and a PLAIN login on `oauth2_smtp_server`."""
+    user = oidc_provider.add_user()
+    oauth2_dovecot.add_user(user.email, user.password)
+    oauth2_smtp_server.add_user(user.email, user.password)
+    return user
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """One real redis-server for the run; tests isolate themselves by key prefix."""
@@ -137,7 +211,8 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Attach the Dovecot log lines written during a failed test to its report."""
     report = yield
-    server = getattr(item, "funcargs", {}).get("dovecot")
+    funcargs = getattr(item, "funcargs", {})
+    server = funcargs.get("dovecot") or funcargs.get("oauth2_dovecot")
     if not isinstance(server, Dovecot):
         return report
     if call.when == "setup":

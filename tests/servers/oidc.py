@@ -17,9 +17,10 @@ HTTP on a free loopback port; the issuer is `http://127.0.0.1:<port>` (discovery
   wants before it issues a refresh token for `offline_access`).
 
 Quirks of oidc-provider 9 worth knowing: a refresh token used twice (after it was rotated)
-revokes the whole grant, so the new refresh token dies too (RFC 9700 §4.14.2); revoking a
-refresh token at the revocation endpoint also revokes its grant, an access token only itself;
-`offline_access` is dropped from a request without `prompt=consent`.
+revokes the whole grant, so the new refresh token dies too (RFC 9700 §4.14.2); revoking any
+token at the revocation endpoint revokes every token of its grant, the refresh token too (RFC
+7009 §2.1 allows it), and a refresh token also ends the grant itself; `offline_access` is
+dropped from a request without `prompt=consent`.
 
 Walking the flow without a browser, and the token calls: tests/servers/oidc_flow.py.
 """

@@ -176,7 +176,7 @@ async def authorize(
     approve: bool = True,
 ) -> Authorization:
     """The front channel of the code flow with PKCE, for `user` at `client` (the provider's
-    own by default)."""
+    own by default). An error redirect (Deny: `access_denied`) raises OAuthError."""
     client = client or provider.client
     pkce, state = Pkce.new(), secrets.token_urlsafe(16)
     redirect_uri = client.redirect_uris[0]
@@ -184,7 +184,10 @@ async def authorize(
         provider, client, pkce=pkce, state=state, redirect_uri=redirect_uri, scope=scope
     )
     redirect = await walk_consent(url, user, approve=approve)
-    if redirect.params.get("state") != state:
+    params = redirect.params
+    if "error" in params:  # RFC 6749 §4.1.2.1, e.g. access_denied
+        raise OAuthError(params["error"], params.get("error_description", ""))
+    if params.get("state") != state:
         raise OAuthError("state_mismatch", redirect.url)
     return Authorization(redirect, state, pkce, redirect_uri)
 
@@ -224,7 +227,8 @@ async def refresh(provider: OidcProvider, client: OidcClient, refresh_token: str
 async def revoke_token(
     provider: OidcProvider, client: OidcClient, token: str, *, hint: str | None = None
 ) -> None:
-    """RFC 7009. A refresh token takes its grant with it; an access token goes alone."""
+    """RFC 7009. Either kind takes every token of its grant with it (the refresh token too);
+    a refresh token also ends the grant (the consent)."""
     form = {"token": token}
     if hint is not None:
         form["token_type_hint"] = hint
