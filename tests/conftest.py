@@ -91,7 +91,10 @@ def server_user(mail_server: MailServer) -> ImapUser:
 @pytest.fixture(scope="session")
 def smtp_server() -> Iterator[SmtpServer]:
     """One recording SMTP server for the run; use :func:`smtp` in tests for a clean slate."""
-    server = SmtpServer()
+    yield from _serving(SmtpServer())
+
+
+def _serving(server: SmtpServer) -> Iterator[SmtpServer]:
     try:
         server.start()
     except Exception as exc:
@@ -102,12 +105,16 @@ def smtp_server() -> Iterator[SmtpServer]:
         server.stop()
 
 
+def _reset_around(server: SmtpServer) -> Iterator[SmtpServer]:
+    server.reset()
+    yield server
+    server.reset()
+
+
 @pytest.fixture
 def smtp(smtp_server: SmtpServer) -> Iterator[SmtpServer]:
     """The SMTP server with no messages and no scripted failures left by an earlier test."""
-    smtp_server.reset()
-    yield smtp_server
-    smtp_server.reset()
+    yield from _reset_around(smtp_server)
 
 
 # -- OAuth2 with a real OpenID provider (tests/servers/oidc.py, oidc_flow.py) ---------------
@@ -122,7 +129,7 @@ def oidc_provider() -> Iterator[OidcProvider]:
     try:
         provider.start()
     except OidcError as exc:
-        pytest.fail(f"could not start oidc-provider: {exc}\n{provider.log()}", pytrace=False)
+        pytest.fail(f"could not start oidc-provider: {exc}", pytrace=False)  # with its log
     try:
         yield provider
     finally:
@@ -134,12 +141,8 @@ def oauth2_dovecot(oidc_provider: OidcProvider) -> Iterator[Dovecot]:
     """A Dovecot whose XOAUTH2/OAUTHBEARER logins are checked at `oidc_provider`'s
     introspection endpoint; each provider user is a mailbox named by its email, which also
     logs in with PLAIN and its password."""
-    server = Dovecot(oauth2_introspection_url=oidc_provider.introspection_url_for_servers())
-    try:
-        server.start()
-    except DovecotError as exc:
-        server.close()
-        pytest.fail(f"could not start Dovecot with oauth2: {exc}", pytrace=False)
+    introspection_url = oidc_provider.introspection_url_for_servers()
+    server = _started(Dovecot(oauth2_introspection_url=introspection_url))
     for user in oidc_provider.users:
         server.add_user(user.email, user.password)
     try:
@@ -152,23 +155,15 @@ def oauth2_dovecot(oidc_provider: OidcProvider) -> Iterator[Dovecot]:
 def oauth2_smtp_server(oidc_provider: OidcProvider) -> Iterator[SmtpServer]:
     """An SMTP server offering XOAUTH2 and OAUTHBEARER, each token introspected at
     `oidc_provider` (active, and its email is the SASL user); use :func:`oauth2_smtp`."""
-    server = SmtpServer(
-        oauth=("XOAUTH2", "OAUTHBEARER"),
-        oauth_introspection_url=oidc_provider.introspection_url_for_servers(),
-    )
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    introspection_url = oidc_provider.introspection_url_for_servers()
+    server = SmtpServer(oauth=("XOAUTH2", "OAUTHBEARER"), oauth_introspection_url=introspection_url)
+    yield from _serving(server)
 
 
 @pytest.fixture
 def oauth2_smtp(oauth2_smtp_server: SmtpServer) -> Iterator[SmtpServer]:
     """`oauth2_smtp_server` with no messages or OAuth attempts left by an earlier test."""
-    oauth2_smtp_server.reset()
-    yield oauth2_smtp_server
-    oauth2_smtp_server.reset()
+    yield from _reset_around(oauth2_smtp_server)
 
 
 @pytest.fixture

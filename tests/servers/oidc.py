@@ -117,6 +117,13 @@ class OidcProvider(NodeLauncher):
         self.host = host
         self.port = free_port(host)
         self.issuer = f"http://{host}:{self.port}"
+        # Routes of oidc-provider 9 (also in the discovery document).
+        self.discovery_url = f"{self.issuer}/.well-known/openid-configuration"
+        self.authorization_endpoint = f"{self.issuer}/auth"
+        self.token_endpoint = f"{self.issuer}/token"
+        self.introspection_endpoint = f"{self.issuer}/token/introspection"
+        self.revocation_endpoint = f"{self.issuer}/token/revocation"
+        self.userinfo_endpoint = f"{self.issuer}/me"
         self.users: list[OidcUser] = list(users) if users is not None else [new_user()]
         self.client = new_client(redirect_uris, access_token_ttl=access_token_ttl)
         # A resource server's credentials: it introspects, it never asks for tokens.
@@ -126,37 +133,12 @@ class OidcProvider(NodeLauncher):
             redirect_uris=(),
         )
 
-    # Routes of oidc-provider 9 (also in the discovery document).
-    @property
-    def authorization_endpoint(self) -> str:
-        return f"{self.issuer}/auth"
-
-    @property
-    def token_endpoint(self) -> str:
-        return f"{self.issuer}/token"
-
-    @property
-    def introspection_endpoint(self) -> str:
-        return f"{self.issuer}/token/introspection"
-
-    @property
-    def revocation_endpoint(self) -> str:
-        return f"{self.issuer}/token/revocation"
-
-    @property
-    def userinfo_endpoint(self) -> str:
-        return f"{self.issuer}/me"
-
-    @property
-    def discovery_url(self) -> str:
-        return f"{self.issuer}/.well-known/openid-configuration"
-
     def introspection_url_for_servers(self) -> str:
         """The introspection endpoint with `introspector`'s credentials as URL userinfo, the
         form Dovecot's `introspection_url` takes (it sends them as HTTP Basic auth)."""
         user = quote(self.introspector.client_id, safe="")
         secret = quote(self.introspector.client_secret, safe="")
-        return f"http://{user}:{secret}@{self.host}:{self.port}/token/introspection"
+        return self.introspection_endpoint.replace("://", f"://{user}:{secret}@", 1)
 
     def _config(self) -> dict[str, Any]:
         introspector = {

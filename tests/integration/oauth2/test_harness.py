@@ -259,3 +259,19 @@ async def test_smtp_xoauth2_is_checked_by_the_provider(
     assert len(oauth2_smtp.messages) == 1
     attempts = [oidc_user.email, other.email, oidc_user.email]
     assert oauth2_smtp.oauth_attempts == [("XOAUTH2", user) for user in attempts]
+
+
+async def test_smtp_oauthbearer_is_checked_by_the_provider(
+    oidc_provider: OidcProvider, oidc_user: OidcUser, oauth2_smtp: SmtpServer
+) -> None:
+    tokens = await oidc_flow.login(oidc_provider, oidc_user)
+
+    def oauthbearer(token: str) -> str:  # RFC 7628 §3.1; an error challenge gets %x01
+        return f"n,a={oidc_user.email},\x01auth=Bearer {token}\x01\x01"
+
+    with smtplib.SMTP(oauth2_smtp.host, oauth2_smtp.port, timeout=10) as smtp:
+        smtp.ehlo()
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            smtp.auth("OAUTHBEARER", lambda c=None: "\x01" if c else oauthbearer("garbage"))
+        smtp.auth("OAUTHBEARER", lambda c=None: "\x01" if c else oauthbearer(tokens.access_token))
+    assert oauth2_smtp.oauth_attempts == [("OAUTHBEARER", oidc_user.email)] * 2
