@@ -12,7 +12,7 @@ from typing import Any
 
 from imapapi.credentials.crypto import SecretBox
 from imapapi.errors import CorruptRecordError
-from imapapi.servers import ServerAuth, ServerConfig, StartTls
+from imapapi.servers import ServerAuth, ServerConfig, host_from_doc, host_to_doc
 
 
 class AccountState(enum.StrEnum):
@@ -73,14 +73,7 @@ class AccountConfig:
 def _server_to_doc(
     server: ServerConfig, box: SecretBox, account: str, proto: str
 ) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "host": server.host,
-        "port": server.port,
-        "secure": server.secure,
-        "starttls": server.starttls.value,
-        "tls": {"rejectUnauthorized": server.tls_verify},
-        "useAuthServer": server.use_auth_server,
-    }
+    doc: dict[str, Any] = {**host_to_doc(server), "useAuthServer": server.use_auth_server}
     if server.auth is not None:
         auth: dict[str, Any] = {"user": server.auth.user}
         if server.auth.password is not None:
@@ -98,12 +91,8 @@ def _server_from_doc(doc: dict[str, Any], box: SecretBox, account: str, proto: s
             password = box.decrypt(raw["pass"], f"account:{account}:{proto}.pass")
         auth = ServerAuth(user=str(raw.get("user", "")), password=password)
     try:
-        return ServerConfig(
-            host=str(doc["host"]),
-            port=int(doc["port"]),
-            secure=bool(doc.get("secure", False)),
-            starttls=StartTls(doc.get("starttls", "auto")),
-            tls_verify=bool(doc.get("tls", {}).get("rejectUnauthorized", True)),
+        return replace(
+            host_from_doc(doc),
             auth=auth,
             use_auth_server=bool(doc.get("useAuthServer", False)),
         )

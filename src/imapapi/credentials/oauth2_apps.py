@@ -21,7 +21,7 @@ from imapapi.credentials.oauth2_flow import (
     fixed_endpoints,
 )
 from imapapi.errors import CorruptRecordError, NotFoundError
-from imapapi.servers import ServerConfig, StartTls
+from imapapi.servers import ServerConfig, host_from_doc, host_to_doc
 from imapapi.store.base import OAuth2AppRecord, OAuth2Store
 
 log = logging.getLogger(__name__)
@@ -80,28 +80,8 @@ def _secret_context(app: str) -> str:
     return f"oauth2app:{app}:clientSecret"
 
 
-def _host_doc(server: ServerConfig | None) -> dict[str, Any] | None:
-    if server is None:
-        return None
-    return {
-        "host": server.host,
-        "port": server.port,
-        "secure": server.secure,
-        "starttls": server.starttls.value,
-        "tls": {"rejectUnauthorized": server.tls_verify},
-    }
-
-
-def _host_from_doc(doc: Any) -> ServerConfig | None:
-    if not isinstance(doc, dict):
-        return None
-    return ServerConfig(
-        host=str(doc["host"]),
-        port=int(doc["port"]),
-        secure=bool(doc.get("secure", False)),
-        starttls=StartTls(doc.get("starttls", "auto")),
-        tls_verify=bool(doc.get("tls", {}).get("rejectUnauthorized", True)),
-    )
+def _host(doc: Any) -> ServerConfig | None:
+    return host_from_doc(doc) if isinstance(doc, dict) else None
 
 
 def app_to_doc(app: OAuth2App, box: SecretBox) -> dict[str, Any]:
@@ -118,8 +98,8 @@ def app_to_doc(app: OAuth2App, box: SecretBox) -> dict[str, Any]:
         "tokenUrl": app.token_url,
         "userinfoUrl": app.userinfo_url,
         "redirectUrl": app.redirect_url,
-        "imap": _host_doc(app.imap),
-        "smtp": _host_doc(app.smtp),
+        "imap": host_to_doc(app.imap) if app.imap else None,
+        "smtp": host_to_doc(app.smtp) if app.smtp else None,
     }
 
 
@@ -139,8 +119,8 @@ def app_from_record(record: OAuth2AppRecord, box: SecretBox) -> OAuth2App:
             token_url=doc.get("tokenUrl"),
             userinfo_url=doc.get("userinfoUrl"),
             redirect_url=doc.get("redirectUrl"),
-            imap=_host_from_doc(doc.get("imap")),
-            smtp=_host_from_doc(doc.get("smtp")),
+            imap=_host(doc.get("imap")),
+            smtp=_host(doc.get("smtp")),
             created=record.created,
             updated=record.updated,
         )

@@ -234,8 +234,9 @@ def _error_page(reason: str) -> HTMLResponse:
     return HTMLResponse(body, status_code=400)
 
 
-async def _register(accounts: AccountsDep, done: Consented) -> None:
-    """Create the account of a finished consent, or point the existing one at its grant."""
+async def register_consented(accounts: AccountsDep, done: Consented) -> None:
+    """Create the account of a finished consent, or point the existing one at its grant (the
+    callback here, and the hosted "Connect your mailbox" page to come)."""
     imap, smtp = done.app.hosts()
     assert imap is not None  # `_checked`: only oidc apps have no default, and they need one
     current = await accounts.registry.find(done.account)
@@ -276,6 +277,6 @@ async def callback(
     except ImapApiError as exc:
         back["error"] = exc.code
         return RedirectResponse(_with_query(claims.redirect, back), status_code=303)
-    await _register(accounts, done)
+    await register_consented(accounts, done)
     back["state"] = "connected"
     return RedirectResponse(_with_query(claims.redirect, back), status_code=303)

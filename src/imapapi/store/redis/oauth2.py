@@ -6,10 +6,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from imapapi.errors import CorruptRecordError
-from imapapi.store.payload import dump, load
+from imapapi.store.payload import dump, load_object
 from imapapi.store.records import OAuth2AppRecord
-from imapapi.store.redis.accounts import PUT_ACCOUNT
+from imapapi.store.redis.accounts import LIST_ACCOUNTS, PUT_ACCOUNT
 from imapapi.store.redis.codec import _f, _hash, _s
 from imapapi.store.redis.connection import RedisConnection
 
@@ -19,23 +18,6 @@ UNLOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-
-# KEYS[1] apps index (score 0: ordered by id); ARGV[1] the app hash stem.
-LIST_APPS = """
-local out = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local row = redis.call('HMGET', ARGV[1] .. id, 'data', 'created', 'updated')
-  if row[1] then out[#out + 1] = {id, row[1], row[2], row[3]} end
-end
-return out
-"""
-
-
-def _object(raw: bytes, what: str) -> dict[str, Any]:
-    data = load(raw, what)
-    if not isinstance(data, dict):
-        raise CorruptRecordError(f"stored {what} is not an object")
-    return data
 
 
 class RedisOAuth2(RedisConnection):
@@ -57,12 +39,12 @@ class RedisOAuth2(RedisConnection):
 
     async def list_oauth2_apps(self) -> list[OAuth2AppRecord]:
         k = self.keys
-        rows = await self._run(LIST_APPS, [k.oauth2_apps], [k.oauth2_app_stem])
+        rows = await self._run(LIST_ACCOUNTS, [k.oauth2_apps], [k.oauth2_app_stem])  # same shape
         return [self._app(_s(r[0]), r[1], r[2], r[3]) for r in rows]
 
     @staticmethod
     def _app(app: str, data: bytes, created: bytes, updated: bytes) -> OAuth2AppRecord:
-        doc = _object(data, f"OAuth2 app {app!r}")
+        doc = load_object(data, f"OAuth2 app {app!r}")
         return OAuth2AppRecord(id=app, data=doc, created=float(created), updated=float(updated))
 
     async def delete_oauth2_app(self, app: str) -> bool:
@@ -79,7 +61,7 @@ class RedisOAuth2(RedisConnection):
         raw = await self._call("GET", self.keys.oauth2_grant(account))
         if raw is None:
             return None
-        data = _object(raw, f"OAuth2 grant of {account!r}")
+        data = load_object(raw, f"OAuth2 grant of {account!r}")
         data.pop("updated", None)
         return data
 
@@ -97,7 +79,7 @@ class RedisOAuth2(RedisConnection):
         raw = await self._call("GETDEL", self.keys.oauth2_pending(key))  # one use only
         if raw is None:
             return None
-        data = _object(raw, "OAuth2 consent")
+        data = load_object(raw, "OAuth2 consent")
         if float(data.pop("expires", 0)) <= now:
             return None
         return data

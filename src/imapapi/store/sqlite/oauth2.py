@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from imapapi.errors import CorruptRecordError
 from imapapi.store import keys
-from imapapi.store.payload import dump, load
+from imapapi.store.payload import dump, load_object
 from imapapi.store.records import OAuth2AppRecord
 from imapapi.store.sqlite.connection import SqliteConnection
-
-
-def _object(raw: str, what: str) -> dict[str, Any]:
-    data = load(raw, what)
-    if not isinstance(data, dict):
-        raise CorruptRecordError(f"stored {what} is not an object")
-    return data
 
 
 class SqliteOAuth2(SqliteConnection):
@@ -54,7 +46,7 @@ class SqliteOAuth2(SqliteConnection):
 
     @staticmethod
     def _app(row: Any) -> OAuth2AppRecord:
-        data = _object(row[1], f"OAuth2 app {row[0]!r}")
+        data = load_object(row[1], f"OAuth2 app {row[0]!r}")
         return OAuth2AppRecord(id=row[0], data=data, created=row[2], updated=row[3])
 
     async def delete_oauth2_app(self, app: str) -> bool:
@@ -78,7 +70,7 @@ class SqliteOAuth2(SqliteConnection):
                     f"SELECT data FROM {keys.OAUTH2_GRANTS} WHERE account = ?", (account,)
                 )
             )
-        return _object(rows[0][0], f"OAuth2 grant of {account!r}") if rows else None
+        return load_object(rows[0][0], f"OAuth2 grant of {account!r}") if rows else None
 
     async def delete_oauth2_grant(self, account: str) -> bool:
         async with self._tx() as db:
@@ -106,7 +98,7 @@ class SqliteOAuth2(SqliteConnection):
             await db.execute(f"DELETE FROM {keys.OAUTH2_PENDING} WHERE expires <= ?", (now,))
         if not rows or rows[0][1] <= now:
             return None
-        return _object(rows[0][0], "OAuth2 consent")
+        return load_object(rows[0][0], "OAuth2 consent")
 
     async def lock_oauth2_refresh(self, account: str, owner: str, ttl: float) -> bool:
         return True  # one process: the caller's asyncio lock is the only one needed
