@@ -185,8 +185,12 @@ async def update_account(
     summary="Delete an account",
     description="Stops syncing, closes its connections and forgets its sync state.",
 )
-async def delete_account(account: AccountIdPath, accounts: AccountsDep) -> AccountDeleted:
-    await accounts.delete(account)
+async def delete_account(
+    account: AccountIdPath, accounts: AccountsDep, service: ServiceDep
+) -> AccountDeleted:
+    await accounts.delete(account)  # its OAuth2 grant goes with it (the store's delete)
+    if service.oauth2 is not None:
+        service.oauth2.tokens.forget(account)  # and this process's access token
     return AccountDeleted(account=account)
 
 
