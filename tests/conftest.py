@@ -8,6 +8,7 @@ import pytest
 
 from tests.servers.dovecot import Dovecot, DovecotError, ImapUser
 from tests.servers.mailserver import MailServer
+from tests.servers.oidc import OidcError, OidcProvider, OidcUser
 from tests.servers.redis import RedisServer, RedisServerError
 from tests.servers.smtp import SmtpServer
 from tests.servers.webhooks import WebhookReceiver
@@ -90,7 +91,10 @@ def server_user(mail_server: MailServer) -> ImapUser:
 @pytest.fixture(scope="session")
 def smtp_server() -> Iterator[SmtpServer]:
     """One recording SMTP server for the run; use :func:`smtp` in tests for a clean slate."""
-    server = SmtpServer()
+    yield from _serving(SmtpServer())
+
+
+def _serving(server: SmtpServer) -> Iterator[SmtpServer]:
     try:
         server.start()
     except Exception as exc:
@@ -101,12 +105,77 @@ def smtp_server() -> Iterator[SmtpServer]:
         server.stop()
 
 
+def _reset_around(server: SmtpServer) -> Iterator[SmtpServer]:
+    server.reset()
+    yield server
+    server.reset()
+
+
 @pytest.fixture
 def smtp(smtp_server: SmtpServer) -> Iterator[SmtpServer]:
     """The SMTP server with no messages and no scripted failures left by an earlier test."""
-    smtp_server.reset()
-    yield smtp_server
-    smtp_server.reset()
+    yield from _reset_around(smtp_server)
+
+
+# -- OAuth2 with a real OpenID provider (tests/servers/oidc.py, oidc_flow.py) ---------------
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[OidcProvider]:
+    """One oidc-provider for the run: `issuer`, `client` (the application's), `introspector`
+    (the mail servers'), `users`; `add_client`, `add_user`, `revoke_grants`. Tests take a
+    user of their own with :func:`oidc_user`."""
+    provider = OidcProvider()
+    try:
+        provider.start()
+    except OidcError as exc:
+        pytest.fail(f"could not start oidc-provider: {exc}", pytrace=False)  # with its log
+    try:
+        yield provider
+    finally:
+        provider.stop()
+
+
+@pytest.fixture(scope="session")
+def oauth2_dovecot(oidc_provider: OidcProvider) -> Iterator[Dovecot]:
+    """A Dovecot whose XOAUTH2/OAUTHBEARER logins are checked at `oidc_provider`'s
+    introspection endpoint; each provider user is a mailbox named by its email, which also
+    logs in with PLAIN and its password."""
+    introspection_url = oidc_provider.introspection_url_for_servers()
+    server = _started(Dovecot(oauth2_introspection_url=introspection_url))
+    for user in oidc_provider.users:
+        server.add_user(user.email, user.password)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def oauth2_smtp_server(oidc_provider: OidcProvider) -> Iterator[SmtpServer]:
+    """An SMTP server offering XOAUTH2 and OAUTHBEARER, each token introspected at
+    `oidc_provider` (active, and its email is the SASL user); use :func:`oauth2_smtp`."""
+    introspection_url = oidc_provider.introspection_url_for_servers()
+    server = SmtpServer(oauth=("XOAUTH2", "OAUTHBEARER"), oauth_introspection_url=introspection_url)
+    yield from _serving(server)
+
+
+@pytest.fixture
+def oauth2_smtp(oauth2_smtp_server: SmtpServer) -> Iterator[SmtpServer]:
+    """`oauth2_smtp_server` with no messages or OAuth attempts left by an earlier test."""
+    yield from _reset_around(oauth2_smtp_server)
+
+
+@pytest.fixture
+def oidc_user(
+    oidc_provider: OidcProvider, oauth2_dovecot: Dovecot, oauth2_smtp_server: SmtpServer
+) -> OidcUser:
+    """A fresh provider account with a mailbox of its own on `oauth2_dovecot` (login name =
+    its email) and a PLAIN login on `oauth2_smtp_server`."""
+    user = oidc_provider.add_user()
+    oauth2_dovecot.add_user(user.email, user.password)
+    oauth2_smtp_server.add_user(user.email, user.password)
+    return user
 
 
 @pytest.fixture(scope="session")
@@ -137,7 +206,8 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Attach the Dovecot log lines written during a failed test to its report."""
     report = yield
-    server = getattr(item, "funcargs", {}).get("dovecot")
+    funcargs = getattr(item, "funcargs", {})
+    server = funcargs.get("dovecot") or funcargs.get("oauth2_dovecot")
     if not isinstance(server, Dovecot):
         return report
     if call.when == "setup":

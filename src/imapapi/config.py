@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         description="Key material for encrypting secrets at rest. When unset, a random key is "
         "generated into DATA_DIR/secret.key (mode 0600) on first start.",
     )
+    public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s?#]+$",
+        description="The URL end users' browsers reach this service at (e.g. "
+        "https://mail-api.example.com), for the OAuth2 callback `<public_url>/oauth2/callback`. "
+        "When unset, the base URL of the request to POST /v1/oauth2/authorize is used.",
+    )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     insecure: bool = Field(
         False, description="Serve /v1 without API tokens. Only for local development."

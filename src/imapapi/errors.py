@@ -121,6 +121,21 @@ class AuthServerError(AuthenticationFailedError):
     code = "AuthServerError"
 
 
+class OAuth2ProviderError(AuthServerError):
+    """An OAuth2 provider's endpoint (discovery, token, userinfo) failed or answered something
+    unusable. Like an auth-server outage it is usually transient, so sessions retry soon."""
+
+    code = "OAuth2ProviderError"
+
+
+class ConsentRequiredError(AuthenticationFailedError):
+    """The provider refused the account's stored grant (`invalid_grant`: consent revoked, the
+    refresh token expired): only a new consent (`POST /v1/oauth2/authorize`) helps, so nothing
+    retries until the account is updated by one."""
+
+    code = "OAuth2ConsentRequired"
+
+
 class ProtocolError(MailServerError):
     """The server said something we could not understand (garbled or unexpected response)."""
 

@@ -39,7 +39,8 @@ _RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...]
     (
         re.compile(
             r"""(?ix)
-            (["']?(?:pass|passwd|password|secret|serviceSecret|accessToken|token|apiKey)["']?
+            (["']?(?:pass|passwd|password|secret|serviceSecret|accessToken|token|apiKey
+               |verifier)["']?
              \s*[:=]\s*)
             ("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;&}\])]+)
             """

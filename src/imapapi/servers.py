@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 
 class StartTls(enum.StrEnum):
@@ -35,3 +36,26 @@ class ServerConfig:
     tls_verify: bool = True
     auth: ServerAuth | None = None
     use_auth_server: bool = False
+
+
+def host_to_doc(server: ServerConfig) -> dict[str, Any]:
+    """Where the server is and how to secure the connection, in the stored camelCase form
+    (accounts add their login to it, OAuth2 apps store it as it is)."""
+    return {
+        "host": server.host,
+        "port": server.port,
+        "secure": server.secure,
+        "starttls": server.starttls.value,
+        "tls": {"rejectUnauthorized": server.tls_verify},
+    }
+
+
+def host_from_doc(doc: dict[str, Any]) -> ServerConfig:
+    """The inverse of `host_to_doc` (no login); KeyError, TypeError or ValueError when bad."""
+    return ServerConfig(
+        host=str(doc["host"]),
+        port=int(doc["port"]),
+        secure=bool(doc.get("secure", False)),
+        starttls=StartTls(doc.get("starttls", "auto")),
+        tls_verify=bool(doc.get("tls", {}).get("rejectUnauthorized", True)),
+    )

@@ -15,6 +15,10 @@ from imapapi.cluster.scheduler import Scheduler, default_node_id
 from imapapi.config import Settings
 from imapapi.credentials.authserver import AuthServerClient
 from imapapi.credentials.crypto import SecretBox, load_key
+from imapapi.credentials.oauth2 import OAuth2Tokens
+from imapapi.credentials.oauth2_apps import OAuth2Apps
+from imapapi.credentials.oauth2_client import OAuth2Client
+from imapapi.credentials.oauth2_consent import OAuth2Consent
 from imapapi.credentials.tokens import TokenCache, create_token
 from imapapi.errors import ImapApiError
 from imapapi.events.dispatcher import DeliveryOutcome, WebhookDispatcher
@@ -57,6 +61,7 @@ class Service:
     dispatcher: WebhookDispatcher | None = None
     submissions: SubmissionWorker | None = None  # sends what /submit queued
     auth_server: AuthServerClient | None = None  # credentials of `useAuthServer` accounts
+    oauth2: OAuth2Consent | None = None  # built-in OAuth2: apps, consents, token life
     scheduler: Scheduler | None = None  # several nodes on one Redis: which accounts are ours
     _housekeeping: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -86,6 +91,10 @@ class Service:
             return (await runtime.webhook_target()).secret
 
         auth_server = AuthServerClient(runtime.auth_server, service_secret)
+        oauth2_client = OAuth2Client()
+        oauth2_apps = OAuth2Apps(store, box)
+        oauth2_tokens = OAuth2Tokens(store, box, oauth2_apps, oauth2_client)
+        oauth2 = OAuth2Consent(store, box, oauth2_apps, oauth2_client, oauth2_tokens)
         factory: SessionFactory | None = None
         if sessions:
             context = SessionContext(
@@ -94,6 +103,7 @@ class Service:
                 limiter=LoginLimiter(settings.max_concurrent_logins, settings.max_logins_per_host),
                 on_events=dispatcher.wake,
                 auth_server=auth_server,
+                oauth2=oauth2_tokens,
                 on_imap_command=metrics.observe_imap_command,
                 on_reconnect=metrics.observe_reconnect,
                 on_connect_attempt=metrics.observe_connect_attempt,
@@ -130,6 +140,7 @@ class Service:
             submissions=submissions,
             dispatcher=dispatcher,
             auth_server=auth_server,
+            oauth2=oauth2,
             metrics=metrics,
             scheduler=scheduler,
         )
@@ -171,6 +182,8 @@ class Service:
             await self.dispatcher.aclose()
         if self.auth_server is not None:
             await self.auth_server.aclose()
+        if self.oauth2 is not None:
+            await self.oauth2.aclose()
         await self.store.close()
         log.info("imapapi stopped")
 

@@ -11,7 +11,7 @@ under `/v1/account/{account}/…` with a well-formed account id is sent to it: f
 search and submit run against real servers. Accounts the fuzzer registers itself really try to
 connect; so that nothing leaves the machine, every host and URL in a generated body (that the API
 would accept) is rewritten to loopback: `imap.host` and `smtp.host` become 127.0.0.1,
-`webhooks`/`authServer` a closed loopback port.
+`webhooks`/`authServer` and OAuth2 apps' endpoints a closed loopback port.
 
 Deterministic: hypothesis is derandomized (the seed is derived from each test), and the number
 of examples per operation is fixed.
@@ -103,7 +103,8 @@ def _confine(body: Any, closed_url: str) -> Any:
         server = body.get(key)
         if isinstance(server, dict) and "host" in server:
             server["host"] = _loopback_host(server["host"])
-    for key in ("webhooks", "authServer"):
+    # URLs the service calls (OAuth2 apps' endpoints included).
+    for key in ("webhooks", "authServer", "issuer", "authorizationUrl", "tokenUrl", "userinfoUrl"):
         value = body.get(key)
         if isinstance(value, str) and value.lower().startswith(("http://", "https://")):
             body[key] = closed_url

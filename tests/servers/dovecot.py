@@ -51,7 +51,7 @@ ssl_cert = <{cert_file}
 ssl_key = <{key_file}
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth2_mechanisms}
 # Failed logins show up in the log with the reason (never the password).
 auth_verbose = yes
 # Tests log in with wrong passwords on purpose: answer them at once. (Dovecot's per-IP auth
@@ -63,8 +63,8 @@ passdb {{
   driver = passwd-file
   # One file per user: Dovecot re-reads a single passwd-file at most once a second, so a user
   # added right after a login would be "unknown" for up to a second. A new file is always read.
-  args = scheme=PLAIN username_format=%u {users_dir}/%u
-}}
+  args = scheme=PLAIN username_format=%u {users_dir}/%u{passwd_mechanisms}
+}}{oauth2_passdb}
 userdb {{
   driver = static
   args = uid={user} gid={group} home={root}/mail/%u
@@ -182,6 +182,40 @@ def _limits(connections: int | None) -> dict[str, str | int]:
     }
 
 
+# The oauth2 passdb's own file (Dovecot's "args"): every XOAUTH2/OAUTHBEARER login is checked by
+# POSTing the token to the provider's introspection endpoint (RFC 7662), with the credentials in
+# the URL as HTTP Basic auth. The answer must say `active: true` and carry the login name as
+# `email` (tests/servers/oidc_launcher.mjs puts it there).
+_OAUTH2_CONF = """\
+introspection_mode = post
+introspection_url = {url}
+username_attribute = email
+active_attribute = active
+active_value = true
+"""
+
+
+def _oauth2_config(introspection_url: str | None, conf_file: Path) -> dict[str, str]:
+    """The template's oauth2 fields: empty without a provider; else the mechanisms and a second
+    passdb, each passdb restricted to its own mechanisms (a token is never tried as a password,
+    and a password never sent to the provider)."""
+    if introspection_url is None:
+        return {"oauth2_mechanisms": "", "passwd_mechanisms": "", "oauth2_passdb": ""}
+    conf_file.write_text(_OAUTH2_CONF.format(url=introspection_url))
+    return {
+        "oauth2_mechanisms": " xoauth2 oauthbearer",
+        "passwd_mechanisms": "\n  mechanisms = plain login",
+        "oauth2_passdb": (
+            "\npassdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
+            f"  args = {conf_file}\n}}"
+            # Refused tokens are what this server is for, and each refusal would delay every
+            # later login from 127.0.0.1 by 2-15 s (the auth penalty, kept per IP by anvil).
+            # Dovecot 2.3 skips it when auth cannot reach anvil's penalty socket.
+            "\nservice anvil {\n  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n}"
+        ),
+    }
+
+
 def _special_use_config() -> str:
     lines = []
     for folder, flag in SPECIAL_USE_FOLDERS:
@@ -235,13 +269,17 @@ class Dovecot(ServerProcesses):
         capabilities: Sequence[str] | None = None,
         run_as: tuple[str, str] = (RUN_USER, RUN_GROUP),
         connections: int | None = None,
+        oauth2_introspection_url: str | None = None,
     ) -> None:
         """`capabilities`: announce exactly these after login (Dovecot's `imap_capability`),
         to test clients against a server without NOTIFY, CONDSTORE and the like. `run_as`:
         the (user, group) its processes and mail belong to, for a server whose per-user
         limits (inotify instances) a test exhausts without touching the shared one's.
         `connections`: sized for that many clients at once (see `_limits`); the caller
-        raises RLIMIT_NOFILE, which Dovecot inherits."""
+        raises RLIMIT_NOFILE, which Dovecot inherits. `oauth2_introspection_url`: also offer
+        AUTH=XOAUTH2 and AUTH=OAUTHBEARER, each token checked at that RFC 7662 endpoint
+        (credentials in the URL: `OidcProvider.introspection_url_for_servers`); the login
+        name is the token's `email`, so give users that name (:meth:`add_user`)."""
         super().__init__(directory, host=host)
         self._capabilities = capabilities
         self.tls_port = free_port(host)
@@ -251,6 +289,7 @@ class Dovecot(ServerProcesses):
         self._deliver_lock = threading.Lock()
         self.run_user, self.run_group = run_as
         self._connections = connections
+        self._oauth2_introspection_url = oauth2_introspection_url
         self._uid = pwd.getpwnam(self.run_user).pw_uid
         self._gid = grp.getgrnam(self.run_group).gr_gid
         self._write_files()
@@ -280,6 +319,9 @@ class Dovecot(ServerProcesses):
                 users_dir=self.users_dir,
                 special_use=_special_use_config(),
                 **_limits(self._connections),
+                **_oauth2_config(
+                    self._oauth2_introspection_url, self.root / "dovecot-oauth2.conf.ext"
+                ),
             )
             + (
                 f"imap_capability = {' '.join(self._capabilities)}\n"

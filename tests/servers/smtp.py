@@ -15,7 +15,9 @@ from collections import deque
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
+import httpx
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
@@ -77,11 +79,13 @@ class SmtpServer:
         host: str = LOOPBACK,
         require_auth: bool = True,
         oauth: tuple[str, ...] = ("XOAUTH2",),
+        oauth_introspection_url: str | None = None,
     ) -> None:
         self.host = host
         self.port = free_port(host)
         self.require_auth = require_auth
         self.oauth = oauth
+        self.oauth_introspection_url = oauth_introspection_url
         self.messages: list[ReceivedMessage] = []
         self.oauth_attempts: list[tuple[str, str]] = []  # (mechanism, user), refused ones too
         self._users: dict[str, str] = {}
@@ -208,10 +212,12 @@ class SmtpServer:
             success=known is not None and known == password, handled=False, auth_data=user
         )
 
-    def _check_token(self, mechanism: str, user: str, token: str) -> bool:
+    async def _check_token(self, mechanism: str, user: str, token: str) -> bool:
         with self._changed:
             self.oauth_attempts.append((mechanism, user))
-            return bool(token) and self._tokens.get(user) == token
+            if self.oauth_introspection_url is None:
+                return bool(token) and self._tokens.get(user) == token
+        return bool(token) and await _introspect(self.oauth_introspection_url, user, token)
 
     def _take_script(self) -> _Script | None:
         with self._changed:
@@ -275,7 +281,7 @@ class _Handler:
     async def _oauth_result(
         self, server: SMTP, mechanism: str, user: str, token: str, *, answer_is_empty: bool
     ) -> AuthResult:
-        if self._server._check_token(mechanism, user, token):
+        if await self._server._check_token(mechanism, user, token):
             return AuthResult(success=True, auth_data=user)
         # The client must answer the error challenge (empty line for XOAUTH2, %x01 for
         # OAUTHBEARER, RFC 7628 §3.2.3) before the final 535.
@@ -347,3 +353,17 @@ async def _initial_response(server: SMTP, args: list[str]) -> bytes | None:
             return None
     blob = await server.challenge_auth("")
     return blob if isinstance(blob, bytes) else None
+
+
+async def _introspect(url: str, user: str, token: str) -> bool:
+    """Whether the RFC 7662 endpoint at ``url`` calls ``token`` active for ``user``."""
+    parts = urlsplit(url)
+    auth = (unquote(parts.username or ""), unquote(parts.password or ""))
+    endpoint = urlunsplit(parts._replace(netloc=f"{parts.hostname}:{parts.port}"))
+    async with httpx.AsyncClient(timeout=5.0) as http:
+        response = await http.post(endpoint, data={"token": token}, auth=auth)
+    if response.status_code != 200:
+        return False  # a refused introspection refuses the login, as Dovecot does
+    answer = response.json()
+    email = str(answer.get("email", ""))
+    return answer.get("active") is True and email.lower() == user.lower()

@@ -12,7 +12,7 @@ from typing import Any
 
 from imapapi.credentials.crypto import SecretBox
 from imapapi.errors import CorruptRecordError
-from imapapi.servers import ServerAuth, ServerConfig, StartTls
+from imapapi.servers import ServerAuth, ServerConfig, host_from_doc, host_to_doc
 
 
 class AccountState(enum.StrEnum):
@@ -27,6 +27,15 @@ class AccountState(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class OAuth2Link:
+    """A built-in OAuth2 account's app and user; the grant itself is stored apart (its refresh
+    token rotates without the account changing, see credentials/oauth2.py)."""
+
+    app: str
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
 class AccountConfig:
     """A registered account (never contains decrypted secrets outside of memory)."""
 
@@ -36,11 +45,26 @@ class AccountConfig:
     name: str | None = None
     email: str | None = None
     notify_from: str | None = None  # ISO 8601; mail older than this is not "new" on first sync
+    oauth2: OAuth2Link | None = None  # logins with the tokens of a built-in OAuth2 grant
     created: float = 0.0
     updated: float = 0.0
 
     def with_times(self, created: float, updated: float) -> AccountConfig:
         return replace(self, created=created, updated=updated)
+
+    def with_oauth2(
+        self, link: OAuth2Link, imap: ServerConfig, smtp: ServerConfig | None
+    ) -> AccountConfig:
+        """This account after a consent: the app's hosts, logins as the consenting user with
+        the grant's tokens, that user's address (issue 19)."""
+        login = ServerAuth(link.user)
+        return replace(
+            self,
+            imap=replace(imap, auth=login, use_auth_server=False),
+            smtp=replace(smtp, auth=login, use_auth_server=False) if smtp else None,
+            email=link.user,
+            oauth2=link,
+        )
 
 
 # --- stored form ----------------------------------------------------------------------------
@@ -49,14 +73,7 @@ class AccountConfig:
 def _server_to_doc(
     server: ServerConfig, box: SecretBox, account: str, proto: str
 ) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "host": server.host,
-        "port": server.port,
-        "secure": server.secure,
-        "starttls": server.starttls.value,
-        "tls": {"rejectUnauthorized": server.tls_verify},
-        "useAuthServer": server.use_auth_server,
-    }
+    doc: dict[str, Any] = {**host_to_doc(server), "useAuthServer": server.use_auth_server}
     if server.auth is not None:
         auth: dict[str, Any] = {"user": server.auth.user}
         if server.auth.password is not None:
@@ -74,12 +91,8 @@ def _server_from_doc(doc: dict[str, Any], box: SecretBox, account: str, proto: s
             password = box.decrypt(raw["pass"], f"account:{account}:{proto}.pass")
         auth = ServerAuth(user=str(raw.get("user", "")), password=password)
     try:
-        return ServerConfig(
-            host=str(doc["host"]),
-            port=int(doc["port"]),
-            secure=bool(doc.get("secure", False)),
-            starttls=StartTls(doc.get("starttls", "auto")),
-            tls_verify=bool(doc.get("tls", {}).get("rejectUnauthorized", True)),
+        return replace(
+            host_from_doc(doc),
             auth=auth,
             use_auth_server=bool(doc.get("useAuthServer", False)),
         )
@@ -97,6 +110,8 @@ def account_to_doc(config: AccountConfig, box: SecretBox) -> dict[str, Any]:
     }
     if config.smtp is not None:
         doc["smtp"] = _server_to_doc(config.smtp, box, config.account, "smtp")
+    if config.oauth2 is not None:
+        doc["oauth2"] = {"app": config.oauth2.app, "user": config.oauth2.user}
     return doc
 
 
@@ -106,7 +121,7 @@ def account_from_doc(
     account = str(doc.get("account", ""))
     if not account or not isinstance(doc.get("imap"), dict):
         raise CorruptRecordError(f"stored account {account!r} is incomplete")
-    smtp = doc.get("smtp")
+    smtp, oauth2 = doc.get("smtp"), doc.get("oauth2")
     return AccountConfig(
         account=account,
         name=doc.get("name"),
@@ -114,6 +129,11 @@ def account_from_doc(
         notify_from=doc.get("notifyFrom"),
         imap=_server_from_doc(doc["imap"], box, account, "imap"),
         smtp=_server_from_doc(smtp, box, account, "smtp") if isinstance(smtp, dict) else None,
+        oauth2=(
+            OAuth2Link(str(oauth2.get("app")), str(oauth2.get("user")))
+            if isinstance(oauth2, dict)
+            else None
+        ),
         created=created,
         updated=updated,
     )

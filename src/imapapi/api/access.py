@@ -46,7 +46,7 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("DELETE", "/v1/account/{account}/mailbox"): "write",
     ("PUT", "/v1/account/{account}"): "write",
     ("PUT", "/v1/account/{account}/reconnect"): "write",
-    # admin: accounts created and deleted, service settings, tokens, webhooks, logs
+    # admin: accounts created and deleted, settings, tokens, webhooks, logs, OAuth2 apps
     ("POST", "/v1/account"): "admin",
     ("POST", "/v1/verifyAccount"): "admin",
     ("DELETE", "/v1/account/{account}"): "admin",
@@ -58,6 +58,12 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("GET", "/v1/tokens"): "admin",
     ("POST", "/v1/tokens"): "admin",
     ("DELETE", "/v1/tokens/{tokenId}"): "admin",
+    ("POST", "/v1/oauth2/apps"): "admin",
+    ("GET", "/v1/oauth2/apps"): "admin",
+    ("GET", "/v1/oauth2/apps/{app}"): "admin",
+    ("PATCH", "/v1/oauth2/apps/{app}"): "admin",
+    ("DELETE", "/v1/oauth2/apps/{app}"): "admin",
+    ("POST", "/v1/oauth2/authorize"): "admin",
 }
 
 # The request scope key where api/guard.py leaves the admitted token's record.

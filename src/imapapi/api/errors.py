@@ -33,6 +33,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.ImapApiError], int]] = [
     (errors.CapabilityError, 422),
     (errors.CommandFailedError, 422),
     (errors.ServerTimeoutError, 504),
+    (errors.OAuth2ProviderError, 502),  # the provider, a gateway of ours, failed
     (errors.AuthenticationFailedError, 503),
     (errors.NetworkError, 503),
     (errors.NotConnectedError, 503),

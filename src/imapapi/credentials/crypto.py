@@ -9,6 +9,8 @@ as "account:alice:imap.pass"), so a value copied to another field or account doe
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import logging
 import os
 import secrets
@@ -28,10 +30,8 @@ PREFIX = "enc1:"
 _NONCE_BYTES = 12
 
 
-def _derive(material: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"imapapi secrets v1").derive(
-        material
-    )
+def _derive(material: bytes, info: bytes = b"imapapi secrets v1") -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(material)
 
 
 def load_key(secret: str | None, key_path: Path) -> bytes:
@@ -57,10 +57,17 @@ def load_key(secret: str | None, key_path: Path) -> bytes:
 
 
 class SecretBox:
-    """Encrypts and decrypts short secrets (passwords, tokens) for storage."""
+    """Encrypts and decrypts short secrets (passwords, tokens) for storage, and signs short
+    values that travel outside (an OAuth2 `state`) with a MAC key derived from the same key, so
+    every node of a deployment signs and checks alike."""
 
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
+        self._mac_key = _derive(key, b"imapapi mac v1")  # never the encryption key itself
+
+    def mac(self, data: bytes, context: str) -> bytes:
+        """HMAC-SHA256 of `data` bound to `context` (what the value is for)."""
+        return hmac.new(self._mac_key, context.encode() + b"\0" + data, hashlib.sha256).digest()
 
     def __repr__(self) -> str:
         return "<SecretBox>"  # never the key

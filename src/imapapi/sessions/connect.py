@@ -45,8 +45,9 @@ async def open_imap(
     `required` refuses a server that does not offer it, `never` stays plain (RFC 3501 §6.2.1).
     `compress` asks for COMPRESS=DEFLATE (RFC 4978): worth it for bulk downloads, not for the
     idle primary connection, whose zlib state would cost ~300 KiB per account.
-    `credentials` is asked before the login when `server.use_auth_server`; a refused access
-    token is refreshed and tried once more (`login_with_refresh`).
+    `credentials`, when given (`server.use_auth_server`, built-in OAuth2 accounts), is asked
+    before the login; a refused access token is refreshed and tried once more
+    (`login_with_refresh`).
     """
     conn = await ImapConnection.connect(
         server.host,
@@ -67,12 +68,10 @@ async def open_imap(
                 await conn.starttls(make_ssl_context(verify=server.tls_verify))
             elif server.starttls is StartTls.REQUIRED:
                 raise CapabilityError("the server does not offer STARTTLS")
-        if server.use_auth_server:
-            if credentials is None:
-                raise AuthServerError(
-                    "credentials come from the auth server, which was not asked here"
-                )
+        if credentials is not None:  # an auth server's or a built-in OAuth2 grant's
             await login_with_refresh(credentials, lambda found: _login(conn, found))
+        elif server.use_auth_server:
+            raise AuthServerError("credentials come from the auth server, which was not asked here")
         else:
             secret = password
             if secret is None and server.auth is not None:

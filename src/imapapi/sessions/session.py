@@ -22,10 +22,12 @@ from typing import Any
 from imapapi.accounts.model import AccountConfig, AccountState
 from imapapi.accounts.status import AccountStatus, SessionLike
 from imapapi.config import Settings
-from imapapi.credentials.authserver import AuthServerClient, AuthServerSource, Proto
+from imapapi.credentials.authserver import AuthServerClient, CredentialSource, Proto
+from imapapi.credentials.oauth2 import OAuth2Tokens
 from imapapi.errors import (
     AuthenticationFailedError,
     AuthServerError,
+    ConsentRequiredError,
     ImapApiError,
     LeaseLostError,
     MailServerError,
@@ -77,6 +79,7 @@ class SessionContext:
     on_events: Callable[[], None]  # wakes the webhook dispatcher after events were committed
     rng: Callable[[], float] = _JITTER.random
     auth_server: AuthServerClient | None = None  # credentials of `useAuthServer` accounts
+    oauth2: OAuth2Tokens | None = None  # access tokens of built-in OAuth2 accounts
     # Metric hooks (the service passes its Metrics' methods; sessions/ does not import them).
     on_imap_command: CommandHook | None = None  # every IMAP command after login
     on_reconnect: Callable[[], None] | None = None  # primary connection opened again
@@ -258,8 +261,10 @@ class AccountSession(SessionLike):
             async with asyncio.timeout(seconds):
                 await self._wakeup.wait()
 
-    def credential_source(self, proto: Proto) -> AuthServerSource | None:
+    def credential_source(self, proto: Proto) -> CredentialSource | None:
         """Where `proto` logins of this account get credentials (None: stored password)."""
+        if self.config.oauth2 is not None and self.ctx.oauth2 is not None:
+            return self.ctx.oauth2.source(self.account)
         server = self.config.imap if proto == "imap" else self.config.smtp
         if server is None or not server.use_auth_server or self.ctx.auth_server is None:
             return None
@@ -282,6 +287,9 @@ class AccountSession(SessionLike):
                 self._set_state(AccountState.CONNECTING)
             try:
                 conn = await self.connector.open("primary")
+            except ConsentRequiredError as exc:
+                await self._wait_for_consent(exc)
+                continue
             except AuthServerError as exc:
                 await self._retry_later(AccountState.AUTHENTICATION_ERROR, exc, auth_server)
                 continue
@@ -331,6 +339,19 @@ class AccountSession(SessionLike):
             extra={"account": self.account},
         )
         await self._pause(delay)
+
+    async def _wait_for_consent(self, exc: ConsentRequiredError) -> None:
+        """The OAuth2 grant is dead: no retry would help, so none is scheduled. The account
+        waits until a new consent updates it (a new session) or a reconnect is asked for."""
+        self._failed_attempts += 1
+        self._set_state(AccountState.AUTHENTICATION_ERROR, exc.message, exc.code)
+        self._attempted(AccountState.AUTHENTICATION_ERROR)
+        log.info(
+            "%s: %s; waiting for a new consent", self.account, exc.message,
+            extra={"account": self.account},
+        )  # fmt: skip
+        self._wakeup.clear()
+        await self._wakeup.wait()
 
     async def _pause(self, delay: float) -> None:
         """The backoff before the next attempt, shown as `nextAttempt` while it lasts."""

@@ -65,11 +65,12 @@ async def smtp_session(
 ) -> AsyncIterator[aiosmtplib.SMTP]:
     """A connected SMTP client, logged in unless the settings name no login at all.
 
-    For `server.use_auth_server`, `credentials` (e.g. `AccountSession.credential_source("smtp")`)
-    gives a password or an access token (AUTH XOAUTH2, else OAUTHBEARER); a refused token is
-    refreshed and tried once more. Neither `auth` nor `use_auth_server`: no login (a relay
-    that trusts its network). With credentials, a server that offers no AUTH raises
-    CapabilityError rather than sending without the login the account asked for.
+    For `server.use_auth_server` and built-in OAuth2 accounts, `credentials` (e.g.
+    `AccountSession.credential_source("smtp")`) gives a password or an access token (AUTH
+    XOAUTH2, else OAUTHBEARER); a refused token is refreshed and tried once more. Neither
+    `auth` nor `use_auth_server`: no login (a relay that trusts its network). With
+    credentials, a server that offers no AUTH raises CapabilityError rather than sending
+    without the login the account asked for.
     """
     if server.use_auth_server and credentials is None:
         raise AuthServerError("credentials come from the auth server, which was not asked here")
@@ -84,8 +85,7 @@ async def smtp_session(
     with map_smtp_errors():
         await client.connect()
     try:
-        if server.use_auth_server:
-            assert credentials is not None
+        if credentials is not None:  # an auth server's or a built-in OAuth2 grant's
             await _require_auth_extension(client)
             await login_with_refresh(credentials, lambda found: _login(client, found))
             yield client

@@ -25,6 +25,7 @@ from imapapi.store.records import (
     AccountRecord,
     FolderState,
     NewEvent,
+    OAuth2AppRecord,
     Page,
     QueuedEvent,
     RemoteStatus,
@@ -42,6 +43,8 @@ __all__ = [
     "ClusterStore",
     "FolderState",
     "NewEvent",
+    "OAuth2AppRecord",
+    "OAuth2Store",
     "OutboxStore",
     "Page",
     "QueuedEvent",
@@ -276,8 +279,59 @@ class SubmissionStore(Protocol):
         ...
 
 
+class OAuth2Store(Protocol):
+    """OAuth2 apps, each account's grant and the consents under way (issue 19). Documents hold
+    their secrets (client secret, refresh token) encrypted already, like accounts."""
+
+    async def put_oauth2_app(self, app: str, data: dict[str, Any], now: float) -> bool:
+        """Insert or replace an app; True when it was created."""
+        ...
+
+    async def get_oauth2_app(self, app: str) -> OAuth2AppRecord | None: ...
+
+    async def list_oauth2_apps(self) -> list[OAuth2AppRecord]:
+        """Every app, ordered by id."""
+        ...
+
+    async def delete_oauth2_app(self, app: str) -> bool: ...
+
+    async def put_oauth2_grant(self, account: str, data: dict[str, Any], now: float) -> None:
+        """Insert or replace the account's grant (a rotated refresh token, a new consent)."""
+        ...
+
+    async def get_oauth2_grant(self, account: str) -> dict[str, Any] | None: ...
+
+    async def delete_oauth2_grant(self, account: str) -> bool: ...
+
+    async def put_oauth2_pending(self, key: str, data: dict[str, Any], expires: float) -> None:
+        """Keep a consent under way until `expires` (Unix time)."""
+        ...
+
+    async def take_oauth2_pending(self, key: str, now: float) -> dict[str, Any] | None:
+        """The consent under `key`, removed in the same step (so a callback can use it once
+        only); None when unknown, taken already or expired."""
+        ...
+
+    async def lock_oauth2_refresh(self, account: str, owner: str, ttl: float) -> bool:
+        """Take the account's refresh lock for `ttl` seconds unless someone else holds it.
+        Only a store shared between processes needs one: SQLite (one process) always agrees,
+        the caller's in-process lock already keeps refreshes one at a time."""
+        ...
+
+    async def unlock_oauth2_refresh(self, account: str, owner: str) -> None:
+        """Give the lock back if `owner` still holds it."""
+        ...
+
+
 class Store(
-    AccountStore, SettingsStore, TokenStore, SyncStore, OutboxStore, SubmissionStore, Protocol
+    AccountStore,
+    SettingsStore,
+    TokenStore,
+    SyncStore,
+    OutboxStore,
+    SubmissionStore,
+    OAuth2Store,
+    Protocol,
 ):
     """Everything imapapi persists, with the connection's lifecycle; see the module docstring.
 

@@ -10,6 +10,9 @@ FOLDERS = "folders"
 OUTBOX = "outbox"
 SUBMISSIONS = "submissions"
 SENT_INDEX = "sent_index"
+OAUTH2_APPS = "oauth2_apps"
+OAUTH2_GRANTS = "oauth2_grants"
+OAUTH2_PENDING = "oauth2_pending"
 
 # --- Redis (store/redis/) -----------------------------------------------------------------------
 # Every key is `<prefix>:<name>` so several deployments share one Redis. A variable part (an
@@ -80,6 +83,14 @@ class RedisKeys:
         self.account_status = p + "account-status"
         self.account_signals = p + "account-signals"
         self.lease_log = p + "lease-log"
+        # OAuth2 (store/redis/oauth2.py): a hash per app and the sorted set of app ids; one
+        # string per account's grant; a consent under way (`oauth2-pending:<id>`, expiring);
+        # the short lock of one account's token refresh (`oauth2-refresh:<account>`).
+        self.oauth2_apps = p + "oauth2-apps"
+        self.oauth2_app_stem = p + "oauth2-app:"
+        self.oauth2_grant_stem = p + "oauth2-grant:"
+        self.oauth2_pending_stem = p + "oauth2-pending:"
+        self.oauth2_refresh_stem = p + "oauth2-refresh:"
 
     def account(self, account: str) -> str:
         return self.account_stem + account
@@ -113,3 +124,15 @@ class RedisKeys:
 
     def fence(self, account: str) -> str:
         return self.fence_stem + account
+
+    def oauth2_app(self, app: str) -> str:
+        return self.oauth2_app_stem + app
+
+    def oauth2_grant(self, account: str) -> str:
+        return self.oauth2_grant_stem + account
+
+    def oauth2_pending(self, key: str) -> str:
+        return self.oauth2_pending_stem + key
+
+    def oauth2_refresh(self, account: str) -> str:
+        return self.oauth2_refresh_stem + account

@@ -32,3 +32,11 @@ def load(raw: bytes | str, what: str) -> Any:
     if not isinstance(doc, dict) or doc.get("v") != PAYLOAD_VERSION or "d" not in doc:
         raise CorruptRecordError(f"stored {what} has an unknown payload version")
     return doc["d"]
+
+
+def load_object(raw: bytes | str, what: str) -> dict[str, Any]:
+    """`load` of a document that must be a JSON object."""
+    data = load(raw, what)
+    if not isinstance(data, dict):
+        raise CorruptRecordError(f"stored {what} is not an object")
+    return data

@@ -24,6 +24,16 @@ class AccountRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class OAuth2AppRecord:
+    """An OAuth2 app. `data` is its JSON document (the client secret inside encrypted)."""
+
+    id: str
+    data: dict[str, Any]
+    created: float
+    updated: float
+
+
+@dataclass(frozen=True, slots=True)
 class TokenRecord:
     """An API token: only the SHA-256 of the token is stored."""
 

@@ -62,6 +62,12 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/v1/tokens"): "admin",
     ("POST", "/v1/tokens"): "admin",
     ("DELETE", "/v1/tokens/{tokenId}"): "admin",
+    ("POST", "/v1/oauth2/apps"): "admin",
+    ("GET", "/v1/oauth2/apps"): "admin",
+    ("GET", "/v1/oauth2/apps/{app}"): "admin",
+    ("PATCH", "/v1/oauth2/apps/{app}"): "admin",
+    ("DELETE", "/v1/oauth2/apps/{app}"): "admin",
+    ("POST", "/v1/oauth2/authorize"): "admin",
 }
 
 # Values for the other path parameters: well formed, naming nothing that exists.
@@ -72,6 +78,7 @@ FILLERS = {
     "threadId": "1234",
     "queueId": "0" * 32,
     "tokenId": "0123456789ab",
+    "app": "no-such-app",
 }
 
 

@@ -21,6 +21,7 @@ from imapapi.api.schemas.accounts import (
     AccountSummary,
     AccountUpdate,
     AccountUpserted,
+    OAuth2LinkOut,
     ServerIn,
     ServerOut,
     ServerPatch,
@@ -58,6 +59,9 @@ def _account_out(config: AccountConfig, accounts: AccountsDep) -> AccountOut:
         nextAttempt=_next_attempt(status),
         imap=ServerOut.of(config.imap),
         smtp=ServerOut.of(config.smtp) if config.smtp else None,
+        oauth2=(
+            OAuth2LinkOut(app=config.oauth2.app, user=config.oauth2.user) if config.oauth2 else None
+        ),
         notifyFrom=config.notify_from,
         created=_when(config.created),
         updated=_when(config.updated),
@@ -185,8 +189,12 @@ async def update_account(
     summary="Delete an account",
     description="Stops syncing, closes its connections and forgets its sync state.",
 )
-async def delete_account(account: AccountIdPath, accounts: AccountsDep) -> AccountDeleted:
-    await accounts.delete(account)
+async def delete_account(
+    account: AccountIdPath, accounts: AccountsDep, service: ServiceDep
+) -> AccountDeleted:
+    await accounts.delete(account)  # its OAuth2 grant goes with it (the store's delete)
+    if service.oauth2 is not None:
+        service.oauth2.tokens.forget(account)  # and this process's access token
     return AccountDeleted(account=account)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -65,8 +66,8 @@ class TlsIn(ApiModel):
     )
 
 
-class ServerIn(ApiModel):
-    """Server settings shared by IMAP and SMTP; at most one of `auth` or `useAuthServer`."""
+class HostIn(ApiModel):
+    """Where a server is and how to secure the connection (no login)."""
 
     host: Hostname
     port: Port
@@ -79,6 +80,20 @@ class ServerIn(ApiModel):
         "`required` refuses servers that do not offer it, `never` stays in plain text.",
     )
     tls: TlsIn = Field(default_factory=TlsIn)
+
+    def to_config(self) -> ServerConfig:
+        return ServerConfig(
+            host=self.host,
+            port=self.port,
+            secure=self.secure,
+            starttls=self.starttls,
+            tls_verify=self.tls.rejectUnauthorized,
+        )
+
+
+class ServerIn(HostIn):
+    """Server settings shared by IMAP and SMTP; at most one of `auth` or `useAuthServer`."""
+
     auth: AuthIn | None = Field(None, description="Username and password.")
     useAuthServer: StrictBool = Field(
         False, description="Ask the configured auth server for credentials before each login."
@@ -93,12 +108,8 @@ class ServerIn(ApiModel):
         return self
 
     def to_config(self) -> ServerConfig:
-        return ServerConfig(
-            host=self.host,
-            port=self.port,
-            secure=self.secure,
-            starttls=self.starttls,
-            tls_verify=self.tls.rejectUnauthorized,
+        return replace(
+            super().to_config(),
             auth=ServerAuth(self.auth.user, self.auth.password) if self.auth else None,
             use_auth_server=self.useAuthServer,
         )
@@ -215,26 +226,40 @@ class AuthOut(ApiModel):
     user: str
 
 
-class ServerOut(ApiModel):
+class HostOut(ApiModel):
     host: str
     port: int
     secure: bool
     starttls: StartTls
     tls: TlsIn
-    auth: AuthOut | None = None
-    useAuthServer: bool
 
     @classmethod
-    def of(cls, server: ServerConfig) -> ServerOut:
+    def of(cls, server: ServerConfig) -> HostOut:
         return cls(
             host=server.host,
             port=server.port,
             secure=server.secure,
             starttls=server.starttls,
             tls=TlsIn(rejectUnauthorized=server.tls_verify),
+        )
+
+
+class ServerOut(HostOut):
+    auth: AuthOut | None = None
+    useAuthServer: bool
+
+    @classmethod
+    def of(cls, server: ServerConfig) -> ServerOut:
+        return cls(
+            **HostOut.of(server).model_dump(),
             auth=AuthOut(user=server.auth.user) if server.auth else None,
             useAuthServer=server.use_auth_server,
         )
+
+
+class OAuth2LinkOut(ApiModel):
+    app: str = Field(description="The OAuth2 app the user consented to.")
+    user: str = Field(description="The address the user consented as (the login).")
 
 
 class AccountOut(ApiModel):
@@ -264,6 +289,11 @@ class AccountOut(ApiModel):
     )
     imap: ServerOut
     smtp: ServerOut | None = None
+    oauth2: OAuth2LinkOut | None = Field(
+        None,
+        description="Set for accounts connected through a built-in OAuth2 app (issue 19): "
+        "logins use the access tokens of the user's consent, never a password.",
+    )
     notifyFrom: str | None = None
     created: datetime
     updated: datetime

@@ -27,7 +27,7 @@ Floats (timestamps) are passed as Python `repr` strings and stored verbatim: Lua
 formatting keeps 14 digits, so a script never formats a float, it only compares (`tonumber`).
 
 Modules: connection.py (the client, errors, running scripts), codec.py (value encodings), one
-mixin per concern (accounts, settings, tokens, sync, outbox, submissions, sent) and
+mixin per concern (accounts, settings, tokens, sync, outbox, submissions, sent, oauth2) and
 ownership.py (`ClusterStore`: heartbeats, leases, fencing), combined here as `RedisStore`.
 """
 
@@ -36,6 +36,7 @@ from __future__ import annotations
 from imapapi.store.records import MAX_MAILBOX_INDEX
 from imapapi.store.redis.accounts import RedisAccounts
 from imapapi.store.redis.connection import REDIS_TIMEOUT
+from imapapi.store.redis.oauth2 import RedisOAuth2
 from imapapi.store.redis.outbox import RedisOutbox
 from imapapi.store.redis.ownership import LEASE_LOG_LENGTH, RedisOwnership
 from imapapi.store.redis.sent import RedisSentIndex
@@ -56,5 +57,6 @@ class RedisStore(
     RedisSubmissions,
     RedisSentIndex,
     RedisOwnership,
+    RedisOAuth2,
 ):
     """`ClusterStore` on one Redis (see `store/base.py` for the contract of each method)."""

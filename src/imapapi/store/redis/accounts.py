@@ -69,6 +69,7 @@ class RedisAccounts(RedisConnection):
             ("DEL", k.folders(account)),
             ("DEL", k.folder_blobs(account)),
             ("DEL", k.mailboxes(account)),
+            ("DEL", k.oauth2_grant(account)),
             ("HDEL", k.account_status, account),
             ("HDEL", k.account_signals, account),
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from imapapi.store.payload import PAYLOAD_VERSION
 from imapapi.store.sqlite.accounts import SqliteAccounts
+from imapapi.store.sqlite.oauth2 import SqliteOAuth2
 from imapapi.store.sqlite.outbox import SqliteOutbox
 from imapapi.store.sqlite.schema import MIGRATIONS
 from imapapi.store.sqlite.sent import SqliteSentIndex
@@ -31,5 +32,6 @@ class SqliteStore(
     SqliteOutbox,
     SqliteSubmissions,
     SqliteSentIndex,
+    SqliteOAuth2,
 ):
     """`Store` on one SQLite file (see `store/base.py` for the contract of each method)."""

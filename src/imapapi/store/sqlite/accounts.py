@@ -57,7 +57,7 @@ class SqliteAccounts(SqliteConnection):
         async with self._tx() as db:
             cur = await db.execute(f"DELETE FROM {keys.ACCOUNTS} WHERE account = ?", (account,))
             existed = cur.rowcount > 0
-            for table in (keys.FOLDERS, keys.MAILBOX_INDEX):
+            for table in (keys.FOLDERS, keys.MAILBOX_INDEX, keys.OAUTH2_GRANTS):
                 await db.execute(f"DELETE FROM {table} WHERE account = ?", (account,))
             # Undelivered events of a deleted account still go out (e.g. its last changes);
             # only the sync state is forgotten.

@@ -97,4 +97,24 @@ MIGRATIONS: list[str] = [
     f"""
     ALTER TABLE {keys.TOKENS} ADD COLUMN accounts TEXT NOT NULL DEFAULT '[]';
     """,
+    # 4: OAuth2 apps, each account's grant (its refresh token encrypted) and the consents under
+    # way (issue 19).
+    f"""
+    CREATE TABLE {keys.OAUTH2_APPS} (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        created REAL NOT NULL,
+        updated REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE {keys.OAUTH2_GRANTS} (
+        account TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        updated REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE {keys.OAUTH2_PENDING} (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        expires REAL NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
