@@ -130,25 +130,35 @@ def install(app: FastAPI, service: Service) -> None:
     """Serve /mcp on `app`; the SDK's session manager runs inside the app's lifespan."""
     server = build_server()
     local = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
-    server.streamable_http_app(
-        stateless_http=True,
-        json_response=True,
-        max_request_body_size=service.settings.max_body_size,
-        # Without a token (insecure mode) a web page could reach a local service through DNS
-        # rebinding; only loopback names are accepted then. With tokens, the token decides.
-        transport_security=TransportSecuritySettings(
-            enable_dns_rebinding_protection=service.settings.insecure,
-            allowed_hosts=local,
-            allowed_origins=[f"http://{host}" for host in local],
-        ),
-    )
-    manager = server.session_manager
-    app.router.routes.append(Route(PATH, endpoint=McpEndpoint(service, manager)))
+
+    def new_manager() -> StreamableHTTPSessionManager:
+        # A session manager runs once; an app whose lifespan runs again (tests do) needs another.
+        server.streamable_http_app(
+            stateless_http=True,
+            json_response=True,
+            max_request_body_size=service.settings.max_body_size,
+            # Without a token (insecure mode) a web page could reach a local service through DNS
+            # rebinding; only loopback names are accepted then. With tokens, the token decides.
+            transport_security=TransportSecuritySettings(
+                enable_dns_rebinding_protection=service.settings.insecure,
+                allowed_hosts=local,
+                allowed_origins=[f"http://{host}" for host in local],
+            ),
+        )
+        return server.session_manager
+
+    endpoint = McpEndpoint(service, new_manager())
+    app.router.routes.append(Route(PATH, endpoint=endpoint))
     outer = app.router.lifespan_context
+    runs = 0
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
-        async with outer(app) as state, manager.run():  # the service starts first
+        nonlocal runs
+        runs += 1
+        if runs > 1:
+            endpoint.manager = new_manager()
+        async with outer(app) as state, endpoint.manager.run():  # the service starts first
             yield state
 
     app.router.lifespan_context = lifespan

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, Field, UrlConstraints
+from pydantic import AnyHttpUrl, Field, GetJsonSchemaHandler, UrlConstraints
+from pydantic_core import CoreSchema
 
 from imapapi.api.schemas.common import ApiModel, SafeText
 from imapapi.events.model import EventName
 
+
+class _HttpSchemeInSchema:
+    """States the http(s) scheme in the document too: `format: uri` alone admits any scheme
+    (`localhost:*` is a URI), which clients and generators then send and get 400 for."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        schema = dict(handler(core_schema))
+        schema["pattern"] = "^[hH][tT][tT][pP][sS]?://"
+        return schema
+
+
 WebUrl = Annotated[
     AnyHttpUrl,
     UrlConstraints(max_length=2048, allowed_schemes=["http", "https"]),
+    _HttpSchemeInSchema(),
 ]
 
 
