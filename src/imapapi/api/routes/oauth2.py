@@ -125,14 +125,19 @@ def _checked(app: OAuth2App) -> OAuth2App:
     },
 )
 async def create_app(body: AppCreate, service: ServiceDep) -> AppUpserted:
-    consent = _consent(service)
+    stored = await add_app(_consent(service), body)
+    return AppUpserted(id=stored.id, created=True)
+
+
+async def add_app(consent: OAuth2Consent, body: AppCreate) -> OAuth2App:
+    """Store a new app (this route, and the operator pages' form)."""
     if await consent.apps.find(body.id) is not None:
         raise ConflictError(f"OAuth2 app {body.id!r} exists already")
     fields = _changes(body, set(body.model_fields_set) | {"clientId", "clientSecret"})
     fields["name"] = body.name or body.id
     app = OAuth2App(id=body.id, provider=body.provider, **fields)
-    stored, created = await consent.apps.put(_checked(app))
-    return AppUpserted(id=stored.id, created=created)
+    stored, _ = await consent.apps.put(_checked(app))
+    return stored
 
 
 @router.get("/apps", summary="List OAuth2 apps (never their secrets)")
@@ -177,7 +182,12 @@ def _camel_of(name: str) -> str:
     },
 )
 async def delete_app(app: AppPath, service: ServiceDep, accounts: AccountsDep) -> AppDeleted:
-    consent = _consent(service)
+    await remove_app(_consent(service), accounts, app)
+    return AppDeleted(id=app)
+
+
+async def remove_app(consent: OAuth2Consent, accounts: AccountsDep, app: str) -> None:
+    """Delete an app no account uses (this route, and the operator pages' button)."""
     await consent.apps.get(app)  # 404 first
     users = [c.account for c in await accounts.registry.list() if c.oauth2 and c.oauth2.app == app]
     if users:
@@ -185,7 +195,6 @@ async def delete_app(app: AppPath, service: ServiceDep, accounts: AccountsDep) -
             f"OAuth2 app {app!r} is used by {len(users)} account(s)", details={"accounts": users}
         )
     await consent.apps.delete(app)
-    return AppDeleted(id=app)
 
 
 @router.post(
