@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -111,14 +112,33 @@ def api(
         yield running
 
 
-def sender(provider: OidcProvider, dovecot: Dovecot, smtp: SmtpServer) -> OidcUser:
-    """A provider user with a mailbox (and a password login on both servers) whose address
-    /submit takes as a sender (example.com, not a special-use domain)."""
+@dataclass(frozen=True)
+class Walk:
+    """What a walk through the page needs: the API, the application to come back to, the
+    user, and the mail servers that introspect the provider's tokens."""
+
+    api: httpx.Client
+    application: Application
+    user: OidcUser
+    dovecot: Dovecot
+    smtp: SmtpServer
+
+
+@pytest.fixture
+def walk(
+    api: httpx.Client,
+    application: Application,
+    oidc_provider: OidcProvider,
+    oauth2_dovecot: Dovecot,
+    oauth2_smtp: SmtpServer,
+) -> Walk:
+    """A fresh provider user with a mailbox (and a password login on both servers) whose
+    address /submit takes as a sender (example.com, not a special-use domain)."""
     user = OidcUser(f"page-{uuid.uuid4().hex[:8]}@example.com", f"pw-{uuid.uuid4().hex[:12]}")
-    provider.add_user(user)
-    dovecot.add_user(user.email, user.password)
-    smtp.add_user(user.email, user.password)
-    return user
+    oidc_provider.add_user(user)
+    oauth2_dovecot.add_user(user.email, user.password)
+    oauth2_smtp.add_user(user.email, user.password)
+    return Walk(api, application, user, oauth2_dovecot, oauth2_smtp)
 
 
 def link(api: httpx.Client, account: str, application: Application, **extra: Any) -> str:
@@ -139,13 +159,9 @@ def fits(page: Page, selector: str) -> None:
 
 def test_the_oauth2_button_walks_the_consent_to_a_connected_account_that_sends_mail(
     browser: Browser,  # noqa: F811
-    api: httpx.Client,
-    application: Application,
-    oidc_provider: OidcProvider,
-    oauth2_dovecot: Dovecot,
-    oauth2_smtp: SmtpServer,
+    walk: Walk,
 ) -> None:
-    user = sender(oidc_provider, oauth2_dovecot, oauth2_smtp)
+    api, application, user, oauth2_smtp = walk.api, walk.application, walk.user, walk.smtp
     url = link(api, "dana", application, name="Dana", email=user.email)
     context = browser.new_context(java_script_enabled=False, viewport=PHONE)
     try:
@@ -193,13 +209,10 @@ def test_the_oauth2_button_walks_the_consent_to_a_connected_account_that_sends_m
 
 def test_the_password_form_shows_a_wrong_password_then_connects_with_the_right_one(
     browser: Browser,  # noqa: F811
-    api: httpx.Client,
-    application: Application,
-    oidc_provider: OidcProvider,
-    oauth2_dovecot: Dovecot,
-    oauth2_smtp: SmtpServer,
+    walk: Walk,
 ) -> None:
-    user = sender(oidc_provider, oauth2_dovecot, oauth2_smtp)
+    api, application, user = walk.api, walk.application, walk.user
+    oauth2_dovecot, oauth2_smtp = walk.dovecot, walk.smtp
     url = link(api, "eve", application, email=user.email)
     context = browser.new_context(java_script_enabled=False, viewport=PHONE)
     try:

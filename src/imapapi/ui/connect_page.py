@@ -46,8 +46,12 @@ _LABELS = {Provider.GOOGLE: "Google", Provider.MICROSOFT: "Microsoft"}
 _ORIGIN_HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
 
 
-def _link(service: Service, token: str) -> ConnectLink:
-    return read_link(token, link_mac(service.box), time.time())
+def _link(service: Service, token: str) -> ConnectLink | HTMLResponse:
+    """The link, or the error page that says what is wrong with it."""
+    try:
+        return read_link(token, link_mac(service.box), time.time())
+    except LinkError as exc:
+        return _refused(exc.reason)
 
 
 def _headers(link: ConnectLink | None) -> dict[str, str]:
@@ -137,19 +141,17 @@ async def _login_error(service: Service, config: AccountConfig) -> tuple[str, Im
 
 @router.get("/connect/{token}")
 async def connect_page(request: Request, service: ServiceDep, token: str) -> Response:
-    try:
-        link = _link(service, token)
-    except LinkError as exc:
-        return _refused(exc.reason)
+    link = _link(service, token)
+    if isinstance(link, HTMLResponse):
+        return link
     return await _form_page(request, service, token, link, connect_form.blank(link))
 
 
 @router.get("/connect/{token}/app/{app}")
 async def start_consent(request: Request, service: ServiceDep, token: str, app: str) -> Response:
-    try:
-        link = _link(service, token)
-    except LinkError as exc:
-        return _refused(exc.reason)
+    link = _link(service, token)
+    if isinstance(link, HTMLResponse):
+        return link
     assert service.oauth2 is not None
     if not link.offers(app) or await service.oauth2.apps.find(app) is None:
         return _refused(f"does not offer signing in with {app!r}")
@@ -166,10 +168,9 @@ async def start_consent(request: Request, service: ServiceDep, token: str, app: 
 
 @router.post("/connect/{token}")
 async def password_login(request: Request, service: ServiceDep, token: str) -> Response:
-    try:
-        link = _link(service, token)
-    except LinkError as exc:
-        return _refused(exc.reason)
+    link = _link(service, token)
+    if isinstance(link, HTMLResponse):
+        return link
     session, _ = await _visitor(request, service)
     try:
         form = await read_form(request)
