@@ -79,8 +79,10 @@ async def redis_contents(url: str, prefix: str) -> bytes:
         async for key in client.scan_iter(match=f"{prefix}:*", count=1000):
             parts.append(key)
             kind = (await client.type(key)).decode()
+            if kind == "none":  # deleted since the scan (a running service): not stored
+                continue
             if kind == "string":
-                parts.append(await client.get(key))
+                parts.append(await client.get(key) or b"")
             elif kind == "hash":
                 for name, value in (await client.hgetall(key)).items():
                     parts += [name, value]

@@ -64,6 +64,7 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("PATCH", "/v1/oauth2/apps/{app}"): "admin",
     ("DELETE", "/v1/oauth2/apps/{app}"): "admin",
     ("POST", "/v1/oauth2/authorize"): "admin",
+    ("POST", "/v1/oauth2/connect"): "admin",
 }
 
 # The request scope key where api/guard.py leaves the admitted token's record.

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from imapapi import __version__
-from imapapi.cli import accounts, outbox, password, serve, tokens, webhooks
+from imapapi.cli import accounts, oauth2, outbox, password, serve, tokens, webhooks
 from imapapi.cli.base import REFUSED, UNUSABLE, ConfigError, Refused, common_options
 from imapapi.errors import ConflictError, ImapApiError, NotFoundError
 
@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"imapapi {__version__}")
     common = common_options()
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (serve, accounts, tokens, outbox, webhooks, password):
+    for group in (serve, accounts, oauth2, tokens, outbox, webhooks, password):
         group.register(sub, common)
     return parser
 

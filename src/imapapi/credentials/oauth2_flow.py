@@ -151,8 +151,43 @@ class StateError(InvalidInputError):
 Mac = Callable[[bytes], bytes]
 
 
+def sign_document(doc: Mapping[str, Any], mac: Mac) -> str:
+    """`doc` as compact JSON, base64url, and its MAC: readable by anyone, alterable by no one
+    (the consent's `state`, the hosted page's link)."""
+    body = json.dumps(doc, separators=(",", ":")).encode()
+    return f"{_b64(body)}.{_b64(mac(body))}"
+
+
+def read_document(
+    text: str,
+    mac: Mac,
+    error: Callable[[str], Exception],
+    *,
+    what: str = "state",
+    max_length: int = _MAX_STATE,
+) -> dict[str, Any]:
+    """The JSON object `sign_document` signed; `error(reason)` is raised when it is not one."""
+    foreign = f"is not a {what} this service issued"
+    if not text or len(text) > max_length or text.count(".") != 1:
+        raise error(foreign)
+    encoded, signature = text.split(".")
+    try:
+        body, given = _unb64(encoded), _unb64(signature)
+    except ValueError as exc:
+        raise error(foreign) from exc
+    if not hmac.compare_digest(mac(body), given):
+        raise error("was altered or not issued by this service")
+    try:
+        doc = json.loads(body)
+    except ValueError as exc:
+        raise error(foreign) from exc
+    if not isinstance(doc, dict):
+        raise error(foreign)
+    return doc
+
+
 def sign_state(claims: StateClaims, mac: Mac) -> str:
-    body = json.dumps(
+    return sign_document(
         {
             "acc": claims.account,
             "app": claims.app,
@@ -160,24 +195,14 @@ def sign_state(claims: StateClaims, mac: Mac) -> str:
             "n": claims.nonce,
             "exp": int(claims.expires),
         },
-        separators=(",", ":"),
-    ).encode()
-    return f"{_b64(body)}.{_b64(mac(body))}"
+        mac,
+    )
 
 
 def read_state(state: str, mac: Mac, now: float) -> StateClaims:
     """The claims of a state this service signed, or StateError saying what is wrong."""
-    if not state or len(state) > _MAX_STATE or state.count(".") != 1:
-        raise StateError("is not a state this service issued")
-    encoded, signature = state.split(".")
+    doc = read_document(state, mac, StateError)
     try:
-        body, given = _unb64(encoded), _unb64(signature)
-    except ValueError as exc:
-        raise StateError("is not a state this service issued") from exc
-    if not hmac.compare_digest(mac(body), given):
-        raise StateError("was altered or not issued by this service")
-    try:
-        doc = json.loads(body)
         claims = StateClaims(
             account=str(doc["acc"]),
             app=str(doc["app"]),

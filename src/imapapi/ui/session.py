@@ -148,12 +148,14 @@ async def signed_in(request: Request, service: Service) -> bool:
     return found is not None and found.signed_in
 
 
-def set_cookie(response: Response, request: Request, value: str) -> None:
+def set_cookie(
+    response: Response, request: Request, value: str, *, name: str = COOKIE, path: str = "/"
+) -> None:
     response.set_cookie(
-        COOKIE,
+        name,
         value,
         max_age=int(LIFETIME),
-        path="/",
+        path=path,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",

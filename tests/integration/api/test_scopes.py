@@ -68,6 +68,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("PATCH", "/v1/oauth2/apps/{app}"): "admin",
     ("DELETE", "/v1/oauth2/apps/{app}"): "admin",
     ("POST", "/v1/oauth2/authorize"): "admin",
+    ("POST", "/v1/oauth2/connect"): "admin",
 }
 
 # Values for the other path parameters: well formed, naming nothing that exists.

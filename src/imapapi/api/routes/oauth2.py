@@ -9,7 +9,9 @@ to the application's `redirectUrl`.
 from __future__ import annotations
 
 import html
+import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -29,7 +31,10 @@ from imapapi.api.schemas.oauth2 import (
     AppUpserted,
     AuthorizeIn,
     AuthorizeOut,
+    ConnectIn,
+    ConnectOut,
 )
+from imapapi.credentials.connect_link import ConnectLink, link_mac, sign_link
 from imapapi.credentials.oauth2_apps import OAuth2App
 from imapapi.credentials.oauth2_consent import Consented, OAuth2Consent
 from imapapi.credentials.oauth2_flow import Provider, StateError
@@ -120,14 +125,19 @@ def _checked(app: OAuth2App) -> OAuth2App:
     },
 )
 async def create_app(body: AppCreate, service: ServiceDep) -> AppUpserted:
-    consent = _consent(service)
+    stored = await add_app(_consent(service), body)
+    return AppUpserted(id=stored.id, created=True)
+
+
+async def add_app(consent: OAuth2Consent, body: AppCreate) -> OAuth2App:
+    """Store a new app (this route, and the operator pages' form)."""
     if await consent.apps.find(body.id) is not None:
         raise ConflictError(f"OAuth2 app {body.id!r} exists already")
     fields = _changes(body, set(body.model_fields_set) | {"clientId", "clientSecret"})
     fields["name"] = body.name or body.id
     app = OAuth2App(id=body.id, provider=body.provider, **fields)
-    stored, created = await consent.apps.put(_checked(app))
-    return AppUpserted(id=stored.id, created=created)
+    stored, _ = await consent.apps.put(_checked(app))
+    return stored
 
 
 @router.get("/apps", summary="List OAuth2 apps (never their secrets)")
@@ -172,7 +182,12 @@ def _camel_of(name: str) -> str:
     },
 )
 async def delete_app(app: AppPath, service: ServiceDep, accounts: AccountsDep) -> AppDeleted:
-    consent = _consent(service)
+    await remove_app(_consent(service), accounts, app)
+    return AppDeleted(id=app)
+
+
+async def remove_app(consent: OAuth2Consent, accounts: AccountsDep, app: str) -> None:
+    """Delete an app no account uses (this route, and the operator pages' button)."""
     await consent.apps.get(app)  # 404 first
     users = [c.account for c in await accounts.registry.list() if c.oauth2 and c.oauth2.app == app]
     if users:
@@ -180,7 +195,6 @@ async def delete_app(app: AppPath, service: ServiceDep, accounts: AccountsDep) -
             f"OAuth2 app {app!r} is used by {len(users)} account(s)", details={"accounts": users}
         )
     await consent.apps.delete(app)
-    return AppDeleted(id=app)
 
 
 @router.post(
@@ -201,22 +215,59 @@ async def delete_app(app: AppPath, service: ServiceDep, accounts: AccountsDep) -
     },
 )
 async def authorize(body: AuthorizeIn, service: ServiceDep, request: Request) -> AuthorizeOut:
-    base = service.settings.public_url or str(request.base_url)
     url = await _consent(service).start(
         body.app,
         body.account,
         redirect=str(body.redirectUrl),
-        callback_url=base.rstrip("/") + "/oauth2/callback",
+        callback_url=public_base(service, request) + "/oauth2/callback",
         name=body.name,
         login_hint=body.loginHint,
     )
     return AuthorizeOut(url=url)
 
 
+def public_base(service: Service, request: Request) -> str:
+    """imapapi's URL as browsers reach it: IMAPAPI_PUBLIC_URL, else the request's."""
+    return (service.settings.public_url or str(request.base_url)).rstrip("/")
+
+
+@router.post(
+    "/connect",
+    summary='A link to the hosted "Connect your mailbox" page for an account',
+    description="Send the user's browser to `url`. The page (no JavaScript, no API token in "
+    "the link) offers a button per OAuth2 app (`apps`, default all), which goes through the "
+    "provider's consent as `/v1/oauth2/authorize` does, and a password form validated like "
+    "`POST /v1/account` that checks the IMAP (and SMTP) login before storing anything. Either "
+    "way the account is registered (or updated) and the browser is sent to `redirectUrl` with "
+    "`?account=<id>&state=connected`. The link is signed and expires after `expiresIn` "
+    "seconds; a changed or expired link shows an error page (400).",
+    responses={422: {"model": ErrorResponse, "description": "An app in `apps` does not exist."}},
+)
+async def connect(body: ConnectIn, service: ServiceDep, request: Request) -> ConnectOut:
+    known = {app.id for app in await _consent(service).apps.list()}
+    for app in body.apps or ():
+        if app not in known:
+            raise UnprocessableError("apps", f"no OAuth2 app {app!r}")
+    expires = time.time() + body.expiresIn
+    link = ConnectLink(
+        account=body.account,
+        redirect=str(body.redirectUrl),
+        apps=tuple(dict.fromkeys(body.apps)) if body.apps else None,
+        name=body.name,
+        email=body.email,
+        expires=expires,
+    )
+    token = sign_link(link, link_mac(service.box))
+    return ConnectOut(
+        url=f"{public_base(service, request)}/connect/{token}",
+        expires=datetime.fromtimestamp(int(expires), UTC),
+    )
+
+
 # --- the end user's browser ------------------------------------------------------------------
 
 
-def _with_query(url: str, params: dict[str, str]) -> str:
+def with_query(url: str, params: dict[str, str]) -> str:
     parts = urlsplit(url)
     query = [*parse_qsl(parts.query, keep_blank_values=True), *params.items()]
     return urlunsplit(parts._replace(query=urlencode(query)))
@@ -269,14 +320,14 @@ async def callback(
         # is spent, the application hears the provider's code.
         await consent.abandon(claims)
         back["error"] = (error or "invalid_request")[:64]
-        return RedirectResponse(_with_query(claims.redirect, back), status_code=303)
+        return RedirectResponse(with_query(claims.redirect, back), status_code=303)
     try:
         done = await consent.finish(claims, code)
     except StateError as exc:
         return _error_page(exc.reason)
     except ImapApiError as exc:
         back["error"] = exc.code
-        return RedirectResponse(_with_query(claims.redirect, back), status_code=303)
+        return RedirectResponse(with_query(claims.redirect, back), status_code=303)
     await register_consented(accounts, done)
     back["state"] = "connected"
-    return RedirectResponse(_with_query(claims.redirect, back), status_code=303)
+    return RedirectResponse(with_query(claims.redirect, back), status_code=303)

@@ -170,3 +170,40 @@ class AuthorizeOut(ApiModel):
         description="The provider's authorization URL: send the user's browser there. It "
         "works once, for 10 minutes."
     )
+
+
+class ConnectIn(ApiModel):
+    """A link to the hosted "Connect your mailbox" page for one account."""
+
+    account: AccountId = Field(
+        description="The account the page registers, or updates if the id exists."
+    )
+    redirectUrl: WebUrl = Field(
+        description="Where the user's browser is sent when the mailbox is connected: with "
+        "`?account=<id>&state=connected`; after an OAuth2 consent that failed, "
+        "`?account=<id>&error=<code>`."
+    )
+    apps: list[AppId] | None = Field(
+        None,
+        min_length=1,
+        max_length=32,
+        description="The OAuth2 apps the page offers, in this order. Default: every app.",
+    )
+    name: Annotated[SafeText, Field(max_length=256)] | None = Field(
+        None, description="The account's display name."
+    )
+    email: Annotated[SafeText, Field(max_length=320)] | None = Field(
+        None,
+        description="The address to fill in on the page's password form and to suggest at "
+        "the provider's sign-in.",
+    )
+    expiresIn: int = Field(
+        3600, ge=60, le=7 * 86400, description="Seconds the link works (1 minute to 7 days)."
+    )
+
+
+class ConnectOut(ApiModel):
+    url: str = Field(
+        description="The page's URL: send the user's browser there. It holds no API token."
+    )
+    expires: datetime = Field(description="When the link stops working.")
