@@ -21,6 +21,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
+
 from imapapi.errors import CommandFailedError, NetworkError, NotFoundError, ProtocolError
 from imapapi.imap import FetchResult, ImapConnection
 from imapapi.mail.bodystructure import find_text_parts
@@ -28,7 +30,7 @@ from imapapi.mail.decode import decode_text
 from imapapi.mail.headers import parse_header_block
 from imapapi.mail.ids import decode_message_id
 from imapapi.mail.reply_text import reply_text
-from imapapi.mail.summary import message_summary
+from imapapi.mail.summary import MUTABLE_FIELDS, add_flags, message_summary
 from imapapi.operations.search import SearchTerms, compile_search, in_thread
 from imapapi.sessions.command_pool import CommandConnection, CommandLeases
 from imapapi.store.base import Store
@@ -305,30 +307,70 @@ async def _search_messages(
 async def fetch_summaries(
     command: CommandConnection, folder: OpenFolder, uids: list[int], items: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """The message objects of `uids` in the selected `folder`, in that order, classified."""
+    """The message objects of `uids` in the selected `folder`, in that order, classified.
+
+    Messages listed before on this account (`command.summaries`, kept without their flags)
+    cost a FETCH of their flags (and labels) only; the others are fetched with `items`, built
+    and classified, and kept for the next time.
+    """
     if not uids:
         return []
-    view = command.view
+    view, conn, kept_summaries = command.view, command.conn, command.summaries
     view.updates.clear()
-    fetched = {
-        result.uid: result
-        async for result in command.conn.uid_fetch(uids, items)
-        if result.uid is not None
-    }
+    kept = kept_summaries.get(folder.path, folder.uid_validity, uids)
+    missing = [uid for uid in uids if uid not in kept]
+    fetched: dict[int, FetchResult] = {}
+    for wanted, wanted_items in ((list(kept), flag_items(items)), (missing, items)):
+        if wanted:
+            asked = set(wanted)
+            async for result in conn.uid_fetch(wanted, wanted_items):
+                if result.uid in asked:
+                    fetched[result.uid] = result
     # Messages expunged meanwhile are simply missing from the page.
-    results = [
-        _fresher(fetched[uid], view.updates)
-        for uid in uids
-        if uid in fetched and uid not in view.expunged
-    ]
+    present = [uid for uid in uids if uid in fetched and uid not in view.expunged]
+    results = {uid: _fresher(fetched[uid], view.updates) for uid in present}
+    built = await _build(conn, folder, [results[uid] for uid in present if uid not in kept])
+    kept_summaries.put(folder.path, folder.uid_validity, _encoded(built))
+    summaries = []
+    for uid in present:
+        summary = built[uid] if uid in built else orjson.loads(kept[uid])
+        add_flags(summary, results[uid].flags, results[uid].gmail_labels)
+        summaries.append(summary)
+    return summaries
+
+
+def flag_items(items: Sequence[str]) -> tuple[str, ...]:
+    """What a kept summary needs fetched afresh: its flags, and labels where `items` has them."""
+    return ("UID", "FLAGS", "X-GM-LABELS") if "X-GM-LABELS" in items else ("UID", "FLAGS")
+
+
+async def _build(
+    conn: ImapConnection, folder: OpenFolder, results: list[FetchResult]
+) -> dict[int, dict[str, Any]]:
+    """The classified summaries of `results` by UID, without the fields another client can
+    change (`add_flags` puts them back), so kept and new summaries have their keys in one
+    order."""
     # The header fields are parsed once, for the summary (References) and the verdict.
     headers = [shared_headers(result) for result in results]
     pairs = [
         (result, summarize(result, folder, read))
         for result, read in zip(results, headers, strict=True)
     ]
-    await add_classification(command.conn, pairs, headers)
-    return [summary for _, summary in pairs]
+    await add_classification(conn, pairs, headers)
+    return {
+        summary["uid"]: {k: v for k, v in summary.items() if k not in MUTABLE_FIELDS}
+        for _, summary in pairs
+    }
+
+
+def _encoded(summaries: dict[int, dict[str, Any]]) -> dict[int, bytes]:
+    encoded = {}
+    for uid, summary in summaries.items():
+        try:
+            encoded[uid] = orjson.dumps(summary)
+        except orjson.JSONEncodeError:  # e.g. a lone surrogate: built afresh each time instead
+            continue
+    return encoded
 
 
 def _fresher(result: FetchResult, updates: Mapping[int, FetchResult]) -> FetchResult:
