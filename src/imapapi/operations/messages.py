@@ -25,6 +25,7 @@ import orjson
 
 from imapapi.errors import CommandFailedError, NetworkError, NotFoundError, ProtocolError
 from imapapi.imap import FetchResult, ImapConnection
+from imapapi.imap.encode import sequence_set
 from imapapi.mail.bodystructure import find_text_parts
 from imapapi.mail.decode import decode_text
 from imapapi.mail.headers import parse_header_block
@@ -318,30 +319,49 @@ async def fetch_summaries(
     view, conn, kept_summaries = command.view, command.conn, command.summaries
     view.updates.clear()
     kept = kept_summaries.get(folder.path, folder.uid_validity, uids)
+    flags: dict[int, _Flags] = {}
+    if kept:
+        # Read in bulk (imap/flagfetch.py): no response object per message.
+        answer = await conn.uid_fetch_flags(
+            _flags, uids=sequence_set(kept).decode(), labels="X-GM-LABELS" in items
+        )
+        flags = answer.values
     missing = [uid for uid in uids if uid not in kept]
     fetched: dict[int, FetchResult] = {}
-    for wanted, wanted_items in ((list(kept), flag_items(items)), (missing, items)):
-        if wanted:
-            asked = set(wanted)
-            async for result in conn.uid_fetch(wanted, wanted_items):
-                if result.uid in asked:
-                    fetched[result.uid] = result
+    if missing:
+        async for result in conn.uid_fetch(missing, items):
+            if result.uid is not None:
+                fetched[result.uid] = result
     # Messages expunged meanwhile are simply missing from the page.
-    present = [uid for uid in uids if uid in fetched and uid not in view.expunged]
-    results = {uid: _fresher(fetched[uid], view.updates) for uid in present}
-    built = await _build(conn, folder, [results[uid] for uid in present if uid not in kept])
+    expunged = view.expunged
+    results = {
+        uid: _fresher(fetched[uid], view.updates)
+        for uid in missing
+        if uid in fetched and uid not in expunged
+    }
+    built = await _build(conn, folder, list(results.values()))
     kept_summaries.put(folder.path, folder.uid_validity, _encoded(built))
     summaries = []
-    for uid in present:
-        summary = built[uid] if uid in built else orjson.loads(kept[uid])
-        add_flags(summary, results[uid].flags, results[uid].gmail_labels)
+    for uid in uids:
+        if uid in built:
+            summary, result = built[uid], results[uid]
+            add_flags(summary, result.flags, result.gmail_labels)
+        elif uid in kept and uid in flags and uid not in expunged:
+            summary = orjson.loads(kept[uid])
+            now, labels = flags[uid]
+            later = view.updates.get(uid)  # another client changed them meanwhile
+            add_flags(summary, later.flags if later and later.flags is not None else now, labels)
+        else:
+            continue
         summaries.append(summary)
     return summaries
 
 
-def flag_items(items: Sequence[str]) -> tuple[str, ...]:
-    """What a kept summary needs fetched afresh: its flags, and labels where `items` has them."""
-    return ("UID", "FLAGS", "X-GM-LABELS") if "X-GM-LABELS" in items else ("UID", "FLAGS")
+_Flags = tuple[tuple[str, ...] | None, tuple[str, ...] | None]
+
+
+def _flags(flags: tuple[str, ...] | None, labels: tuple[str, ...] | None) -> _Flags:
+    return flags, labels
 
 
 async def _build(
