@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import orjson
 
 from imapapi.errors import CommandFailedError, NetworkError, NotFoundError, ProtocolError
-from imapapi.imap import FetchResult, ImapConnection
+from imapapi.imap import BodyPart, FetchResult, ImapConnection
 from imapapi.imap.encode import sequence_set
 from imapapi.mail.bodystructure import find_text_parts
 from imapapi.mail.decode import decode_text
@@ -432,35 +432,97 @@ async def _get_message(
     leases: CommandLeases, store: Store, index: int, uid: int, max_bytes: int
 ) -> dict[str, Any]:
     async with located(leases, store, index) as (command, folder):
-        fetch = await fetch_one(command, uid, summary_items(command.conn, HEADER_ITEM))
-        # One message asked for by id: its values whole, unlike a listing's (mail/summary.py).
-        message = message_summary(fetch, index=folder.index, path=folder.path, max_value=None)
-        await add_classification(command.conn, [(fetch, message)])
-        message["headers"] = parse_header_block(section(fetch, "BODY[HEADER]") or b"")
+        conn = command.conn
+        kept = command.summaries.get(folder.path, folder.uid_validity, [uid], whole=True)
+        if uid in kept:
+            # Asked for before: one FETCH of what can change or was never kept (its flags, and
+            # the text, fetched afresh each time, as the cap may differ).
+            message, parts = _unkept(kept[uid])
+            labels = ("X-GM-LABELS",) * conn.has_capability("X-GM-EXT-1")
+            items = ["UID", "FLAGS", *labels, *text_items(parts, max_bytes)]
+            fetch = await fetch_one(command, uid, items)
+            content, has_more = decode_texts(fetch, parts, max_bytes)
+        else:
+            fetch = await fetch_one(command, uid, summary_items(conn, HEADER_ITEM))
+            message, parts = await _details(conn, folder, fetch)
+            command.summaries.put(
+                folder.path, folder.uid_validity, _kept(uid, message, parts), whole=True
+            )
+            content, has_more = await fetch_text(command, uid, parts, max_bytes)
+        add_flags(message, fetch.flags, fetch.gmail_labels)
         text = message.get("text")
-        if text is not None and fetch.body_structure is not None:
-            plain, html = find_text_parts(fetch.body_structure)
-            wanted = {k: p for k, p in (("plain", plain), ("html", html)) if p is not None}
-            content, has_more = await fetch_text(command, uid, wanted, max_bytes)
+        if text is not None:
             text.update(content)
             text["hasMore"] = has_more
             text["reply"] = reply_text(content.get("plain"), content.get("html")).text
     return message
 
 
+async def _details(
+    conn: ImapConnection, folder: OpenFolder, fetch: FetchResult
+) -> tuple[dict[str, Any], dict[str, BodyPart]]:
+    """The details of `fetch` without the fields another client can change or the text, and
+    the text parts to fetch."""
+    # One message asked for by id: its values whole, unlike a listing's (mail/summary.py).
+    message = message_summary(fetch, index=folder.index, path=folder.path, max_value=None)
+    await add_classification(conn, [(fetch, message)])
+    message["headers"] = parse_header_block(section(fetch, "BODY[HEADER]") or b"")
+    parts: dict[str, BodyPart] = {}
+    if "text" in message and fetch.body_structure is not None:
+        plain, html = find_text_parts(fetch.body_structure)
+        parts = {k: p for k, p in (("plain", plain), ("html", html)) if p is not None}
+    return {k: v for k, v in message.items() if k not in MUTABLE_FIELDS}, parts
+
+
+def _kept(uid: int, message: dict[str, Any], parts: dict[str, BodyPart]) -> dict[int, bytes]:
+    """What `_unkept` reads back: the details and, under a key no message object has, what
+    decoding each text part needs."""
+    texts = {k: [p.part, p.subtype, p.encoding, p.param("charset")] for k, p in parts.items()}
+    return _encoded({uid: {**message, _TEXT_PARTS: texts}})
+
+
+def _unkept(data: bytes) -> tuple[dict[str, Any], dict[str, BodyPart]]:
+    message = orjson.loads(data)
+    parts = {
+        kind: BodyPart(
+            part=part,
+            type="text",
+            subtype=subtype,
+            encoding=encoding,
+            params=(("charset", charset),) if charset is not None else (),
+        )
+        for kind, (part, subtype, encoding, charset) in message.pop(_TEXT_PARTS).items()
+    }
+    return message, parts
+
+
+_TEXT_PARTS = "_textParts"
+
+
 async def fetch_text(
     command: CommandConnection, uid: int, parts: dict[str, Any], max_bytes: int
 ) -> tuple[dict[str, str], bool]:
     """Decoded text of `parts` ("plain"/"html" → BodyPart), each cut at `max_bytes` encoded
-    octets with a partial fetch (RFC 3501 §6.4.5 `<0.N>`): the rest is never downloaded.
+    octets with a partial fetch (RFC 3501 §6.4.5 `<0.N>`): the rest is never downloaded."""
+    if not parts:
+        return {}, False
+    fetch = await fetch_one(command, uid, ["UID", *text_items(parts, max_bytes)])
+    return decode_texts(fetch, parts, max_bytes)
+
+
+def text_items(parts: dict[str, Any], max_bytes: int) -> list[str]:
+    """The FETCH items of `parts`' text, cut at `max_bytes` encoded octets.
 
     One octet more than the cap is asked for, so "cut" is known from the answer itself rather
     than from a BODYSTRUCTURE size that servers sometimes get wrong.
     """
-    if not parts:
-        return {}, False
-    items = [f"BODY.PEEK[{part.part}]<0.{max_bytes + 1}>" for part in parts.values()]
-    fetch = await fetch_one(command, uid, ["UID", *items])
+    return [f"BODY.PEEK[{part.part}]<0.{max_bytes + 1}>" for part in parts.values()]
+
+
+def decode_texts(
+    fetch: FetchResult, parts: dict[str, Any], max_bytes: int
+) -> tuple[dict[str, str], bool]:
+    """The text of `parts` from the answer to `text_items`, and whether one was cut."""
     content: dict[str, str] = {}
     has_more = False
     for kind, part in parts.items():

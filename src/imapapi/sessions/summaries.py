@@ -26,7 +26,7 @@ DEFAULT_ENTRIES = 20_000
 # messages take the room of hundreds.
 MAX_ENTRY_BYTES = 8 * 1024
 
-_Key = tuple[int, str, int, int]  # scope, folder path, UIDVALIDITY, UID
+_Key = tuple[int, str, int, int, bool]  # scope, folder path, UIDVALIDITY, UID, whole
 
 
 class SummaryCache:
@@ -95,20 +95,30 @@ class SummaryScope:
     def __repr__(self) -> str:
         return f"<SummaryScope {self._id} of {self._cache!r}>"
 
-    def get(self, path: str, uid_validity: int, uids: Iterable[int]) -> dict[int, bytes]:
-        """The kept summaries among `uids` of `path` as it is now (`uid_validity`)."""
+    def get(
+        self, path: str, uid_validity: int, uids: Iterable[int], *, whole: bool = False
+    ) -> dict[int, bytes]:
+        """The kept summaries among `uids` of `path` as it is now (`uid_validity`); `whole`:
+        those of the message details (values not cut, all header fields), kept apart."""
         self._seen(path, uid_validity)
         found = {}
         for uid in uids:
-            data = self._cache._get((self._id, path, uid_validity, uid))
+            data = self._cache._get((self._id, path, uid_validity, uid, whole))
             if data is not None:
                 found[uid] = data
         return found
 
-    def put(self, path: str, uid_validity: int, summaries: Mapping[int, bytes]) -> None:
+    def put(
+        self,
+        path: str,
+        uid_validity: int,
+        summaries: Mapping[int, bytes],
+        *,
+        whole: bool = False,
+    ) -> None:
         self._seen(path, uid_validity)
         for uid, data in summaries.items():
-            self._cache._put((self._id, path, uid_validity, uid), data)
+            self._cache._put((self._id, path, uid_validity, uid, whole), data)
 
     def close(self) -> None:
         """The session ended: its entries go."""

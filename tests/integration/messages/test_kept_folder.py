@@ -317,3 +317,33 @@ async def test_without_the_cache_every_listing_fetches_in_full(
         assert await mailbox.listing() == first
         assert [full(items) for items in await fetches(mailbox)] == [True, True]
         assert len(mailbox.session.ctx.summaries) == 0
+
+
+async def test_details_asked_again_cost_one_fetch_and_stay_exact(mailbox: Mailbox) -> None:
+    mailbox.deliver(message("details", body="0123456789" * 10))
+    (item,) = (await mailbox.listing())["messages"]
+    first = await mailbox.details(item["id"])
+    before = len(await mailbox.sent_commands("command"))
+    assert await mailbox.details(item["id"]) == first
+    sent = [line.split(" ", 1)[1] for line in (await mailbox.sent_commands("command"))[before:]]
+    assert sent == ["NOOP", f"UID FETCH {item['uid']} (UID FLAGS BODY.PEEK[1]<0.5242881>)"]
+    async with mailbox.other_client() as other:
+        await other.select("INBOX")
+        await other.uid_store([item["uid"]], "+", ["\\Seen"], silent=True)
+    cut = await mailbox.details(item["id"], maxBytes=10)
+    assert (cut["flags"], cut["unseen"]) == (["\\Seen"], False)
+    assert (cut["text"]["plain"], cut["text"]["hasMore"]) == ("0123456789", True)
+    assert cut["headers"] == first["headers"]
+    assert cut["classification"] == first["classification"]
+
+
+async def test_details_asked_before_of_a_message_expunged_since(mailbox: Mailbox) -> None:
+    mailbox.deliver(message("doomed"))
+    (item,) = (await mailbox.listing())["messages"]
+    await mailbox.details(item["id"])
+    async with mailbox.other_client() as other:
+        await other.select("INBOX")
+        await other.uid_store([item["uid"]], "+", ["\\Deleted"], silent=True)
+        await other.expunge([item["uid"]])
+    response = await mailbox.api.client.get(f"{mailbox.base}/message/{item['id']}")
+    assert response.status_code == 404, response.text
