@@ -387,9 +387,11 @@ def _encoded(summaries: dict[int, dict[str, Any]]) -> dict[int, bytes]:
     encoded = {}
     for uid, summary in summaries.items():
         try:
-            encoded[uid] = orjson.dumps(summary)
+            data = orjson.dumps(summary)
         except orjson.JSONEncodeError:  # e.g. a lone surrogate: built afresh each time instead
             continue
+        # A copy of its own size: orjson's result keeps the 4 KiB buffer it was written in.
+        encoded[uid] = bytes(memoryview(data))
     return encoded
 
 
