@@ -5,7 +5,9 @@ connection and its `FolderView` (`command_pool.py`). A folder stays selected on 
 between calls, and the view follows what the server reports on it (arrivals, expunges), so
 reading a folder that is selected already costs a NOOP instead of a SELECT whose price grows
 with the folder: a listing page is then one UID FETCH of the page's UIDs, taken from the view's
-sequence → UID map.
+sequence → UID map. What a page shows of a message, except its flags and labels, is kept
+between calls (`sessions/summaries.py`): a page listed before is a UID FETCH of flags only, and
+details asked for before one UID FETCH of flags and text.
 Folders are SELECTed read-write, for reads too (see `open_folder`); the UIDVALIDITY that ids are
 checked against comes from that response, so a stale id (RFC 3501 §2.3.1.1: UIDVALIDITY
 changed) answers 404 and can never name another message. Downloads, text and changes live in
