@@ -93,6 +93,7 @@ async def service(cfg: dict[str, Any]) -> None:
         # node scheduler's lease claims.
         redis_url=cfg.get("redis_url"),
         redis_prefix=cfg.get("redis_prefix", "imapapi"),
+        **({"summary_cache": cfg["summary_cache"]} if "summary_cache" in cfg else {}),
     )
     svc = Service.create(settings)
     app = create_app(svc, manage_lifespan=False)

@@ -249,6 +249,25 @@ def report(total: int, raw: dict[str, Any], ours: dict[str, Any]) -> tuple[Table
             ours[f"{name}_cpu"] * ms,
             "ms",
         )
+        cold = f"{label}, no summaries kept (IMAPAPI_SUMMARY_CACHE=0):"
+        table.add(
+            f"{cold} p50, 1 client (raw: NOOP + fetch, bytes only)",
+            percentile(raw[f"{name}_noop_bytes"], 50) * ms,
+            percentile(ours[f"{name}_cold"], 50) * ms,
+            "ms",
+        )
+        table.add(
+            f"{cold} req/s, {CONCURRENCY} clients (raw: bytes only)",
+            raw[f"{name}_conc"][1],
+            ours[f"{name}_conc_cold"][1],
+            "req/s",
+        )
+        table.add(
+            f"{cold} CPU per page",
+            raw[f"{name}_cpu"] * ms,
+            ours[f"{name}_cpu_cold"] * ms,
+            "ms",
+        )
         results[f"list_{name}_raw_p50"] = raw_p50
         results[f"list_{name}_parse_p50"] = parse_p50
         results[f"list_{name}_cpu"] = ours[f"{name}_cpu"] * ms
@@ -259,6 +278,10 @@ def report(total: int, raw: dict[str, Any], ours: dict[str, Any]) -> tuple[Table
     table.add(f"details p50, {CONCURRENCY} clients", None, percentile(details_lat, 50) * ms, "ms")
     table.add(f"details req/s, {CONCURRENCY} clients", None, details_rate, "req/s")
     table.add("details CPU per request (server)", None, ours["details_cpu"] * ms, "ms")
+    cold = "details, no summaries kept:"
+    table.add(f"{cold} p50, 1 client", None, percentile(ours["details_cold"], 50) * ms, "ms")
+    table.add(f"{cold} req/s, {CONCURRENCY} clients", None, ours["details_conc_cold"][1], "req/s")
+    table.add(f"{cold} CPU per request", None, ours["details_cpu_cold"] * ms, "ms")
     table.add(
         "HTTP floor: GET /health p50, 1 client", None, percentile(ours["health"], 50) * ms, "ms"
     )
@@ -281,7 +304,10 @@ def report(total: int, raw: dict[str, Any], ours: dict[str, Any]) -> tuple[Table
         "imapapi: GET over HTTP/1.1 to uvicorn on loopback (client: aiohttp in the driver "
         f"process); {connections} IMAP command connection(s) for the account "
         "(IMAPAPI_COMMAND_CONNECTIONS), each keeping INBOX selected: NOOP + UID FETCH per "
-        "page, NOOP + 2 UID FETCH per details; requests beyond that wait for a connection"
+        "page (of flags only for messages whose summaries are kept), NOOP + one UID FETCH per "
+        "details asked for before (flags and text; two, with ENVELOPE and BODYSTRUCTURE, "
+        "otherwise); requests beyond that wait for a connection. The rows 'no summaries "
+        "kept' come from a second service child with IMAPAPI_SUMMARY_CACHE=0"
     )
     return table, results
 
@@ -349,20 +375,27 @@ async def bench_list(
 ) -> tuple[Table, dict[str, Any]]:
 
     raw = await raw_side(host, port, total, samples)
-    cfg: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "data_dir": str(work / "list-data"),
-        "list_user": USER,
-    }
-    if profile:
-        cfg["serve_profile"] = str(profile.with_suffix(".list.txt"))
-    child = await Child.start("service", cfg)
-    try:
-        listening = await child.next("listening")
-        ours = await http_side(
-            listening["port"], listening["token"], total, samples, child.proc.pid
-        )
-    finally:
-        await child.stop()
+    ours: dict[str, Any] = {}
+    # Twice: as configured (summaries kept, warm after the first requests), then with none
+    # kept (IMAPAPI_SUMMARY_CACHE=0: every page parsed and classified afresh), "…_cold".
+    for suffix in ("", "_cold"):
+        cfg: dict[str, Any] = {
+            "host": host,
+            "port": port,
+            "data_dir": str(work / f"list-data{suffix}"),
+            "list_user": USER,
+        }
+        if suffix:
+            cfg["summary_cache"] = 0
+        elif profile:
+            cfg["serve_profile"] = str(profile.with_suffix(".list.txt"))
+        child = await Child.start("service", cfg)
+        try:
+            listening = await child.next("listening")
+            got = await http_side(
+                listening["port"], listening["token"], total, samples, child.proc.pid
+            )
+        finally:
+            await child.stop()
+        ours.update((key + suffix, value) for key, value in got.items())
     return report(total, raw, ours)

@@ -108,6 +108,13 @@ class Settings(BaseSettings):
         description="IMAP connections per account for API calls, opened only while concurrent "
         "calls need them (servers limit connections per user: Gmail allows 15).",
     )
+    summary_cache: int = Field(
+        20_000,
+        ge=0,
+        description="Message summaries kept in memory for listings, in the whole process (about "
+        "0.6 KiB each): a page of messages listed before costs a FETCH of their flags only. "
+        "Flags and labels are always fetched fresh; 0 keeps none.",
+    )
     command_idle_close: float = Field(
         60.0, gt=0, description="Seconds before an unused command connection is closed."
     )

@@ -30,6 +30,7 @@ from imapapi.sending.submission import Submitter
 from imapapi.sending.submission_worker import SubmissionWorker
 from imapapi.sessions.limits import LoginLimiter
 from imapapi.sessions.session import AccountSession, SessionContext
+from imapapi.sessions.summaries import SummaryCache
 from imapapi.store.base import Store
 from imapapi.store.redis import RedisStore
 from imapapi.store.sqlite import SqliteStore
@@ -107,6 +108,7 @@ class Service:
                 on_imap_command=metrics.observe_imap_command,
                 on_reconnect=metrics.observe_reconnect,
                 on_connect_attempt=metrics.observe_connect_attempt,
+                summaries=SummaryCache(settings.summary_cache),
             )
             factory = AccountSession.factory(context)
         accounts = AccountManager(AccountRegistry(store, box), factory)

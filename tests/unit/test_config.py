@@ -36,15 +36,25 @@ def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "accepted"), [("0", False), ("1", True), ("16", True), ("17", False)]
+    ("variable", "value", "accepted"),
+    [
+        ("IMAPAPI_COMMAND_CONNECTIONS", "0", False),
+        ("IMAPAPI_COMMAND_CONNECTIONS", "1", True),
+        ("IMAPAPI_COMMAND_CONNECTIONS", "16", True),
+        ("IMAPAPI_COMMAND_CONNECTIONS", "17", False),
+        ("IMAPAPI_SUMMARY_CACHE", "-1", False),
+        ("IMAPAPI_SUMMARY_CACHE", "0", True),
+        ("IMAPAPI_SUMMARY_CACHE", "50000", True),
+    ],
 )
-def test_command_connections_bounds(
-    monkeypatch: pytest.MonkeyPatch, value: str, accepted: bool
+def test_connection_and_cache_bounds(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, accepted: bool
 ) -> None:
     monkeypatch.delenv("IMAPAPI_CONFIG", raising=False)
-    monkeypatch.setenv("IMAPAPI_COMMAND_CONNECTIONS", value)
+    monkeypatch.setenv(variable, value)
     if accepted:
-        assert load_settings().command_connections == int(value)
+        field = variable.removeprefix("IMAPAPI_").lower()
+        assert getattr(load_settings(), field) == int(value)
     else:
         with pytest.raises(ValidationError):
             load_settings()

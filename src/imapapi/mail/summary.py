@@ -89,13 +89,7 @@ def message_summary(
         summary["threadId"] = str(fetch.gmail_thrid)
     _put(summary, "date", _date(envelope.date, fetch.internal_date))
     _put(summary, "size", fetch.size)
-    if fetch.flags is not None:  # not fetched → unknown, so neither flags nor unseen
-        summary["flags"] = visible_flags(fetch.flags)
-        if fetch.gmail_labels is not None:
-            summary["labels"] = list(fetch.gmail_labels)
-        summary["unseen"] = not any(flag.lower() == "\\seen" for flag in fetch.flags)
-    elif fetch.gmail_labels is not None:
-        summary["labels"] = list(fetch.gmail_labels)
+    add_flags(summary, fetch.flags, fetch.gmail_labels)
 
     subject = envelope.subject or ""
     summary["subject"] = decode_header_value(subject) if looks_encoded(subject) else subject
@@ -121,6 +115,24 @@ def message_summary(
     if max_value is not None:
         _put(summary, "truncated", cap_values(summary, max_value) or None)
     return summary
+
+
+# The fields another client can change (RFC 3501 §6.4.6 STORE; Gmail's labels); the rest of a
+# summary is fixed for as long as the message has its UID.
+MUTABLE_FIELDS = frozenset({"flags", "labels", "unseen"})
+
+
+def add_flags(
+    summary: dict[str, Any], flags: Sequence[str] | None, labels: Sequence[str] | None
+) -> None:
+    """Put `flags`, `labels` and `unseen` into `summary`; not fetched (None) → unknown, so
+    neither flags nor unseen."""
+    if flags is not None:
+        summary["flags"] = visible_flags(flags)
+    if labels is not None:
+        summary["labels"] = list(labels)
+    if flags is not None:
+        summary["unseen"] = not any(flag.lower() == "\\seen" for flag in flags)
 
 
 # --- the cap on header values -----------------------------------------------------------------

@@ -5,7 +5,9 @@ connection and its `FolderView` (`command_pool.py`). A folder stays selected on 
 between calls, and the view follows what the server reports on it (arrivals, expunges), so
 reading a folder that is selected already costs a NOOP instead of a SELECT whose price grows
 with the folder: a listing page is then one UID FETCH of the page's UIDs, taken from the view's
-sequence → UID map.
+sequence → UID map. What a page shows of a message, except its flags and labels, is kept
+between calls (`sessions/summaries.py`): a page listed before is a UID FETCH of flags only, and
+details asked for before one UID FETCH of flags and text.
 Folders are SELECTed read-write, for reads too (see `open_folder`); the UIDVALIDITY that ids are
 checked against comes from that response, so a stale id (RFC 3501 §2.3.1.1: UIDVALIDITY
 changed) answers 404 and can never name another message. Downloads, text and changes live in
@@ -21,14 +23,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
+
 from imapapi.errors import CommandFailedError, NetworkError, NotFoundError, ProtocolError
-from imapapi.imap import FetchResult, ImapConnection
+from imapapi.imap import BodyPart, FetchResult, ImapConnection
+from imapapi.imap.encode import sequence_set
 from imapapi.mail.bodystructure import find_text_parts
 from imapapi.mail.decode import decode_text
 from imapapi.mail.headers import parse_header_block
 from imapapi.mail.ids import decode_message_id
 from imapapi.mail.reply_text import reply_text
-from imapapi.mail.summary import message_summary
+from imapapi.mail.summary import MUTABLE_FIELDS, add_flags, message_summary
 from imapapi.operations.search import SearchTerms, compile_search, in_thread
 from imapapi.sessions.command_pool import CommandConnection, CommandLeases
 from imapapi.store.base import Store
@@ -305,30 +310,91 @@ async def _search_messages(
 async def fetch_summaries(
     command: CommandConnection, folder: OpenFolder, uids: list[int], items: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """The message objects of `uids` in the selected `folder`, in that order, classified."""
+    """The message objects of `uids` in the selected `folder`, in that order, classified.
+
+    Messages listed before on this account (`command.summaries`, kept without their flags)
+    cost a FETCH of their flags (and labels) only; the others are fetched with `items`, built
+    and classified, and kept for the next time.
+    """
     if not uids:
         return []
-    view = command.view
+    view, conn, kept_summaries = command.view, command.conn, command.summaries
     view.updates.clear()
-    fetched = {
-        result.uid: result
-        async for result in command.conn.uid_fetch(uids, items)
-        if result.uid is not None
-    }
+    kept = kept_summaries.get(folder.path, folder.uid_validity, uids)
+    flags: dict[int, _Flags] = {}
+    if kept:
+        # Read in bulk (imap/flagfetch.py): no response object per message.
+        answer = await conn.uid_fetch_flags(
+            _flags, uids=sequence_set(kept).decode(), labels="X-GM-LABELS" in items
+        )
+        flags = answer.values
+    missing = [uid for uid in uids if uid not in kept]
+    fetched: dict[int, FetchResult] = {}
+    if missing:
+        async for result in conn.uid_fetch(missing, items):
+            if result.uid is not None:
+                fetched[result.uid] = result
     # Messages expunged meanwhile are simply missing from the page.
-    results = [
-        _fresher(fetched[uid], view.updates)
-        for uid in uids
-        if uid in fetched and uid not in view.expunged
-    ]
+    expunged = view.expunged
+    results = {
+        uid: _fresher(fetched[uid], view.updates)
+        for uid in missing
+        if uid in fetched and uid not in expunged
+    }
+    built = await _build(conn, folder, list(results.values()))
+    kept_summaries.put(folder.path, folder.uid_validity, _encoded(built))
+    summaries = []
+    for uid in uids:
+        if uid in built:
+            summary, result = built[uid], results[uid]
+            add_flags(summary, result.flags, result.gmail_labels)
+        elif uid in kept and uid in flags and uid not in expunged:
+            summary = orjson.loads(kept[uid])
+            now, labels = flags[uid]
+            later = view.updates.get(uid)  # another client changed them meanwhile
+            add_flags(summary, later.flags if later and later.flags is not None else now, labels)
+        else:
+            continue
+        summaries.append(summary)
+    return summaries
+
+
+_Flags = tuple[tuple[str, ...] | None, tuple[str, ...] | None]
+
+
+def _flags(flags: tuple[str, ...] | None, labels: tuple[str, ...] | None) -> _Flags:
+    return flags, labels
+
+
+async def _build(
+    conn: ImapConnection, folder: OpenFolder, results: list[FetchResult]
+) -> dict[int, dict[str, Any]]:
+    """The classified summaries of `results` by UID, without the fields another client can
+    change (`add_flags` puts them back), so kept and new summaries have their keys in one
+    order."""
     # The header fields are parsed once, for the summary (References) and the verdict.
     headers = [shared_headers(result) for result in results]
     pairs = [
         (result, summarize(result, folder, read))
         for result, read in zip(results, headers, strict=True)
     ]
-    await add_classification(command.conn, pairs, headers)
-    return [summary for _, summary in pairs]
+    await add_classification(conn, pairs, headers)
+    return {
+        summary["uid"]: {k: v for k, v in summary.items() if k not in MUTABLE_FIELDS}
+        for _, summary in pairs
+    }
+
+
+def _encoded(summaries: dict[int, dict[str, Any]]) -> dict[int, bytes]:
+    encoded = {}
+    for uid, summary in summaries.items():
+        try:
+            data = orjson.dumps(summary)
+        except orjson.JSONEncodeError:  # e.g. a lone surrogate: built afresh each time instead
+            continue
+        # A copy of its own size: orjson's result keeps the 4 KiB buffer it was written in.
+        encoded[uid] = bytes(memoryview(data))
+    return encoded
 
 
 def _fresher(result: FetchResult, updates: Mapping[int, FetchResult]) -> FetchResult:
@@ -370,35 +436,97 @@ async def _get_message(
     leases: CommandLeases, store: Store, index: int, uid: int, max_bytes: int
 ) -> dict[str, Any]:
     async with located(leases, store, index) as (command, folder):
-        fetch = await fetch_one(command, uid, summary_items(command.conn, HEADER_ITEM))
-        # One message asked for by id: its values whole, unlike a listing's (mail/summary.py).
-        message = message_summary(fetch, index=folder.index, path=folder.path, max_value=None)
-        await add_classification(command.conn, [(fetch, message)])
-        message["headers"] = parse_header_block(section(fetch, "BODY[HEADER]") or b"")
+        conn = command.conn
+        kept = command.summaries.get(folder.path, folder.uid_validity, [uid], whole=True)
+        if uid in kept:
+            # Asked for before: one FETCH of what can change or was never kept (its flags, and
+            # the text, fetched afresh each time, as the cap may differ).
+            message, parts = _unkept(kept[uid])
+            labels = ("X-GM-LABELS",) * conn.has_capability("X-GM-EXT-1")
+            items = ["UID", "FLAGS", *labels, *text_items(parts, max_bytes)]
+            fetch = await fetch_one(command, uid, items)
+            content, has_more = decode_texts(fetch, parts, max_bytes)
+        else:
+            fetch = await fetch_one(command, uid, summary_items(conn, HEADER_ITEM))
+            message, parts = await _details(conn, folder, fetch)
+            command.summaries.put(
+                folder.path, folder.uid_validity, _kept(uid, message, parts), whole=True
+            )
+            content, has_more = await fetch_text(command, uid, parts, max_bytes)
+        add_flags(message, fetch.flags, fetch.gmail_labels)
         text = message.get("text")
-        if text is not None and fetch.body_structure is not None:
-            plain, html = find_text_parts(fetch.body_structure)
-            wanted = {k: p for k, p in (("plain", plain), ("html", html)) if p is not None}
-            content, has_more = await fetch_text(command, uid, wanted, max_bytes)
+        if text is not None:
             text.update(content)
             text["hasMore"] = has_more
             text["reply"] = reply_text(content.get("plain"), content.get("html")).text
     return message
 
 
+async def _details(
+    conn: ImapConnection, folder: OpenFolder, fetch: FetchResult
+) -> tuple[dict[str, Any], dict[str, BodyPart]]:
+    """The details of `fetch` without the fields another client can change or the text, and
+    the text parts to fetch."""
+    # One message asked for by id: its values whole, unlike a listing's (mail/summary.py).
+    message = message_summary(fetch, index=folder.index, path=folder.path, max_value=None)
+    await add_classification(conn, [(fetch, message)])
+    message["headers"] = parse_header_block(section(fetch, "BODY[HEADER]") or b"")
+    parts: dict[str, BodyPart] = {}
+    if "text" in message and fetch.body_structure is not None:
+        plain, html = find_text_parts(fetch.body_structure)
+        parts = {k: p for k, p in (("plain", plain), ("html", html)) if p is not None}
+    return {k: v for k, v in message.items() if k not in MUTABLE_FIELDS}, parts
+
+
+def _kept(uid: int, message: dict[str, Any], parts: dict[str, BodyPart]) -> dict[int, bytes]:
+    """What `_unkept` reads back: the details and, under a key no message object has, what
+    decoding each text part needs."""
+    texts = {k: [p.part, p.subtype, p.encoding, p.param("charset")] for k, p in parts.items()}
+    return _encoded({uid: {**message, _TEXT_PARTS: texts}})
+
+
+def _unkept(data: bytes) -> tuple[dict[str, Any], dict[str, BodyPart]]:
+    message = orjson.loads(data)
+    parts = {
+        kind: BodyPart(
+            part=part,
+            type="text",
+            subtype=subtype,
+            encoding=encoding,
+            params=(("charset", charset),) if charset is not None else (),
+        )
+        for kind, (part, subtype, encoding, charset) in message.pop(_TEXT_PARTS).items()
+    }
+    return message, parts
+
+
+_TEXT_PARTS = "_textParts"
+
+
 async def fetch_text(
     command: CommandConnection, uid: int, parts: dict[str, Any], max_bytes: int
 ) -> tuple[dict[str, str], bool]:
     """Decoded text of `parts` ("plain"/"html" → BodyPart), each cut at `max_bytes` encoded
-    octets with a partial fetch (RFC 3501 §6.4.5 `<0.N>`): the rest is never downloaded.
+    octets with a partial fetch (RFC 3501 §6.4.5 `<0.N>`): the rest is never downloaded."""
+    if not parts:
+        return {}, False
+    fetch = await fetch_one(command, uid, ["UID", *text_items(parts, max_bytes)])
+    return decode_texts(fetch, parts, max_bytes)
+
+
+def text_items(parts: dict[str, Any], max_bytes: int) -> list[str]:
+    """The FETCH items of `parts`' text, cut at `max_bytes` encoded octets.
 
     One octet more than the cap is asked for, so "cut" is known from the answer itself rather
     than from a BODYSTRUCTURE size that servers sometimes get wrong.
     """
-    if not parts:
-        return {}, False
-    items = [f"BODY.PEEK[{part.part}]<0.{max_bytes + 1}>" for part in parts.values()]
-    fetch = await fetch_one(command, uid, ["UID", *items])
+    return [f"BODY.PEEK[{part.part}]<0.{max_bytes + 1}>" for part in parts.values()]
+
+
+def decode_texts(
+    fetch: FetchResult, parts: dict[str, Any], max_bytes: int
+) -> tuple[dict[str, str], bool]:
+    """The text of `parts` from the answer to `text_items`, and whether one was cut."""
     content: dict[str, str] = {}
     has_more = False
     for kind, part in parts.items():

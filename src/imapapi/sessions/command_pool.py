@@ -27,6 +27,7 @@ from imapapi.errors import CommandFailedError, ImapApiError, MailServerError, Se
 from imapapi.imap import ConnectionState, ImapConnection
 from imapapi.sessions.connect import Connector
 from imapapi.sessions.folder_view import FolderView
+from imapapi.sessions.summaries import SummaryCache, SummaryScope
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,14 @@ log = logging.getLogger(__name__)
 class CommandConnection:
     """A logged-in command connection of `account` and the `FolderView` of what is selected on
     it, handed to one API call at a time by `CommandPool.lease`. The same object comes back
-    for as long as the connection stays open; the view follows every selection made on it."""
+    for as long as the connection stays open; the view follows every selection made on it.
+    `summaries`: the account's kept message summaries (`summaries.py`), shared by its
+    connections."""
 
     account: str
     conn: ImapConnection
     view: FolderView
+    summaries: SummaryScope
 
 
 class CommandLeases(Protocol):
@@ -85,6 +89,7 @@ class CommandPool:
         idle_close: float,
         wait_timeout: float,
         spawn: Callable[[Coroutine[Any, Any, None]], None],
+        summaries: SummaryScope | None = None,
     ) -> None:
         if size < 1:
             raise ValueError("a pool needs at least one connection")
@@ -94,6 +99,7 @@ class CommandPool:
         self._wait_timeout = wait_timeout
         self._spawn = spawn
         self._waiters: deque[tuple[str | None, asyncio.Future[_Slot]]] = deque()
+        self.summaries = summaries if summaries is not None else SummaryCache(0).scope()
 
     def __repr__(self) -> str:
         busy = sum(s.busy for s in self._slots)
@@ -133,6 +139,7 @@ class CommandPool:
                 waiter.set_exception(ServerTimeoutError("the account is stopping"))
         self._waiters.clear()
         await asyncio.gather(*(self._close_slot(slot) for slot in self._slots))
+        self.summaries.close()
 
     # --- handing out ------------------------------------------------------------------------------
 
@@ -227,7 +234,7 @@ class CommandPool:
 
         # The view must hear of every SELECT/EXAMINE/UNSELECT, whoever sends it.
         conn.on_command = on_command
-        slot.command = CommandConnection(self._connector.account, conn, view)
+        slot.command = CommandConnection(self._connector.account, conn, view, self.summaries)
         return slot.command
 
     # --- closing ----------------------------------------------------------------------------------

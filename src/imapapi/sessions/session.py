@@ -16,7 +16,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from imapapi.accounts.model import AccountConfig, AccountState
@@ -41,6 +41,7 @@ from imapapi.sessions.connect import Connector
 from imapapi.sessions.folder_view import FolderView
 from imapapi.sessions.limits import LoginLimiter
 from imapapi.sessions.protocol_log import ProtocolLog
+from imapapi.sessions.summaries import SummaryCache
 from imapapi.store.base import NewEvent, Store
 from imapapi.syncing.syncer import AccountSyncer
 
@@ -87,6 +88,8 @@ class SessionContext:
     on_connect_attempt: Callable[[str], None] | None = None
     # Every state change of a running session (the scheduler publishes it for other nodes).
     on_state: Callable[[str, AccountState, str | None], None] | None = None
+    # Message summaries kept for listings, one LRU for every session (`summaries.py`).
+    summaries: SummaryCache = field(default_factory=SummaryCache)
 
 
 class AccountSession(SessionLike):
@@ -124,6 +127,7 @@ class AccountSession(SessionLike):
             idle_close=ctx.settings.command_idle_close,
             wait_timeout=ctx.settings.api_gateway_timeout,
             spawn=self._spawn,
+            summaries=ctx.summaries.scope(),
         )
         self._connected_once = asyncio.Event()
         # Several nodes: the state published by the node that syncs this account, for a

@@ -1,7 +1,9 @@
 """A folder kept selected on a command connection between API calls, against the real Dovecot.
 
 The second listing of a folder sends no EXAMINE; these tests change the folder from another
-client between two calls on the same kept connection and check the answers stay right.
+client between two calls on the same kept connection and check the answers stay right. The
+summaries of messages listed before are kept too (`sessions/summaries.py`): the next listing
+fetches their flags only.
 """
 
 from __future__ import annotations
@@ -100,8 +102,10 @@ async def test_expunge_by_another_client_between_listings(mailbox: Mailbox) -> N
         gone = [by_subject["m4"]["uid"], by_subject["m2"]["uid"]]
         await other.uid_store(gone, "+", ["\\Deleted"], silent=True)
         await other.expunge(gone)
+    before_fetches = len(await fetches(mailbox))
     after = await mailbox.listing(pageSize=2)
     assert (after["total"], after["pages"]) == (3, 2)
+    assert not any(map(full, (await fetches(mailbox))[before_fetches:]))  # kept summaries
     assert subjects(after) == ["m3", "m1"]
     assert subjects(await mailbox.listing(page=1, pageSize=2)) == ["m0"]
     for subject in ("m4", "m2"):
@@ -137,8 +141,14 @@ async def test_flag_change_by_another_client_between_listings(mailbox: Mailbox) 
     async with mailbox.other_client() as other:
         await other.select("INBOX")
         await other.uid_store([item["uid"]], "+", ["\\Flagged", "$Work"], silent=True)
+    before = len(await fetches(mailbox))
     (again,) = (await mailbox.listing())["messages"]
     assert sorted(again["flags"]) == ["$Work", "\\Flagged"]
+    # From the kept summary (sessions/summaries.py) and flags fetched afresh.
+    assert (await fetches(mailbox))[before:] == ["(UID FLAGS)"]
+    assert {k: v for k, v in again.items() if k != "flags"} == {
+        k: v for k, v in item.items() if k != "flags"
+    }
     assert sorted((await mailbox.details(item["id"]))["flags"]) == ["$Work", "\\Flagged"]
 
 
@@ -234,3 +244,106 @@ async def test_a_busy_pool_answers_504_then_serves_again(
             )
         assert busy.status_code == 504, busy.text
         assert subjects(await mailbox.listing()) == ["only"]
+
+
+# --- summaries kept between listings (sessions/summaries.py) ------------------------------------
+# A page listed before costs a FETCH of flags only, and stays exact when another client changes
+# the folder between two listings.
+
+
+async def fetches(mailbox: Mailbox) -> list[str]:
+    """The items of every UID FETCH of a page the command connections sent, e.g. "(UID
+    FLAGS)" (not those of the UID map's arrivals, "(UID)")."""
+    found = []
+    for line in await mailbox.sent_commands("command"):
+        _, command = line.split(" ", 1)
+        if command.startswith("UID FETCH ") and "FLAGS" in command:
+            found.append(command.split(" ", 3)[3])
+    return found
+
+
+def full(items: str) -> bool:
+    return "ENVELOPE" in items
+
+
+async def test_a_page_listed_again_fetches_only_flags(mailbox: Mailbox) -> None:
+    for n in range(3):
+        mailbox.deliver(message(f"m{n}"))
+    first = await mailbox.listing()
+    before = await fetches(mailbox)
+    second = await mailbox.listing()
+    assert second == first
+    assert (await fetches(mailbox))[len(before) :] == ["(UID FLAGS)"]
+    assert len(mailbox.session.ctx.summaries) == 3
+
+
+async def test_new_mail_is_fetched_in_full_and_the_rest_by_flags(mailbox: Mailbox) -> None:
+    mailbox.deliver(message("old"))
+    await mailbox.listing()
+    before = len(await fetches(mailbox))
+    mailbox.deliver(message("new"))
+    listing = await mailbox.listing()
+    assert subjects(listing) == ["new", "old"]
+    assert [full(items) for items in (await fetches(mailbox))[before:]] == [False, True]
+    assert listing == await mailbox.listing()  # kept and new summaries alike
+
+
+async def test_a_new_uidvalidity_empties_the_folders_summaries(mailbox: Mailbox) -> None:
+    mailbox.deliver(message("kept elsewhere"))
+    await mailbox.listing()
+    mailbox.deliver(message("old"), folder="Projects")
+    (old,) = (await mailbox.listing("Projects"))["messages"]
+    cache = mailbox.session.ctx.summaries
+    assert len(cache) == 2
+    async with mailbox.other_client() as other:  # not through the API: its connection stays
+        await other.delete("Projects")
+        await other.create("Projects")
+    mailbox.deliver(message("new"), folder="Projects")
+    (new,) = (await mailbox.listing("Projects"))["messages"]
+    # The same UID in the new folder is another message: never the old one's summary.
+    assert (new["uid"], new["subject"]) == (old["uid"], "new")
+    assert new["id"] != old["id"]
+    assert len(cache) == 2  # INBOX's one, and the new Projects message: the old one went
+
+
+async def test_without_the_cache_every_listing_fetches_in_full(
+    tmp_path: Path, store_backend: StoreBackend, dovecot: Dovecot, imap_user: ImapUser
+) -> None:
+    dovecot.deliver(imap_user, message("only"))
+    async with served(
+        tmp_path / "data", store_backend, dovecot, imap_user, summary_cache=0
+    ) as mailbox:
+        first = await mailbox.listing()
+        assert await mailbox.listing() == first
+        assert [full(items) for items in await fetches(mailbox)] == [True, True]
+        assert len(mailbox.session.ctx.summaries) == 0
+
+
+async def test_details_asked_again_cost_one_fetch_and_stay_exact(mailbox: Mailbox) -> None:
+    mailbox.deliver(message("details", body="0123456789" * 10))
+    (item,) = (await mailbox.listing())["messages"]
+    first = await mailbox.details(item["id"])
+    before = len(await mailbox.sent_commands("command"))
+    assert await mailbox.details(item["id"]) == first
+    sent = [line.split(" ", 1)[1] for line in (await mailbox.sent_commands("command"))[before:]]
+    assert sent == ["NOOP", f"UID FETCH {item['uid']} (UID FLAGS BODY.PEEK[1]<0.5242881>)"]
+    async with mailbox.other_client() as other:
+        await other.select("INBOX")
+        await other.uid_store([item["uid"]], "+", ["\\Seen"], silent=True)
+    cut = await mailbox.details(item["id"], maxBytes=10)
+    assert (cut["flags"], cut["unseen"]) == (["\\Seen"], False)
+    assert (cut["text"]["plain"], cut["text"]["hasMore"]) == ("0123456789", True)
+    assert cut["headers"] == first["headers"]
+    assert cut["classification"] == first["classification"]
+
+
+async def test_details_asked_before_of_a_message_expunged_since(mailbox: Mailbox) -> None:
+    mailbox.deliver(message("doomed"))
+    (item,) = (await mailbox.listing())["messages"]
+    await mailbox.details(item["id"])
+    async with mailbox.other_client() as other:
+        await other.select("INBOX")
+        await other.uid_store([item["uid"]], "+", ["\\Deleted"], silent=True)
+        await other.expunge([item["uid"]])
+    response = await mailbox.api.client.get(f"{mailbox.base}/message/{item['id']}")
+    assert response.status_code == 404, response.text

@@ -86,6 +86,21 @@ async def test_label_change_from_another_client_is_message_updated(
     assert "flags" not in hook.json["data"]["changes"]
 
 
+async def test_a_kept_listing_shows_labels_changed_since(
+    api: Api, hoodiecrow: Hoodiecrow, webhook_receiver: WebhookReceiver
+) -> None:
+    added = hoodiecrow.append(message("kept"), labels=["\\Inbox"])
+    account = await register_gmail(api, hoodiecrow, webhook_receiver)
+    url = f"/v1/account/{account}/messages"
+    [first] = (await api.client.get(url, params={"path": ALL_MAIL})).json()["messages"]
+    hoodiecrow.set_labels(added["uid"], ["\\Inbox", "Follow-up"], notify=False)
+    # The summary is kept from the first listing (sessions/summaries.py); labels never are.
+    [again] = (await api.client.get(url, params={"path": ALL_MAIL})).json()["messages"]
+    assert sorted(again["labels"]) == ["Follow-up", "\\Inbox"]
+    assert (again["emailId"], again["threadId"]) == (first["emailId"], first["threadId"])
+    assert len(api.service.accounts.session(account).ctx.summaries) == 1  # type: ignore[union-attr]
+
+
 async def test_reply_with_the_inbox_label_is_tracked(
     api: Api, hoodiecrow: Hoodiecrow, webhook_receiver: WebhookReceiver
 ) -> None:
