@@ -390,7 +390,7 @@ class WebhookDispatcher:
     async def _deliver(self, event: QueuedEvent, target: WebhookTarget) -> None:
         """POST one event; return on 2xx, raise `Retry` on anything else."""
         assert target.url is not None
-        body = encode_payload(event.payload)
+        body = event.body if event.body is not None else encode_payload(event.payload)
         headers = [
             ("Content-Type", "application/json"),
             ("User-Agent", _USER_AGENT),

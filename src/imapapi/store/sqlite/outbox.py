@@ -13,7 +13,7 @@ from typing import Any
 import aiosqlite
 
 from imapapi.store import keys
-from imapapi.store.payload import dump, load
+from imapapi.store.payload import dump, load, stored_text
 from imapapi.store.records import NewEvent, Page, QueuedEvent
 from imapapi.store.sqlite.connection import SqliteConnection
 
@@ -54,6 +54,7 @@ class SqliteOutbox(SqliteConnection):
             next_attempt=row[6],
             last_error=row[7],
             dead=bool(row[8]),
+            body=stored_text(row[3]),
         )
 
     async def due_events(
