@@ -64,13 +64,13 @@ class ReplyParser:
                 head = bytes(self._buf[:end])
                 del self._buf[: end + 4]
                 self._head(head)
-            elif self._mode == "length":
+            elif self._mode in ("length", "chunk-data"):
                 taken = min(self._left, len(self._buf))
                 self._drop(taken)
                 self._left -= taken
                 if self._left:
                     return self._too_long()
-                self._mode = "done"
+                self._mode = "done" if self._mode == "length" else "chunk-size"
             elif self._mode in ("chunk-size", "trailer"):
                 end = self._buf.find(b"\r\n")
                 if end < 0:
@@ -86,13 +86,6 @@ class ReplyParser:
                     raise HttpError("ProtocolError: bad chunk size") from None
                 self._mode = "chunk-data" if self._left else "trailer"
                 self._left += 2 if self._left else 0  # the chunk's CRLF
-            elif self._mode == "chunk-data":
-                taken = min(self._left, len(self._buf))
-                self._drop(taken)
-                self._left -= taken
-                if self._left:
-                    return self._too_long()
-                self._mode = "chunk-size"
             elif self._mode == "close":
                 self._drop(len(self._buf))
                 return self._too_long()
