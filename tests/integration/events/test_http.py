@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from imapapi.events.http import HttpError, WebhookClient
 from tests.servers.ports import LOOPBACK, free_port
+from tests.servers.tls import make_tls_files
 from tests.servers.webhooks import WebhookReceiver
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -169,3 +172,26 @@ async def test_refuses_what_it_cannot_send(
 ) -> None:
     with pytest.raises(ValueError):
         await client.post(url, b"{}", headers, timeout=10)
+
+
+async def test_https_checks_the_certificate(scripted: Scripted, tmp_path: Path) -> None:
+    files = make_tls_files(tmp_path)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(files.cert_file, files.key_file)
+    listener = await asyncio.start_server(scripted.handle, LOOPBACK, 0, ssl=server_context)
+    url = f"https://localhost:{listener.sockets[0].getsockname()[1]}/hook"
+    trusting = WebhookClient(ssl_context=ssl.create_default_context(cafile=files.ca_file))
+    default = WebhookClient()  # the system's authorities: the test CA is not one of them
+    try:
+        assert (await trusting.post(url, b"{}", [], timeout=10)).status == 200
+        assert (await trusting.post(url, b"{}", [], timeout=10)).status == 200
+        with pytest.raises(HttpError, match="SSLCertVerificationError"):
+            await default.post(url, b"{}", [], timeout=10)
+    finally:
+        await trusting.close()
+        await default.close()
+        listener.close()
+    # The trusting client's two POSTs shared one connection; the refused handshake never
+    # reached the HTTP server.
+    assert scripted.connections == 1
+    assert len(scripted.requests) == 2
