@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from imapapi.errors import StoreError
+from imapapi.store.base import FolderState
 from imapapi.store.sqlite import MIGRATIONS, SqliteStore
+from tests.unit.store.conftest import event
 
 
 async def test_schema_is_migrated_and_reopening_keeps_data(tmp_path: Path) -> None:
@@ -40,3 +42,23 @@ async def test_migration_two_creates_the_tables(tmp_path: Path, sqlite_store: Sq
         tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
         assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 2
     assert {"submissions", "sent_index"} <= tables
+
+
+async def test_a_failed_sync_commit_writes_nothing(tmp_path: Path) -> None:
+    # The events are written first; a folder row the schema refuses (blob NOT NULL) must take
+    # them back with it, as one transaction (crash safety: state and events together).
+    store = SqliteStore(tmp_path / "db.sqlite")
+    await store.open()
+    try:
+        bad = FolderState(
+            account="a", path="INBOX", index=1, uid_validity=7, uid_next=5, messages=4,
+            messages_blob=None,  # type: ignore[arg-type]
+        )  # fmt: skip
+        with pytest.raises(StoreError):
+            await store.commit_sync("a", [event("e1")], [bad])
+        assert await store.due_events(now=1000.0, limit=10) == []
+        # The connection is usable afterwards: nothing was left half-open.
+        await store.commit_sync("a", [event("e2")], [])
+        assert [e.event_id for e in await store.due_events(now=1000.0, limit=10)] == ["e2"]
+    finally:
+        await store.close()
