@@ -79,6 +79,7 @@ async def raw_connect(cfg: dict[str, Any]) -> None:
 async def service(cfg: dict[str, Any]) -> None:
     import httpx
 
+    from imapapi.cli.serve import settle_heap
     from imapapi.config import Settings
     from imapapi.credentials.tokens import create_token
     from imapapi.service import Service
@@ -98,6 +99,7 @@ async def service(cfg: dict[str, Any]) -> None:
     svc = Service.create(settings)
     app = create_app(svc, manage_lifespan=False)
     await svc.start()
+    settle_heap()  # as `imapapi serve` does after start-up
     try:
         _, token = await create_token(svc.store, "bench")
         async with httpx.AsyncClient(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import resource
 import signal
@@ -61,6 +62,14 @@ def _serve_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def settle_heap() -> None:
+    """Out of the collector's sight from now on: what start-up made (modules, the app, the
+    stored accounts' sessions) lives as long as the process, and every full collection walked
+    it again (issue 17: a tenth of a second each under a webhook burst)."""
+    gc.collect()
+    gc.freeze()
+
+
 async def _serve(settings: Settings) -> None:
     import uvicorn
 
@@ -87,6 +96,7 @@ async def _serve(settings: Settings) -> None:
     service = Service.create(settings)
     app = create_app(service, manage_lifespan=False)
     await service.start()
+    settle_heap()
     try:
         token = await service.first_start_token()
         if token:

@@ -27,10 +27,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-import aiohttp
-
 from imapapi import __version__
 from imapapi.events.acks import AckBuffer, settle
+from imapapi.events.http import HttpError, WebhookClient
 from imapapi.events.model import encode_payload
 from imapapi.events.retry import BACKOFF_CAP, Retry, backoff_delay, parse_retry_after
 from imapapi.events.signing import SIGNATURE_HEADER, sign
@@ -44,7 +43,6 @@ log = logging.getLogger(__name__)
 _JITTER = random.Random()
 
 MIN_MAX_AGE = 24 * 3600.0  # issue 4: "exponential backoff and jitter for at least 24 h"
-_DRAIN_LIMIT = 64 * 1024  # reply bytes read so the connection can go back to the pool
 _USER_AGENT = f"imapapi/{__version__}"
 
 
@@ -95,7 +93,7 @@ class WebhookDispatcher:
     def __init__(
         self,
         store: DeliveryStore,
-        session: aiohttp.ClientSession | None = None,
+        client: WebhookClient | None = None,
         *,
         timeout: float = 10.0,
         max_age: float = 48 * 3600.0,
@@ -108,7 +106,8 @@ class WebhookDispatcher:
         on_outcome: Callable[[DeliveryOutcome], None] | None = None,
         scope: Callable[[], tuple[str | None, bool]] | None = None,
     ) -> None:
-        """`session`: the service's shared ClientSession (not closed here); None = own one.
+        """`client`: a shared `WebhookClient` (not closed here); None = an own one, whose
+        keep-alive connections `stop()` closes.
 
         `concurrency`: accounts served at once (one request in flight each); `batch`: events of
         one account read and posted in one go. `poll_interval`: the longest idle sleep, which
@@ -129,10 +128,9 @@ class WebhookDispatcher:
         self._target = target
         self._on_outcome = on_outcome
         self._scope = scope
-        self._session = session
-        self._own_session = session is None
+        self._client = client or WebhookClient(max_idle=concurrency)
+        self._own_client = client is None
         self._timeout = timeout
-        self._client_timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_age = max_age
         self._concurrency = concurrency
         self._batch = batch
@@ -227,7 +225,7 @@ class WebhookDispatcher:
         self._task = asyncio.create_task(self.run(), name="webhook-dispatcher")
 
     async def stop(self, grace: float | None = None) -> None:
-        """Stop the background task and close an own session.
+        """Stop the background task and close an own client's connections.
 
         In-flight deliveries get `grace` seconds (default: the request timeout) to finish; the
         rest are cancelled and their events stay pending, to be delivered again after a restart
@@ -243,10 +241,9 @@ class WebhookDispatcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP session if the dispatcher created it."""
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None
+        """Close the HTTP connections if the dispatcher made the client."""
+        if self._own_client:
+            await self._client.close()
 
     # --- scheduling -------------------------------------------------------------------------------
     def _enter(self) -> None:
@@ -393,50 +390,45 @@ class WebhookDispatcher:
     async def _deliver(self, event: QueuedEvent, target: WebhookTarget) -> None:
         """POST one event; return on 2xx, raise `Retry` on anything else."""
         assert target.url is not None
-        body = encode_payload(event.payload)
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": _USER_AGENT,
-            "X-Imapapi-Event-Id": event.event_id,
-            "X-Imapapi-Event": str(event.payload.get("event", "")),
-        }
+        body = event.body if event.body is not None else encode_payload(event.payload)
+        headers = [
+            ("Content-Type", "application/json"),
+            ("User-Agent", _USER_AGENT),
+            ("X-Imapapi-Event-Id", event.event_id),
+            ("X-Imapapi-Event", str(event.payload.get("event", ""))),
+        ]
         if target.secret is not None:
-            headers[SIGNATURE_HEADER] = sign(body, target.secret)
+            headers.append((SIGNATURE_HEADER, sign(body, target.secret)))
         attempt = event.attempts + 1
         started = time.perf_counter()
         status: int | None = None
         try:
-            async with self._get_session().post(
-                target.url,
-                data=body,
-                headers=headers,
-                timeout=self._client_timeout,
-                allow_redirects=False,  # a redirected POST may turn into a GET: not delivered
-            ) as response:
-                status = response.status
-                retry_after = response.headers.get("Retry-After")
-                await _drain(response)
+            # Redirects are not followed: a redirected POST may turn into a GET, not delivered.
+            reply = await self._client.post(target.url, body, headers, self._timeout)
+            status = reply.status
         except TimeoutError as exc:
             raise Retry(
                 f"no reply within {self._timeout:g} s", defer=self._defer(attempt, None)
             ) from exc
-        except (aiohttp.ClientError, OSError, ValueError) as exc:
-            reason = f"{type(exc).__name__}: {exc}".replace(target.url, "<webhook url>")
+        except (HttpError, ValueError) as exc:
+            reason = str(exc) if isinstance(exc, HttpError) else f"{type(exc).__name__}: {exc}"
+            reason = reason.replace(target.url, "<webhook url>")
             raise Retry(reason, defer=self._defer(attempt, None)) from exc
         finally:
             duration = time.perf_counter() - started
             self.stats.last_latency = duration
-            log.debug(
-                "webhook post account=%s event_id=%s attempt=%d status=%s duration_ms=%.1f",
-                event.account,
-                event.event_id,
-                attempt,
-                status,
-                duration * 1000,
-                extra={"account": event.account, "duration": round(duration, 4)},
-            )
+            if log.isEnabledFor(logging.DEBUG):  # not the record's arguments for every POST
+                log.debug(
+                    "webhook post account=%s event_id=%s attempt=%d status=%s duration_ms=%.1f",
+                    event.account,
+                    event.event_id,
+                    attempt,
+                    status,
+                    duration * 1000,
+                    extra={"account": event.account, "duration": round(duration, 4)},
+                )
         if not 200 <= status < 300:
-            wait = parse_retry_after(retry_after, self._clock())
+            wait = parse_retry_after(reply.retry_after, self._clock())
             raise Retry(f"HTTP {status}", defer=self._defer(attempt, wait))
 
     def _defer(self, attempt: int, retry_after: float | None) -> float:
@@ -474,24 +466,6 @@ class WebhookDispatcher:
         )
         return False
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or (self._own_session and self._session.closed):
-            # Created lazily inside the running loop (aiohttp binds a session to its loop).
-            self._session = aiohttp.ClientSession()
-        return self._session
-
 
 def _ids(event: QueuedEvent) -> tuple[str, str]:
     return event.account, event.event_id
-
-
-async def _drain(response: aiohttp.ClientResponse) -> None:
-    """Read (and drop) a small reply body so keep-alive can reuse the connection."""
-    # The status already decided the outcome; a broken body must not turn it into a failure.
-    with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-        remaining = _DRAIN_LIMIT
-        while remaining > 0:
-            chunk = await response.content.read(min(remaining, 16384))
-            if not chunk:
-                break
-            remaining -= len(chunk)

@@ -89,6 +89,8 @@ class QueuedEvent:
     next_attempt: float = 0.0
     last_error: str | None = None
     dead: bool = False
+    # The payload's JSON as stored, the webhook body as it is; None: encode `payload` for it.
+    body: bytes | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

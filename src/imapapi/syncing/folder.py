@@ -140,6 +140,10 @@ class FolderSync:
         self._enricher = Enricher(
             account, store, fetch_chunk=fetch_chunk, reply_text_max=reply_text_max
         )
+        # (path, UIDVALIDITY) → mailbox index, as bound in the store: a binding never changes
+        # (only deleting the account removes it), so each folder asks the store once, not at
+        # every sync.
+        self._indexes: dict[tuple[str, int], int] = {}
 
     async def sync(
         self,
@@ -164,7 +168,7 @@ class FolderSync:
         account = self.account.account
         events: list[NewEvent] = []
         announce = not first_sync  # quietly index what was there before registration
-        index = await self.store.mailbox_index(account, folder.path, selected.uid_validity)
+        index = await self._index(folder.path, selected.uid_validity)
         ref = ev.FolderRef(account, folder.path, folder.special_use, index, selected.uid_validity)
         if stored is not None and stored.uid_validity != selected.uid_validity:
             # RFC 3501 §2.3.1.1: every UID of the old folder is void. Ids of the old index now
@@ -218,6 +222,13 @@ class FolderSync:
             time.monotonic() - started,
         )
 
+    async def _index(self, path: str, uid_validity: int) -> int:
+        index = self._indexes.get((path, uid_validity))
+        if index is None:
+            index = await self.store.mailbox_index(self.account.account, path, uid_validity)
+            self._indexes[(path, uid_validity)] = index
+        return index
+
     async def record_empty(self, empty: list[EmptyFolder], *, first_sync: bool) -> None:
         """Store empty folders straight from their STATUS, without selecting them; their
         indexes in one store round trip (a first sync finds several at once)."""
@@ -227,6 +238,8 @@ class FolderSync:
         indexes = await self.store.mailbox_indexes(
             account, [(e.folder.path, e.uid_validity) for e in empty]
         )
+        for e, index in zip(empty, indexes, strict=True):
+            self._indexes[(e.folder.path, e.uid_validity)] = index
         events = []
         states = []
         for e, index in zip(empty, indexes, strict=True):

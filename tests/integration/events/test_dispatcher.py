@@ -11,11 +11,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
 import pytest
 
 from imapapi import __version__
 from imapapi.events import WebhookDispatcher, make_event, verify
+from imapapi.events.http import WebhookClient
 from imapapi.store.base import NewEvent, QueuedEvent, Store
 from tests.integration.events.conftest import Clock
 from tests.servers.ports import free_port
@@ -449,24 +449,29 @@ async def test_connection_error_keeps_the_url_out_of_the_stored_error(
     [event] = await store.due_events(clock() + HOUR, 10)
     assert event.attempts == 1
     assert event.last_error is not None
-    assert event.last_error.startswith("ClientConnectorError")
+    assert event.last_error.startswith("ConnectionRefusedError")
     assert "SECRET-TOKEN" not in event.last_error
 
 
-async def test_shared_session_is_used_and_left_open(
+async def test_shared_client_is_used_and_left_open(
     store: Store,
     clock: Clock,
     webhook_receiver: WebhookReceiver,
     make_dispatcher: MakeDispatcher,
 ) -> None:
     await store.update_settings({"webhooks": webhook_receiver.url})
-    await store.add_events(events_for("a", 1, clock()))
-    async with aiohttp.ClientSession(headers={"X-Shared": "yes"}) as session:
-        dispatcher = make_dispatcher(session=session)
-        assert await dispatcher.run_once() == 1
+    await store.add_events(events_for("a", 2, clock()))
+    client = WebhookClient()
+    try:
+        dispatcher = make_dispatcher(client=client)
+        assert await dispatcher.run_once() == 2
         await dispatcher.stop()
-        assert not session.closed
-    assert webhook_receiver.received[0].header("X-Shared") == "yes"
+        # Still usable after the dispatcher stopped: it was not the dispatcher's to close.
+        reply = await client.post(webhook_receiver.url, b"{}", [], timeout=10)
+    finally:
+        await client.close()
+    assert reply.status == 200
+    assert len(webhook_receiver.received) == 3
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,9 @@ import pytest
 from imapapi.credentials.tokens import grants, hash_token, sees_account
 from imapapi.errors import StoreError
 from imapapi.store import keys
+from imapapi.store.base import FolderState
 from imapapi.store.sqlite import MIGRATIONS, SqliteStore
+from tests.unit.store.conftest import event
 
 
 async def test_schema_is_migrated_and_reopening_keeps_data(tmp_path: Path) -> None:
@@ -62,5 +64,25 @@ async def test_tokens_made_before_binding_become_unbound_admin(tmp_path: Path) -
         assert record is not None and record.accounts == () and record.scopes == ("api",)
         assert grants(record, "admin") and sees_account(record, "anyone")
         assert not grants(record, "metrics")
+    finally:
+        await store.close()
+
+
+async def test_a_failed_sync_commit_writes_nothing(tmp_path: Path) -> None:
+    # The events are written first; a folder row the schema refuses (blob NOT NULL) must take
+    # them back with it, as one transaction (crash safety: state and events together).
+    store = SqliteStore(tmp_path / "db.sqlite")
+    await store.open()
+    try:
+        bad = FolderState(
+            account="a", path="INBOX", index=1, uid_validity=7, uid_next=5, messages=4,
+            messages_blob=None,  # type: ignore[arg-type]
+        )  # fmt: skip
+        with pytest.raises(StoreError):
+            await store.commit_sync("a", [event("e1")], [bad])
+        assert await store.due_events(now=1000.0, limit=10) == []
+        # The connection is usable afterwards: nothing was left half-open.
+        await store.commit_sync("a", [event("e2")], [])
+        assert [e.event_id for e in await store.due_events(now=1000.0, limit=10)] == ["e2"]
     finally:
         await store.close()

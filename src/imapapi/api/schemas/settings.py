@@ -35,7 +35,11 @@ class SettingsIn(ApiModel):
 
     webhooks: WebUrl | None = Field(
         None,
-        description="URL that receives every event as a JSON POST.",
+        description=(
+            "URL that receives every event as a JSON POST (HTTP/1.1, kept-alive connections). "
+            "A 2xx answer is delivered; anything else, a redirect too (not followed), is "
+            "retried with backoff. Credentials in the URL are sent as Basic authorization."
+        ),
         examples=["https://example.com/imapapi/webhooks"],
     )
     webhookEvents: list[EventName | Literal["*"]] | None = Field(

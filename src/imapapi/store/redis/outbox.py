@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from imapapi.store.keys import RedisKeys
-from imapapi.store.payload import dump, load
+from imapapi.store.payload import dump, load, stored_text
 from imapapi.store.records import NewEvent, Page, QueuedEvent
 from imapapi.store.redis.codec import _f, _fields, _opt, _s
 from imapapi.store.redis.connection import RedisConnection
@@ -248,6 +248,7 @@ class RedisOutbox(RedisConnection):
             next_attempt=float(row["next_attempt"]),
             last_error=_s(row["last_error"]) if "last_error" in row else None,
             dead=row["dead"] == b"1",
+            body=stored_text(row["payload"]),
         )
 
     async def due_events(

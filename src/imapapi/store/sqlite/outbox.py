@@ -1,7 +1,7 @@
 """The event outbox on SQLite: one row per event, in seq order per account (`OutboxStore`).
 
-`insert_events` is the one INSERT of events; `commit_sync` and `finish_submission` call it inside
-their own transactions.
+`INSERT_EVENT` is the one INSERT of events; `commit_sync` (one hop, `_tx_whole`) and
+`finish_submission` (`insert_events`) run it inside their own transactions.
 """
 
 from __future__ import annotations
@@ -13,19 +13,24 @@ from typing import Any
 import aiosqlite
 
 from imapapi.store import keys
-from imapapi.store.payload import dump, load
+from imapapi.store.payload import dump, load, stored_text
 from imapapi.store.records import NewEvent, Page, QueuedEvent
 from imapapi.store.sqlite.connection import SqliteConnection
 
+# INSERT OR IGNORE: the writer chose the event id, so a repeated write is a no-op (STYLE.md 13).
+INSERT_EVENT = (
+    f"INSERT OR IGNORE INTO {keys.OUTBOX} (event_id, account, payload, created, next_attempt) "
+    "VALUES (?,?,?,?,?)"
+)
+
+
+def event_rows(events: list[NewEvent]) -> list[tuple[str, str, str, float, float]]:
+    """The parameters of INSERT_EVENT, one tuple per event."""
+    return [(e.event_id, e.account, dump(e.payload), e.created, e.created) for e in events]
+
 
 async def insert_events(db: aiosqlite.Connection, events: list[NewEvent]) -> None:
-    # INSERT OR IGNORE: the writer chose the event id, so a repeated write is a no-op
-    # (STYLE.md 13).
-    await db.executemany(
-        f"INSERT OR IGNORE INTO {keys.OUTBOX} (event_id, account, payload, created, "
-        "next_attempt) VALUES (?,?,?,?,?)",
-        [(e.event_id, e.account, dump(e.payload), e.created, e.created) for e in events],
-    )
+    await db.executemany(INSERT_EVENT, event_rows(events))
 
 
 class SqliteOutbox(SqliteConnection):
@@ -54,6 +59,7 @@ class SqliteOutbox(SqliteConnection):
             next_attempt=row[6],
             last_error=row[7],
             dead=bool(row[8]),
+            body=stored_text(row[3]),
         )
 
     async def due_events(
@@ -86,10 +92,10 @@ class SqliteOutbox(SqliteConnection):
 
     async def events_delivered(self, seqs: Sequence[int]) -> None:
         if seqs:
-            async with self._tx() as db:
-                await db.executemany(
-                    f"DELETE FROM {keys.OUTBOX} WHERE seq = ?", [(seq,) for seq in seqs]
-                )
+            rows = [(seq,) for seq in seqs]
+            await self._tx_whole(
+                lambda conn: conn.executemany(f"DELETE FROM {keys.OUTBOX} WHERE seq = ?", rows)
+            )
 
     async def event_retry(self, seq: int, attempts: int, next_attempt: float, error: str) -> None:
         async with self._tx() as db:

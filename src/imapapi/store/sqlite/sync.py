@@ -3,13 +3,20 @@ with their events in one transaction (`SyncStore`)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 
 from imapapi.errors import StoreError
 from imapapi.store import keys
 from imapapi.store.records import MAX_MAILBOX_INDEX, FolderState, NewEvent
 from imapapi.store.sqlite.connection import SqliteConnection
-from imapapi.store.sqlite.outbox import insert_events
+from imapapi.store.sqlite.outbox import INSERT_EVENT, event_rows
+
+_SAVE_FOLDER = (
+    f"INSERT OR REPLACE INTO {keys.FOLDERS} (account, path, idx, uid_validity, uid_next, "
+    "highest_modseq, messages, special_use, blob) VALUES (?,?,?,?,?,?,?,?,?)"
+)
+_DROP_FOLDER = f"DELETE FROM {keys.FOLDERS} WHERE account = ? AND path = ?"
 
 
 class SqliteSync(SqliteConnection):
@@ -92,30 +99,29 @@ class SqliteSync(SqliteConnection):
         *,
         fence: int | None = None,  # one process owns every account: nobody to fence out
     ) -> None:
-        async with self._tx() as db:
+        events_rows = event_rows(events)
+        folder_rows = [
+            (
+                account,
+                folder.path,
+                folder.index,
+                folder.uid_validity,
+                folder.uid_next,
+                folder.highest_modseq,
+                folder.messages,
+                folder.special_use,
+                folder.messages_blob,
+            )
+            for folder in folders
+        ]
+        removed_rows = [(account, path) for path in removed_paths]
+
+        def write(conn: sqlite3.Connection) -> None:
             # Events first, in the same transaction as the state that produced them: a crash
             # before COMMIT loses both (the change is detected again), after it keeps both.
-            await insert_events(db, events)
-            await db.executemany(  # one round trip for all folders of a first sync
-                f"INSERT OR REPLACE INTO {keys.FOLDERS} (account, path, idx, uid_validity, "
-                "uid_next, highest_modseq, messages, special_use, blob) "
-                "VALUES (?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        account,
-                        folder.path,
-                        folder.index,
-                        folder.uid_validity,
-                        folder.uid_next,
-                        folder.highest_modseq,
-                        folder.messages,
-                        folder.special_use,
-                        folder.messages_blob,
-                    )
-                    for folder in folders
-                ],
-            )
-            for path in removed_paths:
-                await db.execute(
-                    f"DELETE FROM {keys.FOLDERS} WHERE account = ? AND path = ?", (account, path)
-                )
+            conn.executemany(INSERT_EVENT, events_rows)
+            conn.executemany(_SAVE_FOLDER, folder_rows)
+            conn.executemany(_DROP_FOLDER, removed_rows)
+
+        # One hop to aiosqlite's thread for the whole transaction (`_tx_whole`).
+        await self._tx_whole(write)
