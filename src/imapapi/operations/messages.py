@@ -208,7 +208,8 @@ async def list_messages(
     then one UID FETCH of ENVELOPE/BODYSTRUCTURE for just those messages.
 
     The server reports arrivals and expunges after a UID FETCH; when it did, the page may
-    have shifted and is fetched again from the updated map.
+    have shifted and is fetched again from the updated map. A folder kept selected is listed
+    in one round trip when nothing changed (`_pipelined_page`).
     """
     return await read_retrying(lambda: _list_messages(leases, store, path, page, page_size))
 
@@ -220,10 +221,19 @@ async def _list_messages(
         view = command.view
         items = summary_items(command.conn)
         answer: MessagePage | None = None
-        for _ in range(PAGE_ATTEMPTS):
+        uids = _kept_page(command, path, page, page_size)
+        if uids:
+            answer = await _pipelined_page(command, path, page, page_size, uids, items)
+            if answer is not None:
+                return answer
+        for attempt in range(PAGE_ATTEMPTS):
             # Again after a change: the NOOP of a kept selection lets the server report the
-            # rest, and a view the server made us forget (`* NO`) is selected anew.
-            folder = await open_folder(command, store, path)
+            # rest, and a view the server made us forget (`* NO`) is selected anew. Not when
+            # one went with the page's FETCH just now.
+            if attempt == 0 and uids and view.is_selected(path):
+                folder = OpenFolder(path, view.uid_validity, view.index)
+            else:
+                folder = await open_folder(command, store, path)
             total = view.exists
             if page * page_size >= total:  # past the end: no map needed
                 return MessagePage(page, page_count(total, page_size), total, [])
@@ -237,6 +247,43 @@ async def _list_messages(
     if answer is None:
         raise ProtocolError(f"{path}: the folder changed during every attempt to list it")
     return answer  # the last one consistent with itself, if the folder never stood still
+
+
+def _kept_page(command: CommandConnection, path: str, page: int, page_size: int) -> list[int]:
+    """The page's UIDs when `path` is kept selected with a complete map, before any NOOP."""
+    conn, view = command.conn, command.view
+    if not (view.is_selected(path) and conn.selected == path and view.complete):
+        return []
+    return view.page(page, page_size)  # nothing past the end: the sequential way is as quick
+
+
+async def _pipelined_page(
+    command: CommandConnection,
+    path: str,
+    page: int,
+    page_size: int,
+    uids: list[int],
+    items: Sequence[str],
+) -> MessagePage | None:
+    """The page of a folder kept selected with the NOOP of `open_folder` and the page's FETCH
+    in one write, its UIDs taken from the view as it was before the NOOP. That is the answer
+    only when neither reported a change (arrival, expunge, reset): then the view after the
+    NOOP, which the sequential way reads, is the same (flag changes reported by the NOOP are
+    older than the FETCH's answer, see `fetch_summaries`). Else None: the caller lists again
+    the sequential way, as it would have (a FETCH refused because the folder went away too).
+    """
+    view = command.view
+    changes, total = view.changes, view.exists
+    folder = OpenFolder(path, view.uid_validity, view.index)
+    try:
+        messages = await fetch_summaries(command, folder, uids, items, noop_first=True)
+    except CommandFailedError:
+        if view.changes == changes:
+            raise
+        return None
+    if view.changes != changes:
+        return None
+    return MessagePage(page, page_count(total, page_size), total, messages)
 
 
 async def _complete_map(command: CommandConnection) -> bool:
@@ -308,29 +355,42 @@ async def _search_messages(
 
 
 async def fetch_summaries(
-    command: CommandConnection, folder: OpenFolder, uids: list[int], items: Sequence[str]
+    command: CommandConnection,
+    folder: OpenFolder,
+    uids: list[int],
+    items: Sequence[str],
+    *,
+    noop_first: bool = False,
 ) -> list[dict[str, Any]]:
     """The message objects of `uids` in the selected `folder`, in that order, classified.
 
     Messages listed before on this account (`command.summaries`, kept without their flags)
     cost a FETCH of their flags (and labels) only; the others are fetched with `items`, built
-    and classified, and kept for the next time.
+    and classified, and kept for the next time. `noop_first`: a NOOP goes in the same write
+    as the FETCH of flags (or first, alone, when there is none).
     """
     if not uids:
         return []
     view, conn, kept_summaries = command.view, command.conn, command.summaries
-    view.updates.clear()
     kept = kept_summaries.get(folder.path, folder.uid_validity, uids)
+    if noop_first and not kept:
+        await conn.noop()
+    view.updates.clear()
     flags: dict[int, _Flags] = {}
     if kept:
         # Read in bulk (imap/flagfetch.py): no response object per message.
         answer = await conn.uid_fetch_flags(
-            _flags, uids=sequence_set(kept).decode(), labels="X-GM-LABELS" in items
+            _flags,
+            uids=sequence_set(kept).decode(),
+            labels="X-GM-LABELS" in items,
+            noop_first=noop_first,
         )
         flags = answer.values
     missing = [uid for uid in uids if uid not in kept]
     fetched: dict[int, FetchResult] = {}
     if missing:
+        for uid in missing:  # reported before the FETCH was sent: older than its answer
+            view.updates.pop(uid, None)
         async for result in conn.uid_fetch(missing, items):
             if result.uid is not None:
                 fetched[result.uid] = result
@@ -351,8 +411,14 @@ async def fetch_summaries(
         elif uid in kept and uid in flags and uid not in expunged:
             summary = orjson.loads(kept[uid])
             now, labels = flags[uid]
-            later = view.updates.get(uid)  # another client changed them meanwhile
-            add_flags(summary, later.flags if later and later.flags is not None else now, labels)
+            # Another client changed them meanwhile; or, when the FETCH went with a NOOP, the
+            # NOOP's report of a change was taken for the answer (`FlagFetch.take`), which
+            # then came as the update.
+            later = view.updates.get(uid)
+            if later is not None:
+                now = later.flags if later.flags is not None else now
+                labels = later.gmail_labels if later.gmail_labels is not None else labels
+            add_flags(summary, now, labels)
         else:
             continue
         summaries.append(summary)
