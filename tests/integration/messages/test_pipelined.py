@@ -108,3 +108,25 @@ async def test_a_folder_deleted_under_a_kept_selection(mailbox: Mailbox) -> None
     assert response.status_code == 404, response.text
     assert response.json()["code"] == "NotFound"
     assert subjects(await mailbox.listing()) == []  # the account still answers
+
+
+async def test_details_asked_again_are_one_write(server_mailbox: Mailbox) -> None:
+    mailbox = server_mailbox
+    mailbox.deliver(message("read me"))
+    (item,) = (await mailbox.listing())["messages"]
+    first = await mailbox.details(item["id"])
+    assert await mailbox.details(item["id"]) == first
+    log = await command_log(mailbox)
+    noop = max(i for i, (direction, text) in enumerate(log) if text.endswith(" NOOP"))
+    assert log[noop + 1][0] == "C" and " UID FETCH " in log[noop + 1][1], log[noop:]
+
+
+async def test_details_in_a_folder_deleted_under_a_kept_selection(mailbox: Mailbox) -> None:
+    mailbox.deliver(message("doomed"), folder="Projects")
+    (item,) = (await mailbox.listing("Projects"))["messages"]
+    assert (await mailbox.details(item["id"]))["subject"] == "doomed"
+    async with mailbox.other_client() as other:
+        await other.delete("Projects")
+    response = await mailbox.api.client.get(f"{mailbox.base}/message/{item['id']}")
+    assert response.status_code == 404, response.text
+    assert response.json()["code"] == "NotFound"
