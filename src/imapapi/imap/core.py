@@ -11,8 +11,9 @@ While a `uid_fetch_flags` command runs, the reader hands runs of its simple FETC
 command's `flagfetch.FlagFetch` instead, and everything else still comes here, in order.
 
 Over 600 lines on purpose: the reader task, the routing handlers and the command runner share one
-state (the running command, the connection state, capabilities) that must change in step; split
-into modules they would reach into each other's private fields.
+state (the running commands, the connection state, capabilities) that must change in step; split
+into modules they would reach into each other's private fields. The protocol log, which only
+reads that state, is written by `protolog.py`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from imapapi.errors import (
 from imapapi.imap import parse
 from imapapi.imap.encode import Literal, Part, check_parts
 from imapapi.imap.flagfetch import FlagFetch
+from imapapi.imap.protolog import LOG_UNTAGGED_PER_COMMAND, LogHook, ProtocolLogger
 from imapapi.imap.reader import Response, ResponseReader
 from imapapi.imap.transport import Transport
 from imapapi.imap.types import ConnectionState, FetchResult, Namespaces, StatusResponse
@@ -57,7 +59,6 @@ from imapapi.imap.unsolicited import (
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[UnsolicitedEvent], None]
-LogHook = Callable[[str, str], None]  # (direction "C" client→server / "S" server→client, line)
 # (command name, outcome "OK"/"NO"/"BAD"/"error", seconds): for metrics, which imap/ knows
 # nothing about; the owner of the connection decides what to do with it.
 CommandHook = Callable[[str, str, float], None]
@@ -66,10 +67,6 @@ CommandHook = Callable[[str, str, float], None]
 _SLICE_SECONDS = 0.01
 # RFC 7888 §4: LITERAL- allows non-synchronizing literals up to 4096 octets.
 _LITERAL_MINUS_MAX = 4096
-
-
-# The protocol log keeps the first untagged responses of each command and then counts them.
-LOG_UNTAGGED_PER_COMMAND = 20
 
 
 @dataclass(slots=True)
@@ -108,7 +105,7 @@ class ConnectionCore:
         self.name = name
         self.events: asyncio.Queue[UnsolicitedEvent] = asyncio.Queue()
         self._on_event = on_event
-        self._on_log = on_log
+        self._log = ProtocolLogger(name, on_log)
         # Public so an owner can attach it after `connect()` returned (commands sent before
         # that, during login, are then not reported).
         self.on_command = on_command
@@ -176,52 +173,6 @@ class ConnectionCore:
         except Exception:  # a broken listener must not break the connection
             log.exception("%s: event callback failed for %s", self.name, type(event).__name__)
 
-    def _log_line(self, direction: str, line: bytes | str) -> None:
-        if self._on_log is None:
-            return
-        text = line if isinstance(line, str) else line.decode("utf-8", "replace")
-        try:
-            self._on_log(direction, text)
-        except Exception:
-            log.exception("%s: protocol log hook failed", self.name)
-
-    def _log_response(self, response: Response) -> None:
-        if self._on_log is None:
-            return
-        command = self._command
-        if response.continuation and command is not None and command.redact:
-            self._log_line("S", "+ ***")
-            return
-        if command is not None:
-            if response.tag == "*":
-                command.logged += 1
-                if command.logged > LOG_UNTAGGED_PER_COMMAND:
-                    return  # a 20,000-line FETCH would push everything else out of the log
-            elif response.tag == command.tag and command.logged > LOG_UNTAGGED_PER_COMMAND:
-                skipped = command.logged - LOG_UNTAGGED_PER_COMMAND
-                self._log_line("S", f"* … {skipped} more untagged responses not logged")
-        prefix = response.tag + " "
-        for record in response.data:
-            if isinstance(record, tuple):
-                self._log_line("S", prefix + record[0].decode("utf-8", "replace"))
-                self._log_line("S", f"{{{len(record[1])} bytes}}")
-            else:
-                self._log_line("S", prefix + record.decode("utf-8", "replace"))
-            prefix = ""
-
-    def _log_bulk_lines(self, command: _Command, buf: bytearray, start: int, end: int) -> None:
-        """The protocol log of lines `FlagFetch` took without making responses of them: the
-        first ones of the command as `_log_response` would write them, then only a count."""
-        if self._on_log is None:
-            return
-        lines = buf.count(b"\r\n", start, end)
-        room = min(LOG_UNTAGGED_PER_COMMAND - command.logged, lines)
-        command.logged += lines
-        for _ in range(max(room, 0)):
-            stop = buf.index(b"\r\n", start, end)
-            self._log_line("S", bytes(buf[start:stop]))
-            start = stop + 2
-
     # --- the reader task --------------------------------------------------------------------------
 
     def _start(self, transport: Transport) -> None:
@@ -246,7 +197,7 @@ class ConnectionCore:
                 responses = self._reader.feed(data)
                 while True:
                     for index, response in enumerate(responses):
-                        self._log_response(response)
+                        self._log.response(self._command, response)
                         paused = self._dispatch(response)
                         if paused:
                             if index + 1 < len(responses) or self._reader.pending:
@@ -465,7 +416,7 @@ class ConnectionCore:
                 self.has_capability("LITERAL-") and size <= _LITERAL_MINUS_MAX
             )
             line += b"%s{%d%s}" % (b"~" if part.binary else b"", size, b"+" if plus else b"")
-            self._log_sent(command, line, first, log_head)
+            self._log.sent(command, line, first, log_head)
             first = False
             if plus:
                 await self._write(line + b"\r\n" + part.data)
@@ -473,18 +424,10 @@ class ConnectionCore:
                 await self._write(line + b"\r\n")
                 await self._continuation(command)
                 await self._write(part.data)
-            self._log_line("C", "***" if command.redact else f"{{{size} bytes}}")
+            self._log.line("C", "***" if command.redact else f"{{{size} bytes}}")
             line = b""
-        self._log_sent(command, line, first, log_head)
+        self._log.sent(command, line, first, log_head)
         await self._write(line + b"\r\n")
-
-    def _log_sent(self, command: _Command, line: bytes, first: bool, head: str) -> None:
-        if self._on_log is None:
-            return
-        if command.redact:
-            self._log_line("C", f"{command.tag} {head} ***" if first else "***")
-        else:
-            self._log_line("C", line)
 
     async def _next_continuation(self, command: _Command) -> Response | None:
         """The server's next `+`, or None when the tagged response came instead."""
@@ -533,7 +476,7 @@ class ConnectionCore:
             return start
         taken = command.flag_fetch.scan(buf, start, end)
         if taken > start:
-            self._log_bulk_lines(command, buf, start, taken)
+            self._log.bulk_lines(command, buf, start, taken)
         return taken
 
     def _raise_for(self, command: _Command, status: StatusResponse) -> StatusResponse:
@@ -624,7 +567,7 @@ class ConnectionCore:
     def _line(self, command: _Command, queued: Queued) -> bytes:
         """`tag name args` CRLF of a command without literals, logged."""
         line = f"{command.tag} ".encode() + b" ".join([queued.name.encode("ascii"), *queued.parts])
-        self._log_sent(command, line, True, queued.name)
+        self._log.sent(command, line, True, queued.name)
         return line + b"\r\n"
 
     def _report_command(self, name: str, outcome: str, seconds: float) -> None:
@@ -699,4 +642,11 @@ _UNTAGGED: dict[str, Callable[[ConnectionCore, Response, int | None], None]] = {
     for attr in dir(ConnectionCore)
     if attr.startswith("_on_")
 }
-__all__ = ["CommandHook", "ConnectionCore", "EventCallback", "Literal", "LogHook"]
+__all__ = [
+    "LOG_UNTAGGED_PER_COMMAND",
+    "CommandHook",
+    "ConnectionCore",
+    "EventCallback",
+    "Literal",
+    "LogHook",
+]
