@@ -208,23 +208,25 @@ async def test_a_selection_the_server_ends_is_made_again(scripted: Scripted) -> 
 # --- a kept page: the NOOP and its FETCH of flags in one write ---------------------------------
 
 
-async def kept_first_page(keeping: Scripted) -> Script:
+UNFLAGGED = [b"* 3 FETCH (UID 30 FLAGS ())", b"* 2 FETCH (UID 20 FLAGS ())"]
+
+
+async def second_page_0(
+    keeping: Scripted, noop: list[bytes], fetch: list[bytes]
+) -> tuple[asyncio.Task[messages.MessagePage], Script]:
+    """Page 0 listed (20, 30 kept), then listed again: the NOOP and the FETCH of flags are
+    read together, then answered with `noop` and `fetch`."""
     task, script = await first_listing(keeping)
     await script.expect(f"UID FETCH 20,30 {ITEMS}", fetched(3, 30), fetched(2, 20))
     await task
-    return script
+    task = asyncio.create_task(listing(keeping.session))
+    await script.expect_together(("NOOP", noop), ("UID FETCH 20,30 (UID FLAGS)", fetch))
+    return task, script
 
 
 async def test_a_kept_page_sends_the_noop_and_its_fetch_together(keeping: Scripted) -> None:
-    script = await kept_first_page(keeping)
-    task = asyncio.create_task(listing(keeping.session))
-    await script.expect_together(
-        ("NOOP", []),
-        (
-            "UID FETCH 20,30 (UID FLAGS)",
-            [b"* 3 FETCH (UID 30 FLAGS (\\Seen))", b"* 2 FETCH (UID 20 FLAGS ())"],
-        ),
-    )
+    seen = [b"* 3 FETCH (UID 30 FLAGS (\\Seen))", UNFLAGGED[1]]
+    task, _ = await second_page_0(keeping, [], seen)
     page = await task
     assert [(m["uid"], m["flags"]) for m in page.messages] == [(30, ["\\Seen"]), (20, [])]
     assert (page.total, page.pages) == (3, 2)
@@ -233,54 +235,33 @@ async def test_a_kept_page_sends_the_noop_and_its_fetch_together(keeping: Script
 async def test_an_arrival_the_noop_reports_means_the_page_as_it_is(keeping: Scripted) -> None:
     """The FETCH went for the page as it was; the NOOP told of a new message: the page is
     listed again from the updated map (no second NOOP: the server just answered one)."""
-    script = await kept_first_page(keeping)
-    task = asyncio.create_task(listing(keeping.session))
-    await script.expect_together(
-        ("NOOP", [b"* 4 EXISTS"]),
-        (
-            "UID FETCH 20,30 (UID FLAGS)",
-            [b"* 3 FETCH (UID 30 FLAGS ())", b"* 2 FETCH (UID 20 FLAGS ())"],
-        ),
-    )
+    task, script = await second_page_0(keeping, [b"* 4 EXISTS"], UNFLAGGED)
     await script.expect("UID FETCH 31:* (UID)", b"* 4 FETCH (UID 40)")
-    await script.expect("UID FETCH 30 (UID FLAGS)", b"* 3 FETCH (UID 30 FLAGS ())")
+    await script.expect("UID FETCH 30 (UID FLAGS)", UNFLAGGED[0])
     await script.expect(f"UID FETCH 40 {ITEMS}", fetched(4, 40))
     page = await task
     assert [m["uid"] for m in page.messages] == [40, 30] and page.total == 4
 
 
 async def test_an_expunge_the_fetch_reports_means_the_page_as_it_is(keeping: Scripted) -> None:
-    script = await kept_first_page(keeping)
-    task = asyncio.create_task(listing(keeping.session))
-    await script.expect_together(
-        ("NOOP", []),
-        (
-            "UID FETCH 20,30 (UID FLAGS)",
-            [b"* 3 FETCH (UID 30 FLAGS ())", b"* 2 FETCH (UID 20 FLAGS ())", b"* 3 EXPUNGE"],
-        ),
-    )
-    await script.expect("UID FETCH 20 (UID FLAGS)", b"* 2 FETCH (UID 20 FLAGS ())")
+    task, script = await second_page_0(keeping, [], [*UNFLAGGED, b"* 3 EXPUNGE"])
+    await script.expect("UID FETCH 20 (UID FLAGS)", UNFLAGGED[1])
     await script.expect(f"UID FETCH 10 {ITEMS}", fetched(1, 10))
     page = await task
     assert [m["uid"] for m in page.messages] == [20, 10] and page.total == 2
 
 
 async def test_a_flag_change_the_noop_reports_gives_way_to_the_answer(keeping: Scripted) -> None:
-    script = await kept_first_page(keeping)
-    task = asyncio.create_task(listing(keeping.session))
-    await script.expect_together(
-        ("NOOP", [b"* 3 FETCH (UID 30 FLAGS (\\Flagged))"]),
-        (
-            "UID FETCH 20,30 (UID FLAGS)",
-            [b"* 3 FETCH (UID 30 FLAGS (\\Seen))", b"* 2 FETCH (UID 20 FLAGS ())"],
-        ),
-    )
+    seen = [b"* 3 FETCH (UID 30 FLAGS (\\Seen))", UNFLAGGED[1]]
+    task, _ = await second_page_0(keeping, [b"* 3 FETCH (UID 30 FLAGS (\\Flagged))"], seen)
     page = await task
     assert [(m["uid"], m["flags"]) for m in page.messages] == [(30, ["\\Seen"]), (20, [])]
 
 
 async def test_a_folder_gone_under_the_pair_is_selected_again(keeping: Scripted) -> None:
-    script = await kept_first_page(keeping)
+    task, script = await first_listing(keeping)
+    await script.expect(f"UID FETCH 20,30 {ITEMS}", fetched(3, 30), fetched(2, 20))
+    await task
     task = asyncio.create_task(listing(keeping.session))
     raw = await script.server.line()
     assert raw.endswith(b" NOOP\r\n")
