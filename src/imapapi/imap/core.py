@@ -470,8 +470,12 @@ class ConnectionCore:
         return command
 
     def _scan_flag_lines(self, buf: bytearray, start: int, end: int) -> int:
-        """The reader's bulk hook while a `FlagFetch` command runs."""
+        """The reader's bulk hook while a `FlagFetch` command runs, or waits behind one that
+        takes no FETCH (Dovecot answers a NOOP's FETCH partner before the NOOP's OK); FETCH
+        lines would go to it through `_on_FETCH` alike."""
         command = self._command
+        if command is not None and command.flag_fetch is None and "FETCH" not in command.collect:
+            command = self._next
         if command is None or command.flag_fetch is None:
             return start
         taken = command.flag_fetch.scan(buf, start, end)
