@@ -297,16 +297,17 @@ def report(total: int, raw: dict[str, Any], ours: dict[str, Any]) -> tuple[Table
     table.notes.append(
         f"raw: UID FETCH of the page's UIDs {ITEMS.decode()} on open connections (CONDSTORE "
         f"enabled, INBOX examined once), {CONCURRENCY} connections for the concurrent rows; "
-        "'NOOP + fetch' is the same after a NOOP, the two round trips imapapi makes for a "
-        "folder it keeps selected"
+        "'NOOP + fetch' is the same after a NOOP, one round trip each (imapapi writes the "
+        "two together for a folder it keeps selected when the page's summaries are kept)"
     )
     table.notes.append(
         "imapapi: GET over HTTP/1.1 to uvicorn on loopback (client: aiohttp in the driver "
         f"process); {connections} IMAP command connection(s) for the account "
         "(IMAPAPI_COMMAND_CONNECTIONS), each keeping INBOX selected: NOOP + UID FETCH per "
-        "page (of flags only for messages whose summaries are kept), NOOP + one UID FETCH per "
-        "details asked for before (flags and text; two, with ENVELOPE and BODYSTRUCTURE, "
-        "otherwise); requests beyond that wait for a connection. The rows 'no summaries "
+        "page (of flags only for messages whose summaries are kept, then in one write), "
+        "NOOP + one UID FETCH in one write per details asked for before (flags and text; two, "
+        "with ENVELOPE and BODYSTRUCTURE, otherwise); requests beyond that wait for a "
+        "connection. The rows 'no summaries "
         "kept' come from a second service child with IMAPAPI_SUMMARY_CACHE=0"
     )
     return table, results

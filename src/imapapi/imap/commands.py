@@ -52,24 +52,27 @@ class FetchStream:
         chunks: list[tuple[bytes, Callable[[FetchResult], bool]]],
         tail: list[Part],
         timeout: float | None,
+        noop_first: bool = False,
     ) -> None:
         self._conn = conn
         self._chunks = chunks
         self._tail = tail
         self._timeout = timeout
+        self._noop_first = noop_first
         self.vanished: list[int] = []
 
     def __aiter__(self) -> AsyncIterator[FetchResult]:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[FetchResult]:
-        for uid_set, claim in self._chunks:
+        for number, (uid_set, claim) in enumerate(self._chunks):
             _, command = await self._conn._run(
                 "UID FETCH",
                 [uid_set, *self._tail],
                 collect=("FETCH", "VANISHED"),
                 claim=claim,
                 timeout=self._timeout,
+                noop_first=self._noop_first and number == 0,
             )
             for response in command.untagged:
                 self.vanished.extend(parse.parse_vanished(response)[0])
@@ -309,6 +312,7 @@ class MailboxCommands(ConnectionCore):
         vanished: bool = False,
         chunk_size: int = DEFAULT_CHUNK,
         timeout: float | None = None,
+        noop_first: bool = False,
     ) -> FetchStream:
         """UID FETCH (RFC 3501 §6.4.8) as an async iterator of `FetchResult`.
 
@@ -316,6 +320,8 @@ class MailboxCommands(ConnectionCore):
         response parse holds the loop long); a string is a raw sequence set like "1:*" sent as
         one command. `changed_since` adds CHANGEDSINCE (RFC 7162 §3.1.4); `vanished` adds
         VANISHED (§3.2.6; QRESYNC must be enabled) and fills `FetchStream.vanished`.
+        `noop_first`: a NOOP is written together with the first chunk (one round trip for
+        both; what the NOOP makes the server report arrives as events before the answer).
         """
         if chunk_size < 1:
             raise InvalidInputError("chunk_size", "must be positive")
@@ -327,7 +333,7 @@ class MailboxCommands(ConnectionCore):
             for chunk in encode.chunks(uids, chunk_size):
                 chunks.append((encode.sequence_set(chunk), _claim(frozenset(chunk), answers)))
         tail = [encode.fetch_items(items), *self._fetch_modifiers(changed_since, vanished)]
-        return FetchStream(self, chunks, tail, timeout)
+        return FetchStream(self, chunks, tail, timeout, noop_first)
 
     async def uid_fetch_flags(
         self,
@@ -338,13 +344,15 @@ class MailboxCommands(ConnectionCore):
         changed_since: int | None = None,
         vanished: bool = False,
         timeout: float | None = None,
+        noop_first: bool = False,
     ) -> FlagFetch[T]:
         """`UID FETCH uids (UID FLAGS [X-GM-LABELS])` as one uid → `convert(flags, labels)` map,
         with MODSEQ by uid and the VANISHED (EARLIER) uids: the indexing command of a sync.
 
         The answer is read in bulk (`flagfetch.py`: no response object per message); it is one
         command for a raw sequence set such as "1:*". `convert` runs once per distinct flag
-        list, so it must depend on its arguments alone. Modifiers as in `uid_fetch`.
+        list, so it must depend on its arguments alone. Modifiers and `noop_first` as in
+        `uid_fetch`.
         """
         items = ["UID", "FLAGS", *(["X-GM-LABELS"] if labels else [])]
         tail = [encode.fetch_items(items), *self._fetch_modifiers(changed_since, vanished)]
@@ -355,6 +363,7 @@ class MailboxCommands(ConnectionCore):
             collect=("FETCH", "VANISHED"),
             flag_fetch=answer,
             timeout=timeout,
+            noop_first=noop_first,
         )
         for response in command.untagged:
             answer.vanished.extend(parse.parse_vanished(response)[0])

@@ -330,7 +330,7 @@ class ImapConnection(MailboxCommands):
                         except ValueError:
                             decoded = text
                         answer = on_challenge(decoded) if on_challenge else b""
-                    self._log_line("C", "***")
+                    self._log.line("C", "***")
                     await self._write(base64.b64encode(answer) + b"\r\n")
                 status = await command.done
         self._after_auth(name, status)
@@ -402,7 +402,7 @@ class ImapConnection(MailboxCommands):
                 self._set_state(self._idle_prev)
             async with self._deadline("IDLE", None):
                 if not command.done.done():
-                    self._log_line("C", "DONE")
+                    self._log.line("C", "DONE")
                     await self._write(b"DONE\r\n")
                 self._raise_for(command, await command.done)
         finally:

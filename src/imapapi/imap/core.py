@@ -3,13 +3,17 @@
 One background task reads the transport, splits responses (`reader.py`) and routes them:
 tagged → the running command; `+` → the running command's continuation; untagged → a handler
 found by name in `_UNTAGGED` (`_on_EXISTS`, `_on_FETCH` …), which either adds it to the running
-command's result or turns it into an event of `unsolicited.py`. Commands run one at a time.
+command's result or turns it into an event of `unsolicited.py`. Commands run one at a time,
+except that `_run_two` writes two in one write (RFC 3501 §5.5), e.g. a NOOP and the FETCH a
+listing needs, saving a round trip: the first is the running command, the second waits behind it
+(`_next`), and an untagged response goes to whichever of them collects it, else it is an event.
 While a `uid_fetch_flags` command runs, the reader hands runs of its simple FETCH lines to the
 command's `flagfetch.FlagFetch` instead, and everything else still comes here, in order.
 
 Over 600 lines on purpose: the reader task, the routing handlers and the command runner share one
-state (the running command, the connection state, capabilities) that must change in step; split
-into modules they would reach into each other's private fields.
+state (the running commands, the connection state, capabilities) that must change in step; split
+into modules they would reach into each other's private fields. The protocol log, which only
+reads that state, is written by `protolog.py`.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from imapapi.errors import (
 from imapapi.imap import parse
 from imapapi.imap.encode import Literal, Part, check_parts
 from imapapi.imap.flagfetch import FlagFetch
+from imapapi.imap.protolog import LOG_UNTAGGED_PER_COMMAND, LogHook, ProtocolLogger
 from imapapi.imap.reader import Response, ResponseReader
 from imapapi.imap.transport import Transport
 from imapapi.imap.types import ConnectionState, FetchResult, Namespaces, StatusResponse
@@ -54,7 +59,6 @@ from imapapi.imap.unsolicited import (
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[UnsolicitedEvent], None]
-LogHook = Callable[[str, str], None]  # (direction "C" client→server / "S" server→client, line)
 # (command name, outcome "OK"/"NO"/"BAD"/"error", seconds): for metrics, which imap/ knows
 # nothing about; the owner of the connection decides what to do with it.
 CommandHook = Callable[[str, str, float], None]
@@ -63,10 +67,6 @@ CommandHook = Callable[[str, str, float], None]
 _SLICE_SECONDS = 0.01
 # RFC 7888 §4: LITERAL- allows non-synchronizing literals up to 4096 octets.
 _LITERAL_MINUS_MAX = 4096
-
-
-# The protocol log keeps the first untagged responses of each command and then counts them.
-LOG_UNTAGGED_PER_COMMAND = 20
 
 
 @dataclass(slots=True)
@@ -105,7 +105,7 @@ class ConnectionCore:
         self.name = name
         self.events: asyncio.Queue[UnsolicitedEvent] = asyncio.Queue()
         self._on_event = on_event
-        self._on_log = on_log
+        self._log = ProtocolLogger(name, on_log)
         # Public so an owner can attach it after `connect()` returned (commands sent before
         # that, during login, are then not reported).
         self.on_command = on_command
@@ -117,6 +117,7 @@ class ConnectionCore:
         self._lock = asyncio.Lock()
         self._tags = itertools.count(1)
         self._command: _Command | None = None
+        self._next: _Command | None = None  # written with `_command`, answered after it
         self._greeting: asyncio.Future[StatusResponse] | None = None
         self._resume = asyncio.Event()
         self._closed_error: ImapApiError | None = None
@@ -172,52 +173,6 @@ class ConnectionCore:
         except Exception:  # a broken listener must not break the connection
             log.exception("%s: event callback failed for %s", self.name, type(event).__name__)
 
-    def _log_line(self, direction: str, line: bytes | str) -> None:
-        if self._on_log is None:
-            return
-        text = line if isinstance(line, str) else line.decode("utf-8", "replace")
-        try:
-            self._on_log(direction, text)
-        except Exception:
-            log.exception("%s: protocol log hook failed", self.name)
-
-    def _log_response(self, response: Response) -> None:
-        if self._on_log is None:
-            return
-        command = self._command
-        if response.continuation and command is not None and command.redact:
-            self._log_line("S", "+ ***")
-            return
-        if command is not None:
-            if response.tag == "*":
-                command.logged += 1
-                if command.logged > LOG_UNTAGGED_PER_COMMAND:
-                    return  # a 20,000-line FETCH would push everything else out of the log
-            elif response.tag == command.tag and command.logged > LOG_UNTAGGED_PER_COMMAND:
-                skipped = command.logged - LOG_UNTAGGED_PER_COMMAND
-                self._log_line("S", f"* … {skipped} more untagged responses not logged")
-        prefix = response.tag + " "
-        for record in response.data:
-            if isinstance(record, tuple):
-                self._log_line("S", prefix + record[0].decode("utf-8", "replace"))
-                self._log_line("S", f"{{{len(record[1])} bytes}}")
-            else:
-                self._log_line("S", prefix + record.decode("utf-8", "replace"))
-            prefix = ""
-
-    def _log_bulk_lines(self, command: _Command, buf: bytearray, start: int, end: int) -> None:
-        """The protocol log of lines `FlagFetch` took without making responses of them: the
-        first ones of the command as `_log_response` would write them, then only a count."""
-        if self._on_log is None:
-            return
-        lines = buf.count(b"\r\n", start, end)
-        room = min(LOG_UNTAGGED_PER_COMMAND - command.logged, lines)
-        command.logged += lines
-        for _ in range(max(room, 0)):
-            stop = buf.index(b"\r\n", start, end)
-            self._log_line("S", bytes(buf[start:stop]))
-            start = stop + 2
-
     # --- the reader task --------------------------------------------------------------------------
 
     def _start(self, transport: Transport) -> None:
@@ -242,7 +197,7 @@ class ConnectionCore:
                 responses = self._reader.feed(data)
                 while True:
                     for index, response in enumerate(responses):
-                        self._log_response(response)
+                        self._log.response(self._command, response)
                         paused = self._dispatch(response)
                         if paused:
                             if index + 1 < len(responses) or self._reader.pending:
@@ -282,11 +237,12 @@ class ConnectionCore:
             self._greeting,
             self._command.done if self._command else None,
             self._command.continuation if self._command else None,
+            self._next.done if self._next else None,
         ):
             if future is not None and not future.done():
                 future.set_exception(error)
                 future.exception()  # retrieved here; the waiter re-raises it
-        self._command = None
+        self._command = self._next = None
         self._resume.set()
         self._reader = ResponseReader()
         self._emit(ConnectionClosed(str(error), None if logout else error))
@@ -321,13 +277,18 @@ class ConnectionCore:
                 raise ProtocolError("unexpected continuation request")
             command.continuation.set_result(response)
             return False
-        if command is None or response.tag != command.tag:
+        if command is not None and response.tag == command.tag:
+            # The one written after it, if any, runs now: its answer comes next.
+            self._command, self._next = self._next, None
+            flag_fetch = self._command is not None and self._command.flag_fetch is not None
+            self._reader.bulk = self._scan_flag_lines if flag_fetch else None
+        elif self._next is not None and response.tag == self._next.tag:
+            command, self._next = self._next, None  # RFC 3501 §5.5: completed out of order
+        else:
             raise ProtocolError(f"response for unknown tag {response.tag!r}")
         status = parse.parse_status_response(response.first_line)
         if status.code is not None and status.code.name == "CAPABILITY":
             self._capabilities = parse.parse_capabilities(status.code.args)
-        self._command = None
-        self._reader.bulk = None
         if command.continuation is not None and not command.continuation.done():
             command.continuation.set_result(None)  # a tagged answer instead of `+`
         if not command.done.done():
@@ -335,10 +296,10 @@ class ConnectionCore:
         return command.pause_reader
 
     def _collect(self, name: str, response: Response) -> bool:
-        command = self._command
-        if command is not None and name in command.collect:
-            command.untagged.append(response)
-            return True
+        for command in (self._command, self._next):
+            if command is not None and name in command.collect:
+                command.untagged.append(response)
+                return True
         return False
 
     def _status_text(self, response: Response) -> StatusResponse:
@@ -365,19 +326,8 @@ class ConnectionCore:
 
     def _on_FETCH(self, response: Response, number: int | None) -> None:
         result = parse.parse_fetch(response, utf8=self.utf8)
-        command = self._command
-        if command is not None and command.flag_fetch is not None:
-            if command.flag_fetch.take(result):
-                return
-        elif command is not None and "FETCH" in command.collect:
-            uid = result.uid
-            accept = command.claim
-            if accept is None:
-                command.fetches.append(result)  # e.g. SELECT (QRESYNC) reporting changes
-                return
-            if uid is not None and uid not in command.claimed and accept(result):
-                command.claimed.add(uid)
-                command.fetches.append(result)
+        for command in (self._command, self._next):
+            if command is not None and _takes(command, result):
                 return
         self._emit(FetchUpdate(result, mailbox=self.selected))
 
@@ -466,7 +416,7 @@ class ConnectionCore:
                 self.has_capability("LITERAL-") and size <= _LITERAL_MINUS_MAX
             )
             line += b"%s{%d%s}" % (b"~" if part.binary else b"", size, b"+" if plus else b"")
-            self._log_sent(command, line, first, log_head)
+            self._log.sent(command, line, first, log_head)
             first = False
             if plus:
                 await self._write(line + b"\r\n" + part.data)
@@ -474,18 +424,10 @@ class ConnectionCore:
                 await self._write(line + b"\r\n")
                 await self._continuation(command)
                 await self._write(part.data)
-            self._log_line("C", "***" if command.redact else f"{{{size} bytes}}")
+            self._log.line("C", "***" if command.redact else f"{{{size} bytes}}")
             line = b""
-        self._log_sent(command, line, first, log_head)
+        self._log.sent(command, line, first, log_head)
         await self._write(line + b"\r\n")
-
-    def _log_sent(self, command: _Command, line: bytes, first: bool, head: str) -> None:
-        if self._on_log is None:
-            return
-        if command.redact:
-            self._log_line("C", f"{command.tag} {head} ***" if first else "***")
-        else:
-            self._log_line("C", line)
 
     async def _next_continuation(self, command: _Command) -> Response | None:
         """The server's next `+`, or None when the tagged response came instead."""
@@ -522,19 +464,23 @@ class ConnectionCore:
         )
         if pause_reader:
             self._resume.clear()
-        self._command = command
+        self._command, self._next = command, None
         if flag_fetch is not None:
             self._reader.bulk = self._scan_flag_lines
         return command
 
     def _scan_flag_lines(self, buf: bytearray, start: int, end: int) -> int:
-        """The reader's bulk hook while a `FlagFetch` command runs."""
+        """The reader's bulk hook while a `FlagFetch` command runs, or waits behind one that
+        takes no FETCH (Dovecot answers a NOOP's FETCH partner before the NOOP's OK); FETCH
+        lines would go to it through `_on_FETCH` alike."""
         command = self._command
+        if command is not None and command.flag_fetch is None and "FETCH" not in command.collect:
+            command = self._next
         if command is None or command.flag_fetch is None:
             return start
         taken = command.flag_fetch.scan(buf, start, end)
         if taken > start:
-            self._log_bulk_lines(command, buf, start, taken)
+            self._log.bulk_lines(command, buf, start, taken)
         return taken
 
     def _raise_for(self, command: _Command, status: StatusResponse) -> StatusResponse:
@@ -557,9 +503,19 @@ class ConnectionCore:
         flag_fetch: FlagFetch[Any] | None = None,
         timeout: float | None = None,
         check: bool = True,
+        noop_first: bool = False,
     ) -> tuple[StatusResponse, _Command]:
         """Send one command and wait for its tagged response; NO/BAD raise CommandFailedError
-        unless `check` is False."""
+        unless `check` is False. `noop_first`: a NOOP goes in the same write, before it (the
+        NOOP's refusal raises, but only once both answers were read)."""
+        if noop_first:
+            plain = [part for part in parts if isinstance(part, bytes)]
+            if len(plain) == len(parts):
+                noop, queued = Queued("NOOP"), Queued(name, plain, collect, claim, flag_fetch)
+                (noop_status, noop_command), answer = await self._run_two(noop, queued, timeout)
+                self._raise_for(noop_command, noop_status)
+                return (self._raise_for(answer[1], answer[0]) if check else answer[0]), answer[1]
+            await self._run("NOOP", timeout=timeout)  # a literal to wait for: one at a time
         check_parts(parts, name)  # before a tag is spent or a byte written
         self._check_usable(name)
         async with self._lock:
@@ -575,6 +531,48 @@ class ConnectionCore:
             finally:
                 self._report_command(name, outcome, time.perf_counter() - started)
         return (self._raise_for(command, status) if check else status), command
+
+    async def _run_two(
+        self, first: Queued, second: Queued, timeout: float | None = None
+    ) -> tuple[tuple[StatusResponse, _Command], tuple[StatusResponse, _Command]]:
+        """Write two commands in one write (RFC 3501 §5.5) and wait for both tagged responses.
+
+        Statuses are not checked: a NO of the first still gives the second's answer. Neither
+        may change what the other means (no SELECT): the server may run them in any order. A
+        lost connection or a timeout fails both.
+        """
+        for queued in (first, second):
+            check_parts(queued.parts, queued.name)
+        self._check_usable(first.name)
+        async with self._lock:
+            self._check_usable(first.name)
+            commands = [
+                self._new_command(q.name, collect=q.collect, claim=q.claim, flag_fetch=q.flag_fetch)
+                for q in (first, second)
+            ]
+            self._command, self._next = commands
+            started = time.perf_counter()
+            answers: list[tuple[StatusResponse, _Command]] = []
+            try:
+                async with self._deadline(f"{first.name}+{second.name}", timeout):
+                    lines = [
+                        self._line(c, q) for c, q in zip(commands, (first, second), strict=True)
+                    ]
+                    await self._write(b"".join(lines))
+                    for command in commands:
+                        answers.append((await command.done, command))
+                        status = answers[-1][0].status
+                        self._report_command(command.name, status, time.perf_counter() - started)
+            finally:
+                for command in commands[len(answers) :]:  # no tagged response: timeout, lost
+                    self._report_command(command.name, "error", time.perf_counter() - started)
+        return answers[0], answers[1]
+
+    def _line(self, command: _Command, queued: Queued) -> bytes:
+        """`tag name args` CRLF of a command without literals, logged."""
+        line = f"{command.tag} ".encode() + b" ".join([queued.name.encode("ascii"), *queued.parts])
+        self._log.sent(command, line, True, queued.name)
+        return line + b"\r\n"
 
     def _report_command(self, name: str, outcome: str, seconds: float) -> None:
         if self.on_command is None:
@@ -600,6 +598,34 @@ class ConnectionCore:
             raise error from exc
 
 
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A command for `_run_two`: arguments without literals, so nothing waits between them."""
+
+    name: str
+    parts: Sequence[bytes] = ()
+    collect: Iterable[str] = ()
+    claim: Callable[[FetchResult], bool] | None = None
+    flag_fetch: FlagFetch[Any] | None = None
+
+
+def _takes(command: _Command, result: FetchResult) -> bool:
+    """Whether `result` is part of `command`'s answer (then kept in it)."""
+    if command.flag_fetch is not None:
+        return command.flag_fetch.take(result)
+    if "FETCH" not in command.collect:
+        return False
+    if command.claim is None:
+        command.fetches.append(result)  # e.g. SELECT (QRESYNC) reporting changes
+        return True
+    uid = result.uid
+    if uid is not None and uid not in command.claimed and command.claim(result):
+        command.claimed.add(uid)
+        command.fetches.append(result)
+        return True
+    return False
+
+
 def _lead(parts: Sequence[Part]) -> list[Part]:
     """Arguments after the command name, each preceded by one space."""
     out: list[Part] = []
@@ -620,4 +646,11 @@ _UNTAGGED: dict[str, Callable[[ConnectionCore, Response, int | None], None]] = {
     for attr in dir(ConnectionCore)
     if attr.startswith("_on_")
 }
-__all__ = ["CommandHook", "ConnectionCore", "EventCallback", "Literal", "LogHook"]
+__all__ = [
+    "LOG_UNTAGGED_PER_COMMAND",
+    "CommandHook",
+    "ConnectionCore",
+    "EventCallback",
+    "Literal",
+    "LogHook",
+]

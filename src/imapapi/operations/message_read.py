@@ -19,7 +19,6 @@ from imapapi.mail.content import content_type_header, find_part
 from imapapi.mail.decode import TransferDecoder
 from imapapi.mail.ids import decode_attachment_id, decode_message_id, decode_text_id
 from imapapi.operations.messages import (
-    OpenFolder,
     fetch_one,
     fetch_text,
     located,
@@ -27,6 +26,7 @@ from imapapi.operations.messages import (
     read_retrying,
     section,
 )
+from imapapi.operations.page_summaries import OpenFolder
 from imapapi.sessions.command_pool import CommandLeases
 from imapapi.store.base import Store
 

@@ -6,8 +6,10 @@ between calls, and the view follows what the server reports on it (arrivals, exp
 reading a folder that is selected already costs a NOOP instead of a SELECT whose price grows
 with the folder: a listing page is then one UID FETCH of the page's UIDs, taken from the view's
 sequence → UID map. What a page shows of a message, except its flags and labels, is kept
-between calls (`sessions/summaries.py`): a page listed before is a UID FETCH of flags only, and
-details asked for before one UID FETCH of flags and text.
+between calls (`sessions/summaries.py`, built and read by `page_summaries.py`): a page listed
+before is a UID FETCH of flags only, and details asked for before one UID FETCH of flags and
+text; the NOOP of a kept selection goes in the same write as that FETCH (one round trip), and
+the answer stands only when neither reported a change (`_pipelined_page`, `_checked_fetch`).
 Folders are SELECTed read-write, for reads too (see `open_folder`); the UIDVALIDITY that ids are
 checked against comes from that response, so a stale id (RFC 3501 §2.3.1.1: UIDVALIDITY
 changed) answers 404 and can never name another message. Downloads, text and changes live in
@@ -17,9 +19,8 @@ changed) answers 404 and can never name another message. Downloads, text and cha
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -27,17 +28,21 @@ import orjson
 
 from imapapi.errors import CommandFailedError, NetworkError, NotFoundError, ProtocolError
 from imapapi.imap import BodyPart, FetchResult, ImapConnection
-from imapapi.imap.encode import sequence_set
 from imapapi.mail.bodystructure import find_text_parts
 from imapapi.mail.decode import decode_text
 from imapapi.mail.headers import parse_header_block
 from imapapi.mail.ids import decode_message_id
 from imapapi.mail.reply_text import reply_text
 from imapapi.mail.summary import MUTABLE_FIELDS, add_flags, message_summary
+from imapapi.operations.page_summaries import (
+    OpenFolder,
+    encoded,
+    fetch_summaries,
+)
 from imapapi.operations.search import SearchTerms, compile_search, in_thread
 from imapapi.sessions.command_pool import CommandConnection, CommandLeases
 from imapapi.store.base import Store
-from imapapi.syncing.classification import SUMMARY_HEADERS, add_classification, shared_headers
+from imapapi.syncing.classification import SUMMARY_HEADERS, add_classification
 
 SUMMARY_ITEMS = ("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE")
 GMAIL_ITEMS = ("X-GM-LABELS", "X-GM-MSGID", "X-GM-THRID")
@@ -48,15 +53,6 @@ PAGE_ATTEMPTS = 3
 MAP_ATTEMPTS = 5
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class OpenFolder:
-    """A folder selected on a command connection, with the mailbox index of its ids."""
-
-    path: str
-    uid_validity: int
-    index: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +89,12 @@ async def read_retrying(call: Callable[[], Awaitable[T]]) -> T:
 
 
 async def open_folder(
-    command: CommandConnection, store: Store, path: str, *, readonly: bool = True
+    command: CommandConnection,
+    store: Store,
+    path: str,
+    *,
+    readonly: bool = True,
+    defer_noop: bool = False,
 ) -> OpenFolder:
     """`path` selected on the leased connection, with its mailbox index bound in `store`.
 
@@ -108,10 +109,13 @@ async def open_folder(
     since the last call. A UID FETCH alone would report arrivals and expunges as well, but not
     a folder deleted and created again by another client: Dovecot 2.3 then serves the old
     folder's messages from the session's view for a command or more, while a NOOP answers
-    `* NO` at once (or BYE), which resets the view.
+    `* NO` at once (or BYE), which resets the view. `defer_noop`: the caller sends it with its
+    next command and checks the view after both (`noop_pending`).
     """
     conn, view = command.conn, command.view
     if view.is_selected(path) and conn.selected == path and (readonly or not view.read_only):
+        if defer_noop:
+            return OpenFolder(path, view.uid_validity, view.index, noop_pending=True)
         await conn.noop()
         if view.is_selected(path):
             return OpenFolder(path, view.uid_validity, view.index)
@@ -148,9 +152,10 @@ async def located(
     *,
     what: str = "message",
     readonly: bool = True,
+    defer_noop: bool = False,
 ) -> AsyncIterator[tuple[CommandConnection, OpenFolder]]:
     """A leased connection with the folder of a decoded id selected; 404 when the index is
-    unknown, the folder gone or recreated."""
+    unknown, the folder gone or recreated. `defer_noop` as in `open_folder`."""
     binding = _selected_binding(leases, index)
     async with leases.command(folder=binding[0] if binding else None) as command:
         if binding is None:
@@ -159,7 +164,9 @@ async def located(
                 raise NotFoundError(f"{what} not found")
         path, uid_validity = binding
         try:
-            folder = await open_folder(command, store, path, readonly=readonly)
+            folder = await open_folder(
+                command, store, path, readonly=readonly, defer_noop=defer_noop
+            )
         except NotFoundError:
             raise NotFoundError(f"{what} not found (its folder no longer exists)") from None
         if folder.uid_validity != uid_validity:
@@ -174,10 +181,14 @@ def summary_items(conn: ImapConnection, headers: str = SUMMARY_HEADERS) -> tuple
     return (*SUMMARY_ITEMS, headers, *gmail)
 
 
-async def fetch_one(command: CommandConnection, uid: int, items: Sequence[str]) -> FetchResult:
+async def fetch_one(
+    command: CommandConnection, uid: int, items: Sequence[str], *, noop_first: bool = False
+) -> FetchResult:
     """UID FETCH of one message; NotFoundError when the server returns nothing, or reports
-    the message expunged (it may still serve one from its session's view, RFC 3501 §7.4.1)."""
-    for result in await command.conn.uid_fetch([uid], items).collect():
+    the message expunged (it may still serve one from its session's view, RFC 3501 §7.4.1).
+    `noop_first`: a NOOP goes in the same write."""
+    stream = command.conn.uid_fetch([uid], items, noop_first=noop_first)
+    for result in await stream.collect():
         if result.uid == uid and uid not in command.view.expunged:
             return result
     raise NotFoundError("message not found")
@@ -208,7 +219,8 @@ async def list_messages(
     then one UID FETCH of ENVELOPE/BODYSTRUCTURE for just those messages.
 
     The server reports arrivals and expunges after a UID FETCH; when it did, the page may
-    have shifted and is fetched again from the updated map.
+    have shifted and is fetched again from the updated map. A folder kept selected is listed
+    in one round trip when nothing changed (`_pipelined_page`).
     """
     return await read_retrying(lambda: _list_messages(leases, store, path, page, page_size))
 
@@ -220,10 +232,20 @@ async def _list_messages(
         view = command.view
         items = summary_items(command.conn)
         answer: MessagePage | None = None
-        for _ in range(PAGE_ATTEMPTS):
+        uids = _kept_page(command, path, page, page_size)
+        kept = command.summaries.get(path, view.uid_validity, uids) if uids else {}
+        if kept:
+            answer = await _pipelined_page(command, path, page, page_size, uids, kept, items)
+            if answer is not None:
+                return answer
+        for attempt in range(PAGE_ATTEMPTS):
             # Again after a change: the NOOP of a kept selection lets the server report the
-            # rest, and a view the server made us forget (`* NO`) is selected anew.
-            folder = await open_folder(command, store, path)
+            # rest, and a view the server made us forget (`* NO`) is selected anew. Not when
+            # one went with the page's FETCH just now.
+            if attempt == 0 and kept and view.is_selected(path):
+                folder = OpenFolder(path, view.uid_validity, view.index)
+            else:
+                folder = await open_folder(command, store, path)
             total = view.exists
             if page * page_size >= total:  # past the end: no map needed
                 return MessagePage(page, page_count(total, page_size), total, [])
@@ -237,6 +259,47 @@ async def _list_messages(
     if answer is None:
         raise ProtocolError(f"{path}: the folder changed during every attempt to list it")
     return answer  # the last one consistent with itself, if the folder never stood still
+
+
+def _kept_page(command: CommandConnection, path: str, page: int, page_size: int) -> list[int]:
+    """The page's UIDs when `path` is kept selected with a complete map, before any NOOP.
+    Worth a NOOP in the same write when some summaries of them are kept: that FETCH of flags
+    takes a flag change the NOOP reports as its answer, which stays exact (`fetch_summaries`);
+    a FETCH in full would not tell it from news that came after the answer."""
+    conn, view = command.conn, command.view
+    if not (view.is_selected(path) and conn.selected == path and view.complete):
+        return []
+    return view.page(page, page_size)  # nothing past the end: the sequential way is as quick
+
+
+async def _pipelined_page(
+    command: CommandConnection,
+    path: str,
+    page: int,
+    page_size: int,
+    uids: list[int],
+    kept: dict[int, bytes],
+    items: Sequence[str],
+) -> MessagePage | None:
+    """The page of a folder kept selected with the NOOP of `open_folder` and the page's FETCH
+    in one write, its UIDs taken from the view as it was before the NOOP. That is the answer
+    only when neither reported a change (arrival, expunge, reset): then the view after the
+    NOOP, which the sequential way reads, is the same (flag changes reported by the NOOP are
+    older than the FETCH's answer, see `fetch_summaries`). Else None: the caller lists again
+    the sequential way, as it would have (a FETCH refused because the folder went away too).
+    """
+    view = command.view
+    changes, total = view.changes, view.exists
+    folder = OpenFolder(path, view.uid_validity, view.index)
+    try:
+        messages = await fetch_summaries(command, folder, uids, items, kept=kept, noop_first=True)
+    except CommandFailedError:
+        if view.changes == changes:
+            raise
+        return None
+    if view.changes != changes:
+        return None
+    return MessagePage(page, page_count(total, page_size), total, messages)
 
 
 async def _complete_map(command: CommandConnection) -> bool:
@@ -307,115 +370,6 @@ async def _search_messages(
     return MessagePage(page, page_count(len(matches), page_size), len(matches), messages)
 
 
-async def fetch_summaries(
-    command: CommandConnection, folder: OpenFolder, uids: list[int], items: Sequence[str]
-) -> list[dict[str, Any]]:
-    """The message objects of `uids` in the selected `folder`, in that order, classified.
-
-    Messages listed before on this account (`command.summaries`, kept without their flags)
-    cost a FETCH of their flags (and labels) only; the others are fetched with `items`, built
-    and classified, and kept for the next time.
-    """
-    if not uids:
-        return []
-    view, conn, kept_summaries = command.view, command.conn, command.summaries
-    view.updates.clear()
-    kept = kept_summaries.get(folder.path, folder.uid_validity, uids)
-    flags: dict[int, _Flags] = {}
-    if kept:
-        # Read in bulk (imap/flagfetch.py): no response object per message.
-        answer = await conn.uid_fetch_flags(
-            _flags, uids=sequence_set(kept).decode(), labels="X-GM-LABELS" in items
-        )
-        flags = answer.values
-    missing = [uid for uid in uids if uid not in kept]
-    fetched: dict[int, FetchResult] = {}
-    if missing:
-        async for result in conn.uid_fetch(missing, items):
-            if result.uid is not None:
-                fetched[result.uid] = result
-    # Messages expunged meanwhile are simply missing from the page.
-    expunged = view.expunged
-    results = {
-        uid: _fresher(fetched[uid], view.updates)
-        for uid in missing
-        if uid in fetched and uid not in expunged
-    }
-    built = await _build(conn, folder, list(results.values()))
-    kept_summaries.put(folder.path, folder.uid_validity, _encoded(built))
-    summaries = []
-    for uid in uids:
-        if uid in built:
-            summary, result = built[uid], results[uid]
-            add_flags(summary, result.flags, result.gmail_labels)
-        elif uid in kept and uid in flags and uid not in expunged:
-            summary = orjson.loads(kept[uid])
-            now, labels = flags[uid]
-            later = view.updates.get(uid)  # another client changed them meanwhile
-            add_flags(summary, later.flags if later and later.flags is not None else now, labels)
-        else:
-            continue
-        summaries.append(summary)
-    return summaries
-
-
-_Flags = tuple[tuple[str, ...] | None, tuple[str, ...] | None]
-
-
-def _flags(flags: tuple[str, ...] | None, labels: tuple[str, ...] | None) -> _Flags:
-    return flags, labels
-
-
-async def _build(
-    conn: ImapConnection, folder: OpenFolder, results: list[FetchResult]
-) -> dict[int, dict[str, Any]]:
-    """The classified summaries of `results` by UID, without the fields another client can
-    change (`add_flags` puts them back), so kept and new summaries have their keys in one
-    order."""
-    # The header fields are parsed once, for the summary (References) and the verdict.
-    headers = [shared_headers(result) for result in results]
-    pairs = [
-        (result, summarize(result, folder, read))
-        for result, read in zip(results, headers, strict=True)
-    ]
-    await add_classification(conn, pairs, headers)
-    return {
-        summary["uid"]: {k: v for k, v in summary.items() if k not in MUTABLE_FIELDS}
-        for _, summary in pairs
-    }
-
-
-def _encoded(summaries: dict[int, dict[str, Any]]) -> dict[int, bytes]:
-    encoded = {}
-    for uid, summary in summaries.items():
-        try:
-            data = orjson.dumps(summary)
-        except orjson.JSONEncodeError:  # e.g. a lone surrogate: built afresh each time instead
-            continue
-        # A copy of its own size: orjson's result keeps the 4 KiB buffer it was written in.
-        encoded[uid] = bytes(memoryview(data))
-    return encoded
-
-
-def _fresher(result: FetchResult, updates: Mapping[int, FetchResult]) -> FetchResult:
-    """`result` with the flags of an unsolicited FETCH the server sent after it (another
-    client changed them, RFC 3501 §7.4.2); if the update came first and was taken for the
-    result, the fuller response is the base."""
-    later = updates.get(result.uid) if result.uid is not None else None
-    if later is None:
-        return result
-    base = result if result.envelope is not None or later.envelope is None else later
-    flags = later.flags if later.flags is not None else result.flags
-    return dataclasses.replace(base, flags=flags)
-
-
-def summarize(
-    fetch: FetchResult, folder: OpenFolder, headers: Mapping[str, Sequence[str]] | None = None
-) -> dict[str, Any]:
-    """The listing object; `headers`: its header fields when already parsed."""
-    return message_summary(fetch, index=folder.index, path=folder.path, headers=headers)
-
-
 # --- one message ------------------------------------------------------------------------------
 
 
@@ -432,10 +386,43 @@ async def get_message(
     return await read_retrying(lambda: _get_message(leases, store, index, uid, max_bytes))
 
 
+class _SelectionLost(Exception):
+    """The NOOP sent with a FETCH reset the kept selection: ask again, one command at a time."""
+
+
 async def _get_message(
     leases: CommandLeases, store: Store, index: int, uid: int, max_bytes: int
 ) -> dict[str, Any]:
-    async with located(leases, store, index) as (command, folder):
+    try:
+        return await _read_message(leases, store, index, uid, max_bytes, pipelined=True)
+    except _SelectionLost:
+        return await _read_message(leases, store, index, uid, max_bytes, pipelined=False)
+
+
+async def _checked_fetch(
+    command: CommandConnection, folder: OpenFolder, uid: int, items: Sequence[str]
+) -> FetchResult:
+    """`fetch_one`, with the NOOP of a kept selection in the same write when it is pending.
+
+    The answer is the sequential one unless the NOOP reset the view (the folder deleted or
+    recreated): then whatever the FETCH said is dropped (`_SelectionLost`). Arrivals and
+    expunges do not matter here: the UID was known before the NOOP.
+    """
+    try:
+        fetch = await fetch_one(command, uid, items, noop_first=folder.noop_pending)
+    except (CommandFailedError, NotFoundError):
+        if folder.noop_pending and not command.view.is_selected(folder.path):
+            raise _SelectionLost from None
+        raise
+    if folder.noop_pending and not command.view.is_selected(folder.path):
+        raise _SelectionLost
+    return fetch
+
+
+async def _read_message(
+    leases: CommandLeases, store: Store, index: int, uid: int, max_bytes: int, *, pipelined: bool
+) -> dict[str, Any]:
+    async with located(leases, store, index, defer_noop=pipelined) as (command, folder):
         conn = command.conn
         kept = command.summaries.get(folder.path, folder.uid_validity, [uid], whole=True)
         if uid in kept:
@@ -444,10 +431,10 @@ async def _get_message(
             message, parts = _unkept(kept[uid])
             labels = ("X-GM-LABELS",) * conn.has_capability("X-GM-EXT-1")
             items = ["UID", "FLAGS", *labels, *text_items(parts, max_bytes)]
-            fetch = await fetch_one(command, uid, items)
+            fetch = await _checked_fetch(command, folder, uid, items)
             content, has_more = decode_texts(fetch, parts, max_bytes)
         else:
-            fetch = await fetch_one(command, uid, summary_items(conn, HEADER_ITEM))
+            fetch = await _checked_fetch(command, folder, uid, summary_items(conn, HEADER_ITEM))
             message, parts = await _details(conn, folder, fetch)
             command.summaries.put(
                 folder.path, folder.uid_validity, _kept(uid, message, parts), whole=True
@@ -482,7 +469,7 @@ def _kept(uid: int, message: dict[str, Any], parts: dict[str, BodyPart]) -> dict
     """What `_unkept` reads back: the details and, under a key no message object has, what
     decoding each text part needs."""
     texts = {k: [p.part, p.subtype, p.encoding, p.param("charset")] for k, p in parts.items()}
-    return _encoded({uid: {**message, _TEXT_PARTS: texts}})
+    return encoded({uid: {**message, _TEXT_PARTS: texts}})
 
 
 def _unkept(data: bytes) -> tuple[dict[str, Any], dict[str, BodyPart]]:

@@ -16,12 +16,12 @@ from imapapi.mail.threads import ThreadKey, parse_thread_id
 from imapapi.operations.lookup import search_order
 from imapapi.operations.messages import (
     MessagePage,
-    fetch_summaries,
     open_folder,
     page_count,
     read_retrying,
     summary_items,
 )
+from imapapi.operations.page_summaries import fetch_summaries
 from imapapi.operations.search import in_thread, thread_criteria
 from imapapi.sessions.command_pool import CommandConnection, CommandLeases
 from imapapi.store.base import Store
