@@ -86,7 +86,9 @@ class RequestGuard:
     async def _guarded(
         self, scope: Scope, receive: Receive, send: Send, answered: Callable[[], bool]
     ) -> None:
-        if _protected(scope["path"]):
+        protected = _protected(scope["path"])
+        found: Found | None = None
+        if protected:
             request = Request(scope)
             found = self.route(scope)
             try:
@@ -94,14 +96,16 @@ class RequestGuard:
                 if found is not None and found.full:  # else the router answers 404 or 405
                     access.check(record, scope["method"], found.route, found.params)
             except Exception as exc:  # answered as the exception handlers would
-                await self._refuse(scope, receive, send, await answer_exception(request, exc))
+                response = await answer_exception(request, exc)
+                await self._refuse(scope, receive, send, response, found)
                 return
             scope[AUTHORIZED] = True
             scope[access.TOKEN] = record
         over = self.cap(scope)
         declared = _content_length(scope)
         if declared is not None and declared > over.limit:
-            await self._refuse(scope, receive, send, body_too_large_response(over))
+            route = found if protected else self.route(scope)
+            await self._refuse(scope, receive, send, body_too_large_response(over), route)
             return
 
         received = 0
@@ -123,10 +127,11 @@ class RequestGuard:
                 raise
             await body_too_large_response(exc)(scope, receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, response: Any) -> None:
-        # The router never saw this request: name its route for the metrics as it would have,
-        # rather than counting every refusal as `unmatched`.
-        found = self.route(scope)
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, response: Any, found: Found | None
+    ) -> None:
+        # The router never saw this request: name its route (`found`, as `route` finds it) for
+        # the metrics as it would have, rather than counting every refusal as `unmatched`.
         if found is not None:
             scope["route"] = found.route
         await response(scope, receive, send)
