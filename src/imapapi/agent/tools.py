@@ -19,7 +19,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from imapapi.agent import results
-from imapapi.agent.caller import caller
+from imapapi.agent.caller import Caller, caller
 from imapapi.agent.results import as_json, cut, details
 from imapapi.credentials.tokens import require_account, require_scope, sees_account
 from imapapi.errors import InvalidInputError
@@ -107,11 +107,16 @@ _SEARCH_ARGUMENTS = {
 }
 
 
-async def _session(ctx: Context, scope: str, account: str) -> AccountSession:
+def _allowed(ctx: Context, scope: str, account: str) -> Caller:
+    """The caller, once its token holds `scope` and may see `account`."""
     who = caller(ctx)
     require_scope(who.record, scope)
     require_account(who.record, account)
-    return await who.service.accounts.live_session(account)
+    return who
+
+
+async def _session(ctx: Context, scope: str, account: str) -> AccountSession:
+    return await _allowed(ctx, scope, account).service.accounts.live_session(account)
 
 
 # --- read -------------------------------------------------------------------------------------
@@ -310,10 +315,7 @@ def _mailboxes(values: list[str] | None) -> tuple[Mailbox, ...] | None:
 
 
 async def _submit(ctx: Context, account: str, request: SubmitRequest) -> str:
-    who = caller(ctx)
-    require_scope(who.record, "send")
-    require_account(who.record, account)
-    result = await who.service.submitter().submit(account, request)
+    result = await _allowed(ctx, "send", account).service.submitter().submit(account, request)
     return as_json(
         {
             "queued": True,
