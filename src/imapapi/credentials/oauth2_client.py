@@ -80,6 +80,13 @@ def parse_token_answer(status: int, body: bytes) -> TokenAnswer:
     )
 
 
+def _json(body: bytes, what: str) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise OAuth2ProviderError(f"the provider's {what} is not JSON") from exc
+
+
 def basic_auth(client_id: str, client_secret: str) -> str:
     """RFC 6749 §2.3.1: both parts form-urlencoded before Basic encoding."""
     raw = f"{quote(client_id, safe='')}:{quote(client_secret, safe='')}"
@@ -143,10 +150,7 @@ class OAuth2Client:
         status, body = await self._request("GET", url, "discovery document")
         if status != 200:
             raise OAuth2ProviderError(f"the provider's discovery document answered HTTP {status}")
-        try:
-            doc = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise OAuth2ProviderError("the provider's discovery document is not JSON") from exc
+        doc = _json(body, "discovery document")
         endpoints = endpoints_from_discovery(doc, issuer)
         self._discovered[issuer] = (self._clock() + DISCOVERY_TTL, endpoints)
         return endpoints
@@ -185,10 +189,7 @@ class OAuth2Client:
         )
         if status != 200:
             raise OAuth2ProviderError(f"the provider's userinfo endpoint answered HTTP {status}")
-        try:
-            doc = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise OAuth2ProviderError("the provider's userinfo answer is not JSON") from exc
+        doc = _json(body, "userinfo answer")
         if not isinstance(doc, dict):
             raise OAuth2ProviderError("the provider's userinfo answer is not a JSON object")
         return doc

@@ -25,7 +25,7 @@ from imapapi.accounts.model import AccountConfig
 from imapapi.api.deps import ServiceDep
 from imapapi.api.routes.oauth2 import public_base, with_query
 from imapapi.credentials.connect_link import ConnectLink, LinkError, link_mac, read_link
-from imapapi.credentials.oauth2_apps import OAuth2App
+from imapapi.credentials.oauth2_apps import AppNotFoundError, OAuth2App
 from imapapi.credentials.oauth2_flow import Provider
 from imapapi.errors import ImapApiError
 from imapapi.operations.verify import verify_imap, verify_smtp
@@ -153,16 +153,20 @@ async def start_consent(request: Request, service: ServiceDep, token: str, app: 
     if isinstance(link, HTMLResponse):
         return link
     assert service.oauth2 is not None
-    if not link.offers(app) or await service.oauth2.apps.find(app) is None:
-        return _refused(f"does not offer signing in with {app!r}")
-    url = await service.oauth2.start(
-        app,
-        link.account,
-        redirect=link.redirect,
-        callback_url=public_base(service, request) + "/oauth2/callback",
-        name=link.name,
-        login_hint=link.email,
-    )
+    not_offered = f"does not offer signing in with {app!r}"
+    if not link.offers(app):
+        return _refused(not_offered)
+    try:
+        url = await service.oauth2.start(
+            app,
+            link.account,
+            redirect=link.redirect,
+            callback_url=public_base(service, request) + "/oauth2/callback",
+            name=link.name,
+            login_hint=link.email,
+        )
+    except AppNotFoundError:  # `start` reads the app first, before anything is stored
+        return _refused(not_offered)
     return RedirectResponse(url, status_code=303, headers=SECURITY_HEADERS)
 
 
