@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -41,6 +42,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = registry = CollectorRegistry(auto_describe=True)
         self.activity = Activity()
+        self._children: dict[tuple[Any, ...], Any] = {}
         self.accounts = Gauge(
             "imapapi_accounts",
             "Accounts of this process by connection state.",
@@ -145,10 +147,20 @@ class Metrics:
     def __repr__(self) -> str:
         return "<Metrics>"
 
+    def _child(self, family: Any, *values: str) -> Any:
+        """`family.labels(*values)`, looked up once per label set: prometheus_client checks
+        and locks on every `labels` call, and the hooks below run several times per request
+        and per webhook (issue 17). The label sets are the families' own, no more."""
+        key = (id(family), *values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = family.labels(*values)
+        return child
+
     # --- hooks (called by the layers that see the events) --------------------------------------
     def observe_imap_command(self, command: str, status: str, seconds: float) -> None:
-        self.imap_commands.labels(command=command, status=status).inc()
-        self.imap_command_seconds.labels(command=command).observe(seconds)
+        self._child(self.imap_commands, command, status).inc()
+        self._child(self.imap_command_seconds, command).observe(seconds)
 
     def observe_reconnect(self) -> None:
         self.reconnects.inc()
@@ -157,14 +169,14 @@ class Metrics:
         self.connect_attempts.labels(result=result).inc()
 
     def observe_delivery(self, account: str, item: RecentEvent) -> None:
-        self.webhooks.labels(result=item.result).inc()
+        self._child(self.webhooks, item.result).inc()
         if item.latency is not None:
             self.webhook_seconds.observe(item.latency)
         self.activity.record(account, item)
 
     def observe_http(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.http_requests.labels(method=method, route=route, status=str(status)).inc()
-        self.http_seconds.labels(method=method, route=route).observe(seconds)
+        self._child(self.http_requests, method, route, str(status)).inc()
+        self._child(self.http_seconds, method, route).observe(seconds)
 
     # --- state read before a scrape --------------------------------------------------------------
     def refresh(
