@@ -141,6 +141,8 @@ class AccountSession(SessionLike):
             idle_restart=ctx.settings.idle_restart,
             relist_interval=ctx.settings.relist_interval,
             reply_text_max=ctx.settings.reply_text_max,
+            # A folder reset or deleted: kept selections of the old one are not read again.
+            on_folder=self.commands.folder_synced,
         )
 
     @classmethod

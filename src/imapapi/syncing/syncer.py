@@ -60,10 +60,14 @@ class AccountSyncer:
         relist_interval: float = 300.0,
         fetch_chunk: int = 500,
         reply_text_max: int = 4096,
+        on_folder: Callable[[str, int | None], None] | None = None,
     ) -> None:
         self.account = account
         self.store = store
         self._on_committed = on_committed
+        # Told (path, UIDVALIDITY; None: deleted) of each folder state before it is committed,
+        # so what the events report holds for the API's reads once they are sent.
+        self._on_folder = on_folder
         self._poll_interval = poll_interval
         self._idle_restart = idle_restart
         self._relist_interval = relist_interval
@@ -434,6 +438,11 @@ class AccountSyncer:
     async def _commit(
         self, events: list[NewEvent], folders: list[FolderState], removed: list[str]
     ) -> None:
+        if self._on_folder is not None:
+            for state in folders:
+                self._on_folder(state.path, state.uid_validity)
+            for path in removed:
+                self._on_folder(path, None)
         if self._first_sync:
             self._held[0].extend(events)
             self._held[1].extend(folders)
