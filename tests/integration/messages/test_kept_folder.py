@@ -21,7 +21,7 @@ from imapapi.mail.ids import decode_message_id
 from tests.integration.backends import StoreBackend
 from tests.integration.conftest import running_api
 from tests.integration.messages.conftest import Mailbox
-from tests.integration.sync.helpers import message, register
+from tests.integration.sync.helpers import message, register, wait_state
 from tests.servers.dovecot import Dovecot, ImapUser
 from tests.servers.webhooks import Received, WebhookReceiver
 
@@ -378,3 +378,18 @@ async def test_details_asked_before_of_a_message_expunged_since(mailbox: Mailbox
         await other.expunge([item["uid"]])
     response = await mailbox.api.client.get(f"{mailbox.base}/message/{item['id']}")
     assert response.status_code == 404, response.text
+
+
+async def test_reads_go_on_while_the_lost_primary_connection_waits_to_reconnect(
+    tmp_path: Path, store_backend: StoreBackend, dovecot: Dovecot, imap_user: ImapUser
+) -> None:
+    dovecot.deliver(imap_user, message("still here"))
+    async with served(
+        tmp_path / "data", store_backend, dovecot, imap_user, reconnect_delay=60.0
+    ) as mailbox:
+        assert subjects(await mailbox.listing()) == ["still here"]
+        # The server ends every session of the user, the primary's and the kept command
+        # connection's; the next attempt at the primary is a minute away.
+        dovecot.doveadm("kick", imap_user.name)
+        await wait_state(mailbox.api, mailbox.account, "connectError")
+        assert subjects(await mailbox.listing()) == ["still here"]
