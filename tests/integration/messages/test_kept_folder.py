@@ -383,13 +383,12 @@ async def test_details_asked_before_of_a_message_expunged_since(mailbox: Mailbox
 async def test_reads_go_on_while_the_lost_primary_connection_waits_to_reconnect(
     tmp_path: Path, store_backend: StoreBackend, dovecot: Dovecot, imap_user: ImapUser
 ) -> None:
-    dovecot.deliver(imap_user, message("still here"))
-    async with served(
-        tmp_path / "data", store_backend, dovecot, imap_user, reconnect_delay=60.0
-    ) as mailbox:
+    later = {"reconnect_delay": 60.0}  # the next attempt at a lost primary: a minute away
+    async with served(tmp_path / "data", store_backend, dovecot, imap_user, **later) as mailbox:
+        mailbox.deliver(message("still here"))
         assert subjects(await mailbox.listing()) == ["still here"]
-        # The server ends every session of the user, the primary's and the kept command
-        # connection's; the next attempt at the primary is a minute away.
+        # The server ends every session of the user: the primary's and the kept command
+        # connection's.
         dovecot.doveadm("kick", imap_user.name)
         await wait_state(mailbox.api, mailbox.account, "connectError")
         assert subjects(await mailbox.listing()) == ["still here"]
