@@ -111,6 +111,13 @@ async def open_folder(
     folder's messages from the session's view for a command or more, while a NOOP answers
     `* NO` at once (or BYE), which resets the view. `defer_noop`: the caller sends it with its
     next command and checks the view after both (`noop_pending`).
+
+    Not every time: Dovecot has also answered that NOOP and FETCH from the old folder, noticing
+    only a command later. So the account's sync tells the pool of each folder's UIDVALIDITY
+    before it commits the events that report it (`CommandPool.folder_synced`), and a kept
+    selection of another is dropped. What is guaranteed: once imapapi reported a folder
+    deleted or reset (mailboxDeleted, mailboxReset, or messageNew in the new folder), no
+    read shows the old one; before that, a read may show what the server's session shows.
     """
     conn, view = command.conn, command.view
     if view.is_selected(path) and conn.selected == path and (readonly or not view.read_only):

@@ -132,6 +132,18 @@ class CommandPool:
         finally:
             self._release(slot)
 
+    def folder_synced(self, path: str, uid_validity: int | None) -> None:
+        """The account's sync found `path` at `uid_validity` (None: deleted). A kept selection
+        of it at another UIDVALIDITY is forgotten, so the next call SELECTs anew: a server
+        session may go on serving the old folder's messages for a command or more after it
+        was deleted and created again (Dovecot 2.3 does, before it notices). The summaries of
+        the old folder go too."""
+        for slot in self._slots:
+            if slot.command is not None and slot.command.view.is_selected(path):
+                if slot.command.view.uid_validity != uid_validity:
+                    slot.command.view.reset()
+        self.summaries.folder_synced(path, uid_validity)
+
     async def close(self) -> None:
         """Log out of every connection (used or not) and fail the callers still waiting."""
         for _, waiter in self._waiters:

@@ -141,6 +141,8 @@ class AccountSession(SessionLike):
             idle_restart=ctx.settings.idle_restart,
             relist_interval=ctx.settings.relist_interval,
             reply_text_max=ctx.settings.reply_text_max,
+            # A folder reset or deleted: kept selections of the old one are not read again.
+            on_folder=self.commands.folder_synced,
         )
 
     @classmethod
@@ -373,13 +375,26 @@ class AccountSession(SessionLike):
     @contextlib.asynccontextmanager
     async def command(self, folder: str | None = None) -> AsyncIterator[CommandConnection]:
         """A command connection leased for one API call, preferably one that has `folder`
-        selected already; 503 quickly when the account is not up."""
+        selected already; 503 quickly when the account is not up (but while it reconnects
+        after a lost connection, see `_reconnecting`)."""
         status = self.status  # this node's connection, or the owning node's view
-        if status.state is not AccountState.CONNECTED:
+        if status.state is not AccountState.CONNECTED and not self._reconnecting:
             reason = status.last_error or f"the account is {status.state.value}"
             raise NotConnectedError(f"the IMAP connection is not available: {reason}")
         async with self.commands.lease(folder=folder) as command:
             yield command
+
+    @property
+    def _reconnecting(self) -> bool:
+        """This node's primary connection was lost a moment ago and no attempt to open it
+        again has failed yet: the server was reachable, and API calls run on connections of
+        their own, so they are still tried. (Dovecot ends a session whose selected folder
+        another client deleted and created again, and it may be the primary's alone.)"""
+        return (
+            self._task is not None
+            and self._state is AccountState.CONNECT_ERROR
+            and self._failed_attempts == 0
+        )
 
     def command_views(self) -> list[FolderView]:
         """What the open command connections have selected (`CommandPool.views`)."""

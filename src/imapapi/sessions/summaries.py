@@ -120,6 +120,13 @@ class SummaryScope:
         for uid, data in summaries.items():
             self._cache._put((self._id, path, uid_validity, uid, whole), data)
 
+    def folder_synced(self, path: str, uid_validity: int | None) -> None:
+        """The sync found `path` at `uid_validity` (None: deleted): other entries of it go."""
+        if uid_validity is not None:
+            self._seen(path, uid_validity)
+        elif self._validity.pop(path, None) is not None:
+            self._cache._drop(self._id, path)
+
     def close(self) -> None:
         """The session ended: its entries go."""
         self._validity.clear()

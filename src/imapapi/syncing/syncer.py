@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from imapapi.accounts.model import AccountConfig
-from imapapi.errors import NetworkError
+from imapapi.errors import CommandFailedError, NetworkError
 from imapapi.imap import ImapConnection
 from imapapi.imap import unsolicited as u
 from imapapi.imap.types import FetchResult, MailboxInfo, MailboxStatus
@@ -60,10 +60,14 @@ class AccountSyncer:
         relist_interval: float = 300.0,
         fetch_chunk: int = 500,
         reply_text_max: int = 4096,
+        on_folder: Callable[[str, int | None], None] | None = None,
     ) -> None:
         self.account = account
         self.store = store
         self._on_committed = on_committed
+        # Told (path, UIDVALIDITY; None: deleted) of each folder state before it is committed,
+        # so what the events report holds for the API's reads once they are sent.
+        self._on_folder = on_folder
         self._poll_interval = poll_interval
         self._idle_restart = idle_restart
         self._relist_interval = relist_interval
@@ -204,10 +208,24 @@ class AccountSyncer:
         # INBOX first: it is where the news usually is.
         for path in sorted(paths, key=lambda p: (p.upper() != "INBOX", p)):
             folder = self._folders.get(path)
-            if folder is not None:
+            if folder is None:
+                continue
+            try:
                 await self.sync_folder(conn, folder, stored.get(path))
+            except CommandFailedError as exc:
+                # A NO/BAD leaves the connection up: the folder was deleted or created again
+                # since it was listed (Dovecot: "Mailbox was deleted under us"), or the server
+                # cannot open it. Dropping the connection would stop every folder's sync (and
+                # the account's API calls) for that one. It is tried again when the server
+                # reports it (NOTIFY, a poll) or the folders are listed again; not at once,
+                # which would loop for a folder the server never opens.
+                log.info(
+                    "%s: %s not synced: %s", self.account.account, path, exc.message,
+                    extra={"account": self.account.account},
+                )  # fmt: skip
+            else:
                 self._recheck_due = True
-                self._take_events(conn)
+            self._take_events(conn)
         if conn.selected is not None and conn.has_capability("NOTIFY"):
             # Without a selected mailbox every change arrives as STATUS (RFC 5465 §5.1), one
             # uniform signal for all folders.
@@ -434,6 +452,11 @@ class AccountSyncer:
     async def _commit(
         self, events: list[NewEvent], folders: list[FolderState], removed: list[str]
     ) -> None:
+        if self._on_folder is not None:
+            for state in folders:
+                self._on_folder(state.path, state.uid_validity)
+            for path in removed:
+                self._on_folder(path, None)
         if self._first_sync:
             self._held[0].extend(events)
             self._held[1].extend(folders)

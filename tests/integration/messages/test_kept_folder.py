@@ -21,8 +21,9 @@ from imapapi.mail.ids import decode_message_id
 from tests.integration.backends import StoreBackend
 from tests.integration.conftest import running_api
 from tests.integration.messages.conftest import Mailbox
-from tests.integration.sync.helpers import message, register
+from tests.integration.sync.helpers import message, register, wait_state
 from tests.servers.dovecot import Dovecot, ImapUser
+from tests.servers.webhooks import Received, WebhookReceiver
 
 pytestmark = pytest.mark.integration
 # Enough protocol log that every command a test sends is still in it at the end.
@@ -152,7 +153,11 @@ async def test_flag_change_by_another_client_between_listings(mailbox: Mailbox) 
     assert sorted((await mailbox.details(item["id"]))["flags"]) == ["$Work", "\\Flagged"]
 
 
-async def test_folder_recreated_under_a_kept_selection(mailbox: Mailbox) -> None:
+async def test_folder_recreated_under_a_kept_selection(
+    mailbox: Mailbox, webhook_receiver: WebhookReceiver
+) -> None:
+    settings = {"webhooks": webhook_receiver.url}
+    assert (await mailbox.api.client.post("/v1/settings", json=settings)).status_code == 200
     mailbox.deliver(message("old"), folder="Projects")
     (old,) = (await mailbox.listing("Projects"))["messages"]
     assert (await mailbox.details(old["id"]))["subject"] == "old"
@@ -160,10 +165,34 @@ async def test_folder_recreated_under_a_kept_selection(mailbox: Mailbox) -> None
         await other.delete("Projects")
         await other.create("Projects")
     mailbox.deliver(message("new"), folder="Projects")
+    async with mailbox.other_client() as other:
+        uid_validity = (await other.status("Projects")).uid_validity
+
+    # What a user who was told of the new folder would check: once imapapi reported it (reset,
+    # or deleted and new again, with the new message), no read shows the old folder.
+    def reported(hook: Received) -> bool:
+        data = hook.json["data"]
+        if hook.json["path"] != "Projects":
+            return False
+        if hook.event == "mailboxReset":
+            return bool(data["uidValidity"] == uid_validity)
+        return hook.event == "messageNew" and data["subject"] == "new"
+
+    await webhook_receiver.wait_for(reported)
+    store = mailbox.session.store
+    old_binding = await store.resolve_mailbox_index(
+        mailbox.account, decode_message_id(old["id"])[0]
+    )
+    # The kept selection of the old folder was dropped when the sync learned of the new one:
+    # the server session may still serve the old folder to it for a command or more.
+    kept = [(v.path, v.uid_validity) for v in mailbox.session.commands.views()]
+    assert old_binding is not None and old_binding not in kept
     listing = await mailbox.listing("Projects")
     (new,) = listing["messages"]
     assert new["subject"] == "new" and new["uid"] == old["uid"]
-    assert decode_message_id(new["id"])[0] != decode_message_id(old["id"])[0]
+    index = decode_message_id(new["id"])[0]
+    assert index != decode_message_id(old["id"])[0]
+    assert await store.resolve_mailbox_index(mailbox.account, index) == ("Projects", uid_validity)
     for url in (
         f"/message/{old['id']}",
         f"/message/{old['id']}/source",
@@ -349,3 +378,17 @@ async def test_details_asked_before_of_a_message_expunged_since(mailbox: Mailbox
         await other.expunge([item["uid"]])
     response = await mailbox.api.client.get(f"{mailbox.base}/message/{item['id']}")
     assert response.status_code == 404, response.text
+
+
+async def test_reads_go_on_while_the_lost_primary_connection_waits_to_reconnect(
+    tmp_path: Path, store_backend: StoreBackend, dovecot: Dovecot, imap_user: ImapUser
+) -> None:
+    later = {"reconnect_delay": 60.0}  # the next attempt at a lost primary: a minute away
+    async with served(tmp_path / "data", store_backend, dovecot, imap_user, **later) as mailbox:
+        mailbox.deliver(message("still here"))
+        assert subjects(await mailbox.listing()) == ["still here"]
+        # The server ends every session of the user: the primary's and the kept command
+        # connection's.
+        dovecot.doveadm("kick", imap_user.name)
+        await wait_state(mailbox.api, mailbox.account, "connectError")
+        assert subjects(await mailbox.listing()) == ["still here"]

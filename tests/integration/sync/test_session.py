@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.integration.conftest import Api
-from tests.integration.sync.helpers import account_body, register, wait_state
+from tests.integration.sync.helpers import account_body, message, register, wait_state
 from tests.servers.dovecot import Dovecot, ImapUser
 from tests.servers.mailserver import MailServer
 from tests.servers.smtp import SmtpServer
@@ -182,3 +182,41 @@ async def test_delete_closes_the_session(api: Api, dovecot: Dovecot, imap_user: 
     assert (await api.client.delete(f"/v1/account/{account}")).status_code == 200
     assert api.service.accounts.session(account) is None
     assert await api.service.store.get_folders(account) == []
+
+
+async def test_a_folder_that_refuses_select_leaves_the_account_up(
+    api: Api, dovecot: Dovecot, imap_user: ImapUser, webhook_receiver: WebhookReceiver
+) -> None:
+    """A SELECT refused with NO (here a folder Dovecot lists but cannot open, its maildir's
+    cur/ unreadable; in the wild a folder deleted between LIST and SELECT: "Mailbox was
+    deleted under us") skips that folder: the connection, the other folders' sync and the
+    API's calls go on, and the folder is synced once the server opens it again."""
+    dovecot.deliver(imap_user, message("locked away"), folder="Locked")
+    cur = dovecot.root / "mail" / imap_user.name / "Maildir" / "Locked" / "cur"
+    cur.chmod(0)
+    try:
+        account = await register(api, dovecot, imap_user, webhook_receiver)
+        refused = [line for line in await sent(api, account) if 'SELECT "Locked"' in line]
+        assert refused, "the sync never tried the folder"
+        dovecot.deliver(imap_user, message("still synced"))
+        [new] = await webhook_receiver.wait_for(lambda r: r.event == "messageNew")
+        assert (new.json["path"], new.json["data"]["subject"]) == ("INBOX", "still synced")
+        response = await api.client.get(f"/v1/account/{account}/messages?path=INBOX")
+        assert response.status_code == 200, response.text
+        assert [m["subject"] for m in response.json()["messages"]] == ["still synced"]
+    finally:
+        cur.chmod(0o700)
+    dovecot.deliver(imap_user, message("opened again"), folder="Locked")
+    found = await webhook_receiver.wait_for(
+        lambda r: r.event == "messageNew" and r.json["path"] == "Locked", count=2
+    )
+    assert {r.json["data"]["subject"] for r in found} == {"locked away", "opened again"}
+    assert webhook_receiver.events("connectError") == []
+    assert (await api.client.get(f"/v1/account/{account}")).json()["state"] == "connected"
+
+
+async def sent(api: Api, account: str) -> list[str]:
+    """What imapapi wrote to the server ("C" lines of `GET /v1/logs/{account}`)."""
+    response = await api.client.get(f"/v1/logs/{account}")
+    assert response.status_code == 200
+    return [line for line in response.text.splitlines() if line.split(" ", 3)[2:3] == ["C"]]

@@ -13,6 +13,7 @@ from imapapi.errors import CommandFailedError, NetworkError, ServerTimeoutError
 from imapapi.imap import ImapConnection
 from imapapi.imap.core import EventCallback
 from imapapi.sessions.command_pool import CommandPool
+from imapapi.sessions.summaries import SummaryCache
 from tests.unit.imap.test_connection import Harness, Server
 
 
@@ -241,3 +242,20 @@ async def test_close_fails_the_waiters(servers: Servers) -> None:
         await pool.close()
     with pytest.raises(ServerTimeoutError):
         await waiter
+
+
+async def test_a_folder_the_sync_found_reset_is_selected_anew(servers: Servers) -> None:
+    pool = make_pool(servers, size=2, summaries=SummaryCache(10).scope())
+    async with pool.lease() as first, pool.lease() as second:
+        first.view.opened("Archive", uid_validity=1, index=2, exists=1, read_only=False)
+        second.view.opened("INBOX", uid_validity=5, index=1, exists=1, read_only=False)
+    first.summaries.put("Archive", 1, {1: b"old"})
+    pool.folder_synced("Archive", 1)  # the same folder: the selection stays
+    pool.folder_synced("INBOX", 5)
+    assert first.summaries.get("Archive", 1, [1]) == {1: b"old"}
+    assert [v.path for v in pool.views()] == ["Archive", "INBOX"]
+    pool.folder_synced("Archive", 9)  # deleted and created again
+    pool.folder_synced("INBOX", None)  # deleted
+    assert [v.path for v in pool.views()] == [None, None]
+    assert first.summaries.get("Archive", 1, [1]) == {}
+    await pool.close()

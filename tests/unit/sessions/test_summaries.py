@@ -66,3 +66,15 @@ def test_an_outsized_summary_is_not_kept() -> None:
     scope = SummaryCache(10).scope()
     scope.put("INBOX", 7, {1: b"x" * (MAX_ENTRY_BYTES + 1), 2: b"x" * MAX_ENTRY_BYTES})
     assert list(scope.get("INBOX", 7, [1, 2])) == [2]
+
+
+def test_the_syncs_uidvalidity_or_deletion_drops_the_old_folders_summaries() -> None:
+    cache = SummaryCache(10)
+    scope = cache.scope()
+    scope.put("INBOX", 7, {1: b"old"})
+    scope.put("Archive", 3, {1: b"archived"})
+    scope.folder_synced("INBOX", 7)  # unchanged: kept
+    assert scope.get("INBOX", 7, [1]) == {1: b"old"}
+    scope.folder_synced("INBOX", 8)
+    scope.folder_synced("Archive", None)
+    assert len(cache) == 0
