@@ -100,6 +100,7 @@ async def service(cfg: dict[str, Any]) -> None:
     app = create_app(svc, manage_lifespan=False)
     await svc.start()
     settle_heap()  # as `imapapi serve` does after start-up
+    pushes: list[float] = []  # the webhooks bench's (`_time_pushes`)
     try:
         _, token = await create_token(svc.store, "bench")
         async with httpx.AsyncClient(
@@ -140,6 +141,7 @@ async def service(cfg: dict[str, Any]) -> None:
 
                 await serve_phase(cfg, app, token, register, session, emit)
             if cfg.get("webhook_url"):
+                _time_pushes(pushes)
                 response = await client.post(
                     "/v1/settings",
                     json={"webhooks": cfg["webhook_url"], "webhookEvents": ["messageNew"]},
@@ -151,7 +153,22 @@ async def service(cfg: dict[str, Any]) -> None:
                 await loop.run_in_executor(None, sys.stdin.readline)
     finally:
         await svc.stop()
-    emit(phase="stopped", database=str(settings.database_path))
+    emit(phase="stopped", database=str(settings.database_path), pushes=pushes)
+
+
+def _time_pushes(pushes: list[float]) -> None:
+    """Note when each NOTIFY STATUS (a change the server pushed) reached an account's sync, on
+    the monotonic clock the driver and the receiver share: the webhooks bench compares its
+    first with the first APPEND and with a bare client's."""
+    from imapapi.syncing import syncer
+
+    handler = syncer._ON_EVENT["MailboxStatusUpdate"]
+
+    def timed(self: Any, conn: Any, event: Any) -> None:
+        pushes.append(time.monotonic())
+        handler(self, conn, event)
+
+    syncer._ON_EVENT["MailboxStatusUpdate"] = timed
 
 
 async def connect_phase(cfg: dict[str, Any], svc: Any, register: Any, session: Any) -> None:

@@ -27,6 +27,7 @@ from bench.common import PASSWORD, Table, machine_busy, message
 from bench.hookchild import subject
 from bench.rawimap import RawClient
 from bench.spawn import Child
+from imapapi.syncing.syncer import NOTIFY_ALL, NOTIFY_SELECTED
 
 if TYPE_CHECKING:
     from bench.run import Options
@@ -109,12 +110,19 @@ async def imapapi_run(
         "webhook_url": url,
         "redis_url": redis_url,
     }
+    # Before imapapi's connections: Dovecot's processes of one uid share 128 inotify instances
+    # (`fs.inotify.max_user_instances`), and one without any polls every second.
+    watcher = await _watch(dovecot, users[0])
     service = await Child.start("service", cfg)
     await service.next("connect")
     await service.next("ready")
     clients = [await RawClient.open(dovecot.host, dovecot.port, u, PASSWORD) for u in users]
     await _say(receiver, f"expect {events} {label}")
     await receiver.next("expecting")
+    # A command makes Dovecot send what it still holds back (the STATUS it reports for every
+    # mailbox once after NOTIFY SET); read here, so the watcher's next STATUS is the run's.
+    await watcher.command(b"NOOP")
+    pushed = asyncio.create_task(_first_push(watcher))
     async with _Profile(service.proc.pid, label):
         cpu, busy = process_cpu(service.proc.pid), machine_busy()
         started = time.monotonic()
@@ -127,10 +135,34 @@ async def imapapi_run(
             got = await receiver.next("received")
             raise RuntimeError(f"webhooks {label}: not every event arrived: {got}") from None
         cpu, busy = process_cpu(service.proc.pid) - cpu, machine_busy() - busy
-    for client in clients:
+    push_at = await asyncio.wait_for(pushed, 10.0)
+    for client in [*clients, watcher]:
         await client.close()
-    await service.stop()
-    return {**got, "started": started, "appended": appended, "cpu": cpu, "busy": busy}
+    report = await service.stop()
+    ours = min((at for at in report["pushes"] if at >= started), default=float("nan"))
+    return {
+        **got, "started": started, "appended": appended, "cpu": cpu, "busy": busy,
+        "push_at": push_at, "our_push_at": ours,
+    }  # fmt: skip
+
+
+async def _watch(dovecot: Dovecot, user: str) -> RawClient:
+    """A bare connection of the first account with NOTIFY set as imapapi's primary sets it
+    (RFC 5465; `syncing/syncer.py`), nothing selected: the raw side of the server's push
+    delay."""
+    watcher = await RawClient.open(dovecot.host, dovecot.port, user, PASSWORD)
+    await watcher.command(b"NOTIFY SET %s %s" % (NOTIFY_SELECTED.encode(), NOTIFY_ALL.encode()))
+    return watcher
+
+
+async def _first_push(watcher: RawClient) -> float:
+    """When the watcher heard of the first change (monotonic clock, as the receiver's)."""
+    while True:
+        line = await watcher.reader.readline()
+        if not line:
+            raise RuntimeError("webhooks: the NOTIFY watcher's connection closed")
+        if line.startswith(b"* STATUS"):
+            return time.monotonic()
 
 
 async def posting_run(
@@ -215,6 +247,24 @@ def _table(
         window = _rate(events, run["first_at"], run["last_at"])
         table.add(f"{name}: end to end (first APPEND → last 2xx)", ceiling, end_to_end, "events/s")
         table.add(f"  {name}: first → last 2xx", ceiling, window, "events/s")
+        table.add(
+            f"  {name}: the server's first push (bare NOTIFY client: first APPEND → STATUS)",
+            None,
+            (run["push_at"] - run["started"]) * 1e3,
+            "ms",
+        )
+        table.add(
+            f"  {name}: imapapi's first push (first APPEND → a STATUS read by a sync)",
+            None,
+            (run["our_push_at"] - run["started"]) * 1e3,
+            "ms",
+        )
+        table.add(
+            f"  {name}: end to end from imapapi's first push → last 2xx",
+            ceiling,
+            _rate(events, run["our_push_at"], run["last_at"]),
+            "events/s",
+        )
         table.add(
             f"  {name}: CPU per event (service process; bare: client process)",
             bare["cpu"] / events * 1e6,
