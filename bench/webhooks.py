@@ -297,6 +297,7 @@ def _table(
             "msg/s",
         )
         results[f"webhooks_{store}"] = end_to_end
+        results[f"webhooks_pushed_{store}"] = _rate(events, run["our_push_at"], run["last_at"])
         table.notes.append(
             f"{name}: {run['distinct']:,} of {events:,} messageNew, {run['redelivered']} "
             f"redelivered, {run['overtaking']} out of order; last 2xx "
@@ -318,14 +319,15 @@ def webhook_targets(results: dict[str, Any]) -> list[tuple[str, ...]]:
     """The summary rows of issue 17's webhook target, one per store measured."""
     rows = []
     for store in ("sqlite", "redis"):
-        value = results.get(f"webhooks_{store}")
-        if value is not None:
-            rows.append(
-                (
-                    f"webhooks end to end, {store} ≥ {TARGET:,.0f} events/s",
-                    f"{value:,.0f} events/s",
-                    f"{TARGET:,.0f} events/s",
-                    "met" if value >= TARGET else "MISSED",
+        for key, what in (("webhooks", "end to end"), ("webhooks_pushed", "from the first push")):
+            value = results.get(f"{key}_{store}")
+            if value is not None:
+                rows.append(
+                    (
+                        f"webhooks {what}, {store} ≥ {TARGET:,.0f} events/s",
+                        f"{value:,.0f} events/s",
+                        f"{TARGET:,.0f} events/s",
+                        "met" if value >= TARGET else "MISSED",
+                    )
                 )
-            )
     return rows
