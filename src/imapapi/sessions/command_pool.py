@@ -139,9 +139,9 @@ class CommandPool:
         was deleted and created again (Dovecot 2.3 does, before it notices). The summaries of
         the old folder go too."""
         for slot in self._slots:
-            if slot.command is not None and slot.command.view.is_selected(path):
-                if slot.command.view.uid_validity != uid_validity:
-                    slot.command.view.reset()
+            view = slot.command.view if slot.command is not None else None
+            if view is not None and view.is_selected(path) and view.uid_validity != uid_validity:
+                view.reset()
         self.summaries.folder_synced(path, uid_validity)
 
     async def close(self) -> None:

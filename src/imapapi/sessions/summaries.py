@@ -36,7 +36,9 @@ class SummaryCache:
         self.max_entries = max_entries
         self._entries: OrderedDict[_Key, bytes] = OrderedDict()
         self._scopes = itertools.count(1)
-        self._counts: dict[int, int] = {}  # entries per scope, so ending an empty one is free
+        # Each scope's keys: ending a session or dropping a folder touches its own entries
+        # only, not the whole LRU (thousands of sessions end together at shutdown).
+        self._keys: dict[int, set[_Key]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -57,29 +59,25 @@ class SummaryCache:
     def _put(self, key: _Key, data: bytes) -> None:
         if not self.max_entries or len(data) > MAX_ENTRY_BYTES:
             return
-        if key not in self._entries:
-            self._counts[key[0]] = self._counts.get(key[0], 0) + 1
+        self._keys.setdefault(key[0], set()).add(key)
         self._entries[key] = data
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
-            (scope, *_), _ = self._entries.popitem(last=False)
-            self._uncount(scope)
+            evicted, _ = self._entries.popitem(last=False)
+            self._forget(evicted)
 
     def _drop(self, scope: int, path: str | None = None) -> None:
         """Every entry of `scope` (of its folder `path` only, when given)."""
-        if not self._counts.get(scope):
-            return
-        doomed = [k for k in self._entries if k[0] == scope and (path is None or k[1] == path)]
+        doomed = [k for k in self._keys.get(scope, ()) if path is None or k[1] == path]
         for key in doomed:
             del self._entries[key]
-            self._uncount(scope)
+            self._forget(key)
 
-    def _uncount(self, scope: int) -> None:
-        left = self._counts[scope] - 1
-        if left:
-            self._counts[scope] = left
-        else:
-            del self._counts[scope]
+    def _forget(self, key: _Key) -> None:
+        keys = self._keys[key[0]]
+        keys.discard(key)
+        if not keys:
+            del self._keys[key[0]]
 
 
 class SummaryScope:

@@ -238,11 +238,10 @@ class FolderSync:
         indexes = await self.store.mailbox_indexes(
             account, [(e.folder.path, e.uid_validity) for e in empty]
         )
-        for e, index in zip(empty, indexes, strict=True):
-            self._indexes[(e.folder.path, e.uid_validity)] = index
         events = []
         states = []
         for e, index in zip(empty, indexes, strict=True):
+            self._indexes[(e.folder.path, e.uid_validity)] = index
             folder = e.folder
             if not first_sync:
                 ref = ev.FolderRef(account, folder.path, folder.special_use, index, e.uid_validity)
