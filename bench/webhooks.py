@@ -59,7 +59,7 @@ class _Profile:
             out = f"{prefix}.{self.label}.txt"
             self.proc = await asyncio.create_subprocess_exec(
                 shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
-                "record", "--format", "raw", "--rate", "200", "-p", str(self.pid),
+                "record", "--format", "raw", "--rate", _pyspy_rate(), "-p", str(self.pid),
                 "-o", out, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
             )  # fmt: skip
             await asyncio.sleep(0.5)  # attached before the window starts
@@ -69,6 +69,12 @@ class _Profile:
         if self.proc is not None:
             self.proc.send_signal(signal.SIGINT)
             await self.proc.wait()
+
+
+def _pyspy_rate() -> str:
+    """Samples a second (IMAPAPI_BENCH_PYSPY_RATE, default 200): more show more, and slow the
+    child more."""
+    return os.environ.get("IMAPAPI_BENCH_PYSPY_RATE", "200")
 
 
 def process_cpu(pid: int) -> float:
