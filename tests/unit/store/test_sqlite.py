@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -86,3 +87,83 @@ async def test_a_failed_sync_commit_writes_nothing(tmp_path: Path) -> None:
         assert [e.event_id for e in await store.due_events(now=1000.0, limit=10)] == ["e2"]
     finally:
         await store.close()
+
+
+def _good(account: str) -> FolderState:
+    return FolderState(
+        account=account, path="INBOX", index=1, uid_validity=7, uid_next=5, messages=4,
+        messages_blob=b"",
+    )  # fmt: skip
+
+
+def _bad(account: str) -> FolderState:
+    return FolderState(
+        account=account, path="INBOX", index=1, uid_validity=7, uid_next=5, messages=4,
+        messages_blob=None,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+async def test_commits_made_at_once_go_in_one_transaction_each_whole(tmp_path: Path) -> None:
+    # Group commit: the commits queued while one is written go together, in one transaction,
+    # each in its own savepoint. A commit the schema refuses loses only its own events and
+    # state; the others of its batch are written, and their callers are told so.
+    store = SqliteStore(tmp_path / "db.sqlite")
+    await store.open()
+    statements: list[str] = []
+    assert store._db is not None
+    await store._db.set_trace_callback(statements.append)
+    try:
+        accounts = [f"acc{n}" for n in range(6)]
+        outcomes = await asyncio.gather(
+            *(
+                store.commit_sync(
+                    a, [event(f"e-{a}", account=a)], [_bad(a) if a == "acc3" else _good(a)]
+                )
+                for a in accounts
+            ),
+            return_exceptions=True,
+        )
+        assert [type(o).__name__ for o in outcomes] == [
+            "NoneType", "NoneType", "NoneType", "StoreError", "NoneType", "NoneType"
+        ]  # fmt: skip
+        due = await store.due_events(now=1000.0, limit=10)
+        assert sorted(e.event_id for e in due) == sorted(f"e-{a}" for a in accounts if a != "acc3")
+        assert [f.path for f in await store.get_folders("acc3")] == []
+        assert [f.path for f in await store.get_folders("acc4")] == ["INBOX"]
+        # All six were queued before the writer ran: one transaction, a savepoint each.
+        assert statements.count("COMMIT") == 1
+        assert statements.count("SAVEPOINT w") == len(accounts)
+    finally:
+        await store.close()
+
+
+async def test_a_commit_cancelled_while_queued_is_not_written(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db.sqlite")
+    await store.open()
+    try:
+        first = asyncio.create_task(store.commit_sync("a", [event("e1")], []))
+        second = asyncio.create_task(store.commit_sync("b", [event("e2", account="b")], []))
+        await asyncio.sleep(0)  # both queued; the first handed to the thread
+        second.cancel()
+        await first
+        with pytest.raises(asyncio.CancelledError):
+            await second
+        assert [e.event_id for e in await store.due_events(now=1000.0, limit=10)] == ["e1"]
+    finally:
+        await store.close()
+
+
+async def test_closing_the_store_lets_queued_commits_land(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db.sqlite")
+    await store.open()
+    pending = [asyncio.create_task(store.commit_sync("a", [event(f"e{n}")], [])) for n in range(3)]
+    await asyncio.sleep(0)
+    await store.close()
+    await asyncio.gather(*pending)
+    reopened = SqliteStore(tmp_path / "db.sqlite")
+    await reopened.open()
+    try:
+        due = await reopened.due_events(now=1000.0, limit=10, per_account=10)
+        assert [e.event_id for e in due] == ["e0", "e1", "e2"]
+    finally:
+        await reopened.close()
