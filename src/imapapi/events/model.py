@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 from imapapi.store.base import NewEvent
 
 
@@ -66,8 +68,13 @@ def derive_event_id(*parts: str | int) -> str:
     """
     if not parts:
         raise ValueError("derive_event_id needs at least one part")
-    material = _COMPACT_UTF8.encode(list(parts))
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+    try:
+        # orjson writes text and integers exactly as the encoder below does (a unit test
+        # compares them), at a tenth of its cost: one id per message of a burst (issue 17).
+        material = orjson.dumps(parts)
+    except TypeError:  # a lone surrogate, an integer beyond 64 bits: as it always was
+        material = _COMPACT_UTF8.encode(list(parts)).encode("utf-8")
+    return hashlib.sha256(material).hexdigest()[:32]
 
 
 def format_date(timestamp: float) -> str:
