@@ -210,3 +210,66 @@ async def test_more_callers_than_connections_wait_for_one(open_store: OpenStore)
     callers = 3 * REDIS_MAX_CONNECTIONS
     await asyncio.gather(*(store.add_events([event(f"e{n}", f"acct{n}")]) for n in range(callers)))
     assert (await store.outbox_stats(now=100.0))["pending"] == callers
+
+
+def _folder(account: str) -> FolderState:
+    return FolderState(
+        account=account, path="INBOX", index=1, uid_validity=7, uid_next=5, messages=4,
+        messages_blob=BLOB,
+    )  # fmt: skip
+
+
+async def test_commits_made_at_once_go_in_one_pipeline_each_with_its_answer(
+    open_store: OpenStore, raw: aioredis.Redis
+) -> None:
+    # Group commit: the syncs' commits queued while one is answered go in one round trip. Each
+    # script still runs whole, and each caller is told its own outcome: the commit fenced on
+    # an account this node never leased is refused, the others are written.
+    store = await open_store()
+    await raw.script_flush()  # the first batch finds no script loaded: each is loaded once
+    assert store._redis is not None
+    client = store._redis
+    pipelines = 0
+    make_pipeline = client.pipeline
+
+    def counted(*args: object, **kwargs: object) -> object:
+        nonlocal pipelines
+        pipelines += 1
+        return make_pipeline(*args, **kwargs)
+
+    client.pipeline = counted
+    accounts = [f"acc{n}" for n in range(6)]
+
+    async def commit(account: str) -> None:
+        fence = 1 if account == "acc3" else None
+        await store.commit_sync(
+            account, [event(f"e-{account}", account)], [_folder(account)], fence=fence
+        )
+
+    outcomes = await asyncio.gather(*(commit(a) for a in accounts), return_exceptions=True)
+    assert [type(o).__name__ for o in outcomes] == [
+        "NoneType", "NoneType", "NoneType", "LeaseLostError", "NoneType", "NoneType"
+    ]  # fmt: skip
+    assert pipelines == 1  # all six were queued before the first was sent
+    due = await store.due_events(now=1000.0, limit=10)
+    assert sorted(e.event_id for e in due) == [f"e-{a}" for a in accounts if a != "acc3"]
+    assert await store.get_folders("acc3") == []
+    assert [f.messages_blob for f in await store.get_folders("acc4")] == [BLOB]
+    # Loaded now: the next batch is answered in its one round trip.
+    pipelines = 0
+    outcomes = await asyncio.gather(
+        *(store.commit_sync(a, [event(f"f-{a}", a)], [_folder(a)]) for a in accounts)
+    )
+    assert pipelines == 1 and outcomes == [None] * len(accounts)
+
+
+async def test_a_commit_cancelled_while_queued_is_not_sent(open_store: OpenStore) -> None:
+    store = await open_store()
+    first = asyncio.create_task(store.commit_sync("a", [event("e1", "a")], []))
+    second = asyncio.create_task(store.commit_sync("b", [event("e2", "b")], []))
+    await asyncio.sleep(0)  # both queued; the grouping task has not run yet
+    second.cancel()
+    await first
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    assert [e.event_id for e in await store.due_events(now=1000.0, limit=10)] == ["e1"]

@@ -146,5 +146,5 @@ class RedisSync(RedisConnection):
             self.keys.folder_blobs(account),
             self.keys.fence(account),
         ]
-        if not await self._run(COMMIT_SYNC, keys, args):
+        if not await self._run_grouped(COMMIT_SYNC, keys, args):
             raise LeaseLostError(f"account {account!r} is synced by another node now")
