@@ -69,26 +69,6 @@ async def test_tokens_made_before_binding_become_unbound_admin(tmp_path: Path) -
         await store.close()
 
 
-async def test_a_failed_sync_commit_writes_nothing(tmp_path: Path) -> None:
-    # The events are written first; a folder row the schema refuses (blob NOT NULL) must take
-    # them back with it, as one transaction (crash safety: state and events together).
-    store = SqliteStore(tmp_path / "db.sqlite")
-    await store.open()
-    try:
-        bad = FolderState(
-            account="a", path="INBOX", index=1, uid_validity=7, uid_next=5, messages=4,
-            messages_blob=None,  # type: ignore[arg-type]
-        )  # fmt: skip
-        with pytest.raises(StoreError):
-            await store.commit_sync("a", [event("e1")], [bad])
-        assert await store.due_events(now=1000.0, limit=10) == []
-        # The connection is usable afterwards: nothing was left half-open.
-        await store.commit_sync("a", [event("e2")], [])
-        assert [e.event_id for e in await store.due_events(now=1000.0, limit=10)] == ["e2"]
-    finally:
-        await store.close()
-
-
 def _good(account: str) -> FolderState:
     return FolderState(
         account=account, path="INBOX", index=1, uid_validity=7, uid_next=5, messages=4,
@@ -101,6 +81,22 @@ def _bad(account: str) -> FolderState:
         account=account, path="INBOX", index=1, uid_validity=7, uid_next=5, messages=4,
         messages_blob=None,  # type: ignore[arg-type]
     )  # fmt: skip
+
+
+async def test_a_failed_sync_commit_writes_nothing(tmp_path: Path) -> None:
+    # The events are written first; a folder row the schema refuses (blob NOT NULL) must take
+    # them back with it, as one transaction (crash safety: state and events together).
+    store = SqliteStore(tmp_path / "db.sqlite")
+    await store.open()
+    try:
+        with pytest.raises(StoreError):
+            await store.commit_sync("a", [event("e1")], [_bad("a")])
+        assert await store.due_events(now=1000.0, limit=10) == []
+        # The connection is usable afterwards: nothing was left half-open.
+        await store.commit_sync("a", [event("e2")], [])
+        assert [e.event_id for e in await store.due_events(now=1000.0, limit=10)] == ["e2"]
+    finally:
+        await store.close()
 
 
 async def test_commits_made_at_once_go_in_one_transaction_each_whole(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, RedisError
 
 from imapapi.errors import StoreError
+from imapapi.store.grouped import Call, Grouped
 from imapapi.store.keys import REDIS_DEFAULT_PREFIX, REDIS_SCHEMA_VERSION, RedisKeys
 
 log = logging.getLogger(__name__)
@@ -25,26 +26,13 @@ REDIS_TIMEOUT = 10.0  # seconds for one Redis call or connect, or to wait for a 
 REDIS_MAX_CONNECTIONS = 64
 
 
-@dataclass(slots=True)
-class _Call:
-    """One queued `_run_grouped` call: the script, its keys and arguments, and the future its
-    caller awaits."""
+@dataclass(frozen=True, slots=True)
+class _Script:
+    """One `_run_grouped` call: the Lua source, its keys and its arguments."""
 
-    script: str
+    source: str
     keys: list[str]
     args: list[Any]
-    done: asyncio.Future[Any]
-
-
-async def _settle(call: _Call, result: Awaitable[Any]) -> None:
-    try:
-        value = await result
-    except Exception as exc:
-        if not call.done.done():
-            call.done.set_exception(exc)
-    else:
-        if not call.done.done():
-            call.done.set_result(value)
 
 
 class RedisConnection:
@@ -55,8 +43,7 @@ class RedisConnection:
         self.keys = RedisKeys(prefix)
         self._redis: Any = None  # redis.asyncio.Redis; Any because its stubs type replies loosely
         self._scripts: dict[str, Any] = {}  # Lua source -> redis-py Script
-        self._grouped: list[_Call] = []  # `_run_grouped` calls waiting for the next pipeline
-        self._grouper: asyncio.Task[None] | None = None
+        self._grouped: Grouped[_Script] = Grouped(self._send_grouped, "redis-grouped")
 
     def __repr__(self) -> str:
         state = "open" if self._redis is not None else "closed"
@@ -96,9 +83,7 @@ class RedisConnection:
             )
 
     async def close(self) -> None:
-        if self._grouper is not None:
-            await asyncio.gather(self._grouper, return_exceptions=True)  # queued calls land
-            self._grouper = None
+        await self._grouped.drain()  # queued calls land
         if self._redis is not None:
             client, self._redis = self._redis, None
             try:
@@ -160,47 +145,32 @@ class RedisConnection:
         cancelled while its call is still queued drops it; once sent it runs.
         """
         self._client()  # StoreError now when closed, not in the grouping task
-        call = _Call(script, list(keys), list(args), asyncio.get_running_loop().create_future())
-        self._grouped.append(call)
-        if self._grouper is None or self._grouper.done():
-            self._grouper = asyncio.create_task(self._send_grouped(), name="redis-grouped")
-        return await call.done
+        return await self._grouped.call(_Script(script, list(keys), list(args)))
 
-    async def _send_grouped(self) -> None:
-        while self._grouped:
-            batch = [c for c in self._grouped if not c.done.done()]  # done: cancelled
-            self._grouped = []
-            try:
-                await self._send_batch(batch)
-            except BaseException:  # this task cancelled (the loop ends): so are the calls
-                for call in batch:
-                    call.done.cancel()
-                raise
-
-    async def _send_batch(self, batch: list[_Call]) -> None:
+    async def _send_grouped(self, batch: list[Call[_Script]]) -> None:
+        """One pipeline for a batch of `_run_grouped` calls (`grouped.py`)."""
         if len(batch) == 1:
-            await _settle(batch[0], self._run(batch[0].script, batch[0].keys, batch[0].args))
+            script = batch[0].item
+            batch[0].settle(True, await self._run(script.source, script.keys, script.args))
             return
-        try:
-            async with self._errors():
-                pipe = self._client().pipeline(transaction=False)
-                for call in batch:
-                    sha = self._registered(call.script).sha
-                    pipe.execute_command("EVALSHA", sha, len(call.keys), *call.keys, *call.args)
-                replies = await pipe.execute(raise_on_error=False)
-        except Exception as exc:  # the connection failed: no reply for any of them
-            for call in batch:
-                if not call.done.done():
-                    call.done.set_exception(exc)
-            return
-        for call, reply in zip(batch, replies, strict=True):
+        async with self._errors():  # the connection failed: no reply for any of them
+            pipe = self._client().pipeline(transaction=False)
+            for queued in batch:
+                script = queued.item
+                sha = self._registered(script.source).sha
+                pipe.execute_command("EVALSHA", sha, len(script.keys), *script.keys, *script.args)
+            replies = await pipe.execute(raise_on_error=False)
+        for queued, reply in zip(batch, replies, strict=True):
             if isinstance(reply, NoScriptError):  # not loaded yet (or flushed): `_run` loads it
-                await _settle(call, self._run(call.script, call.keys, call.args))
+                script = queued.item
+                try:
+                    queued.settle(True, await self._run(script.source, script.keys, script.args))
+                except StoreError as exc:
+                    queued.settle(False, exc)
             elif isinstance(reply, RedisError):
-                if not call.done.done():
-                    call.done.set_exception(StoreError(f"Redis error: {reply}"))
-            elif not call.done.done():
-                call.done.set_result(reply)
+                queued.settle(False, StoreError(f"Redis error: {reply}"))
+            else:
+                queued.settle(True, reply)
 
     async def _call(self, *command: Any) -> Any:
         async with self._errors():

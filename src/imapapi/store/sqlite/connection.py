@@ -12,14 +12,14 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from imapapi.errors import StoreError
 from imapapi.store.files import private_dir, private_file, tighten
+from imapapi.store.grouped import Call, Grouped
 from imapapi.store.sqlite.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,9 @@ class SqliteConnection:
         self.path = path
         self._db: aiosqlite.Connection | None = None
         self._lock: Any = None  # asyncio.Lock, created on open() inside the running loop
-        self._writes: list[_Write[Any]] = []  # `_tx_whole` calls waiting for the next batch
-        self._writer: asyncio.Task[None] | None = None
+        self._writes: Grouped[Callable[[sqlite3.Connection], Any]] = Grouped(
+            self._write_batch, "sqlite-writes"
+        )  # `_tx_whole`
 
     def __repr__(self) -> str:
         return f"<SqliteStore {self.path} {'open' if self._db else 'closed'}>"
@@ -63,9 +64,7 @@ class SqliteConnection:
         await self._migrate()
 
     async def close(self) -> None:
-        if self._writer is not None:
-            await asyncio.gather(self._writer, return_exceptions=True)  # queued writes land
-            self._writer = None
+        await self._writes.drain()  # queued writes land
         if self._db is not None:
             await self._db.close()
             self._db = None
@@ -140,54 +139,25 @@ class SqliteConnection:
         """
         if self._db is None:
             raise StoreError("store is not open")
-        write: _Write[T] = _Write(work, asyncio.get_running_loop().create_future())
-        self._writes.append(write)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_queued(), name="sqlite-writes")
-        return await write.done
+        result: T = await self._writes.call(work)
+        return result
 
-    async def _write_queued(self) -> None:
-        """Write what is queued, batch after batch, until nothing is (`_tx_whole`)."""
-        while self._writes:
-            async with self._lock:
-                batch = [w for w in self._writes if not w.done.done()]  # done: cancelled
-                self._writes = []
-                if not batch or self._db is None:
-                    for w in batch:
-                        w.done.set_exception(StoreError("store is not open"))
-                    continue
-                db = self._db
-                try:
-                    # aiosqlite's own way to run a call on its thread (`execute` and friends
-                    # are built on it); it has no public name for a callable of ours.
-                    outcomes = await db._execute(  # type: ignore[no-untyped-call]
-                        _write_batch, db._conn, [w.work for w in batch]
-                    )
-                except Exception as exc:  # BEGIN or COMMIT failed: nothing was written
-                    error = _store_error(exc)
-                    for w in batch:
-                        if not w.done.done():
-                            w.done.set_exception(error)
-                    continue
-                except BaseException:  # this task cancelled (the loop ends): so are the writes
-                    for w in batch:
-                        w.done.cancel()
-                    raise
-                for w, (ok, value) in zip(batch, outcomes, strict=True):
-                    if w.done.done():
-                        continue
-                    if ok:
-                        w.done.set_result(value)
-                    else:
-                        w.done.set_exception(_store_error(value))
-
-
-@dataclass(slots=True)
-class _Write(Generic[T]):
-    """One queued `_tx_whole` call: its work, and the future its caller awaits."""
-
-    work: Callable[[sqlite3.Connection], T]
-    done: asyncio.Future[T]
+    async def _write_batch(self, batch: list[Call[Callable[[sqlite3.Connection], Any]]]) -> None:
+        """One transaction for a batch of `_tx_whole` writes (`grouped.py`)."""
+        async with self._lock:
+            if self._db is None:
+                raise StoreError("store is not open")
+            db = self._db
+            try:
+                # aiosqlite's own way to run a call on its thread (`execute` and friends are
+                # built on it); it has no public name for a callable of ours.
+                outcomes = await db._execute(  # type: ignore[no-untyped-call]
+                    _write_batch, db._conn, [c.item for c in batch]
+                )
+            except sqlite3.Error as exc:  # BEGIN or COMMIT failed: nothing was written
+                raise _store_error(exc) from exc
+        for queued, (ok, value) in zip(batch, outcomes, strict=True):
+            queued.settle(ok, value if ok else _store_error(value))
 
 
 def _store_error(exc: BaseException) -> BaseException:
