@@ -23,7 +23,15 @@ from imapclient import response_parser
 from tests.servers.dovecot import Dovecot
 from tests.servers.webhooks import WebhookReceiver
 
-from bench.common import PASSWORD, Table, median, message, percentile, raise_file_limit
+from bench.common import (
+    PASSWORD,
+    Table,
+    median,
+    memory_dir,
+    message,
+    percentile,
+    raise_file_limit,
+)
 from bench.listing import bench_list
 from bench.rawimap import RawClient
 from bench.scale import bench_scale, scale_summary
@@ -489,21 +497,10 @@ def summary(results: dict[str, Any]) -> Table:
     return table
 
 
-def _memory_dir() -> Path | None:
-    """A fresh directory on /dev/shm (tmpfs) when there is one; None: the default temp dir."""
-    shm = Path("/dev/shm")
-    if not (shm.is_dir() and os.access(shm, os.W_OK)):
-        return None
-    return Path(tempfile.mkdtemp(prefix="imapapi-bench-dovecot-", dir=shm))
-
-
 async def run(opts: Options) -> int:
     raise_file_limit()
     work = Path(tempfile.mkdtemp(prefix="imapapi-bench-"))
-    # The mail server's files in memory: it stands for a remote server, whose disk is not
-    # what we measure. On this shared machine the disk's write-back made Dovecot's APPENDs
-    # vary from 1,200 to 16,000 a second between runs (imapapi's own store stays on disk).
-    mail_dir = _memory_dir()
+    mail_dir = memory_dir("dovecot")
     dovecot = Dovecot(mail_dir)
     receiver = WebhookReceiver()
     results: dict[str, Any] = {}

@@ -23,7 +23,7 @@ from typing import Any
 from tests.servers.dovecot import Dovecot
 from tests.servers.redis import REDIS_SERVER, RedisServer
 
-from bench.common import PASSWORD, Table, raise_file_limit
+from bench.common import PASSWORD, Table, memory_dir, raise_file_limit
 from bench.spawn import Child
 
 DEFAULT_SIZES = (1000, 5000, 10000)
@@ -44,7 +44,8 @@ async def bench_scale(
 
     biggest = max(sizes)
     raise_file_limit()  # inherited by Dovecot and the children
-    dovecot = Dovecot(connections=biggest)
+    mail_dir = memory_dir("scale")
+    dovecot = Dovecot(mail_dir, connections=biggest)
     redis = _redis_server()
     runs: dict[int, dict[str, dict[str, Any]]] = {}
     try:
@@ -88,6 +89,8 @@ async def bench_scale(
         if redis is not None:
             redis.close()
         dovecot.close()
+        if mail_dir is not None:
+            shutil.rmtree(mail_dir, ignore_errors=True)
     return scale_table(sizes, runs), scale_results(sizes, runs)
 
 
