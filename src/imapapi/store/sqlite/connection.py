@@ -2,7 +2,8 @@
 transactions that every other module of this package goes through.
 
 One connection serializes every statement on aiosqlite's worker thread; an asyncio lock keeps
-multi-statement transactions from interleaving between coroutines.
+multi-statement transactions from interleaving between coroutines. The hot writes are grouped:
+one transaction for all those queued meanwhile (`_tx_whole`, `store/grouped.py`).
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ class SqliteConnection:
                 # aiosqlite's own way to run a call on its thread (`execute` and friends are
                 # built on it); it has no public name for a callable of ours.
                 outcomes = await db._execute(  # type: ignore[no-untyped-call]
-                    _write_batch, db._conn, [c.item for c in batch]
+                    _one_transaction, db._conn, [c.item for c in batch]
                 )
             except sqlite3.Error as exc:  # BEGIN or COMMIT failed: nothing was written
                 raise _store_error(exc) from exc
@@ -168,7 +169,7 @@ def _store_error(exc: BaseException) -> BaseException:
     return exc
 
 
-def _write_batch(
+def _one_transaction(
     conn: sqlite3.Connection, works: list[Callable[[sqlite3.Connection], Any]]
 ) -> list[tuple[bool, Any]]:
     """Run `works` in one transaction, each whole or not at all; (True, result) or (False,
