@@ -150,8 +150,7 @@ class RedisConnection:
     async def _send_grouped(self, batch: list[Call[_Script]]) -> None:
         """One pipeline for a batch of `_run_grouped` calls (`grouped.py`)."""
         if len(batch) == 1:
-            script = batch[0].item
-            batch[0].settle(True, await self._run(script.source, script.keys, script.args))
+            await self._run_alone(batch[0])
             return
         async with self._errors():  # the connection failed: no reply for any of them
             pipe = self._client().pipeline(transaction=False)
@@ -162,15 +161,19 @@ class RedisConnection:
             replies = await pipe.execute(raise_on_error=False)
         for queued, reply in zip(batch, replies, strict=True):
             if isinstance(reply, NoScriptError):  # not loaded yet (or flushed): `_run` loads it
-                script = queued.item
-                try:
-                    queued.settle(True, await self._run(script.source, script.keys, script.args))
-                except StoreError as exc:
-                    queued.settle(False, exc)
+                await self._run_alone(queued)
             elif isinstance(reply, RedisError):
                 queued.settle(False, StoreError(f"Redis error: {reply}"))
             else:
                 queued.settle(True, reply)
+
+    async def _run_alone(self, queued: Call[_Script]) -> None:
+        """One grouped call by `_run`, its own round trip, its outcome settled."""
+        script = queued.item
+        try:
+            queued.settle(True, await self._run(script.source, script.keys, script.args))
+        except StoreError as exc:
+            queued.settle(False, exc)
 
     async def _call(self, *command: Any) -> Any:
         async with self._errors():

@@ -177,21 +177,14 @@ def _one_transaction(
     conn.execute("BEGIN IMMEDIATE")
     outcomes: list[tuple[bool, Any]] = []
     try:
-        if len(works) == 1:  # no other write to keep: no SAVEPOINT needed
+        for work in works:
+            conn.execute("SAVEPOINT w")
             try:
-                outcomes.append((True, works[0](conn)))
+                outcomes.append((True, work(conn)))
             except Exception as exc:
-                conn.execute("ROLLBACK")
-                return [(False, exc)]
-        else:
-            for work in works:
-                conn.execute("SAVEPOINT w")
-                try:
-                    outcomes.append((True, work(conn)))
-                except Exception as exc:
-                    conn.execute("ROLLBACK TO w")
-                    outcomes.append((False, exc))
-                conn.execute("RELEASE w")
+                conn.execute("ROLLBACK TO w")
+                outcomes.append((False, exc))
+            conn.execute("RELEASE w")
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:  # a failed COMMIT leaves it open
