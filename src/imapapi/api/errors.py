@@ -151,6 +151,8 @@ async def answer_exception(request: Request, exc: Exception) -> JSONResponse:
     middleware of api/guard.py sits above FastAPI's exception handling)."""
     if isinstance(exc, errors.ImapApiError):
         return await _on_imapapi_error(request, exc)
+    if isinstance(exc, StarletteHTTPException):
+        return await _on_http_error(request, exc)
     return await _on_unexpected(request, exc)
 
 

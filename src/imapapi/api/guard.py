@@ -11,7 +11,9 @@ route's cap at once and counts the body as it arrives, so a chunked body stops a
 The cap is `upload_body_size` for the message upload and /submit, `max_body_size` for
 everything else. Every HTTP request, refused here or answered below, is counted by method,
 route template and status (metrics/http.py). One layer rather than two: each wraps `send`
-and `receive`, per request.
+and `receive`, per request. Having found the route, it calls the hot read routes' endpoints
+itself when a request is plainly valid (api/direct.py), past FastAPI's routing and dependency
+solving.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from imapapi.api import access
 from imapapi.api.deps import AUTHORIZED, authorize
+from imapapi.api.direct import DirectRoutes
 from imapapi.api.errors import BodyTooLarge, answer_exception, body_too_large_response
-from imapapi.api.routeindex import Found, RouteIndex
+from imapapi.api.routeindex import Found, RouteIndex, flatten
 from imapapi.metrics.http import route_template
 from imapapi.service import Service
 
@@ -45,13 +48,17 @@ class RequestGuard:
     def __init__(self, app: ASGIApp, service: Service) -> None:
         self.app = app
         self.service = service
-        self._routes: RouteIndex | None = None  # built at the first request: every route is in
+        # Built at the first request, when every route is in.
+        self._routes: RouteIndex | None = None
+        self._direct: DirectRoutes | None = None
 
     def route(self, scope: Scope) -> Found | None:
         """The route the router will pick for this request."""
         if self._routes is None:
             app: Any = scope.get("app")
-            self._routes = RouteIndex(getattr(getattr(app, "router", None), "routes", []))
+            routes = getattr(getattr(app, "router", None), "routes", [])
+            self._routes = RouteIndex(routes)
+            self._direct = DirectRoutes(flatten(routes))
         return self._routes.find(scope)
 
     def cap(self, scope: Scope) -> BodyTooLarge:
@@ -119,6 +126,9 @@ class RequestGuard:
                     raise over
             return message
 
+        if found is not None and found.full:
+            if await self._serve_direct(scope, request, receive, send, found):
+                return
         try:
             await self.app(scope, capped_receive, send)
         except BodyTooLarge as exc:
@@ -126,6 +136,21 @@ class RequestGuard:
             if answered():
                 raise
             await body_too_large_response(exc)(scope, receive, send)
+
+    async def _serve_direct(
+        self, scope: Scope, request: Request, receive: Receive, send: Send, found: Found
+    ) -> bool:
+        """Answer a hot read route without FastAPI's layers (api/direct.py); False when the
+        route or the request is not one for that, and FastAPI must answer."""
+        direct = self._direct.get(scope, found.route) if self._direct is not None else None
+        if direct is None:
+            return False
+        response = await direct.serve(scope, request, found.params)
+        if response is None:
+            return False
+        scope["route"] = found.route  # for the metrics, as the router would have set it
+        await response(scope, receive, send)
+        return True
 
     async def _refuse(
         self, scope: Scope, receive: Receive, send: Send, response: Any, found: Found | None
