@@ -308,7 +308,10 @@ class AccountSyncer:
         timeout = min(self._idle_restart, self._relist_interval if notify else self._poll_interval)
         if conn.has_capability("IDLE"):
             async with conn.idle():
-                arrived = await self._next_event(conn, timeout)
+                if notify:
+                    arrived = await self._idle_until_change(conn, timeout)
+                else:
+                    arrived = await self._next_event(conn, timeout)
         else:
             arrived = await self._next_event(conn, min(timeout, 30.0))
             await conn.noop()
@@ -323,6 +326,27 @@ class AccountSyncer:
                 # STATUS cannot see flag changes without HIGHESTMODSEQ (RFC 7162 §3.1.2):
                 # compare every folder's flags now and then instead.
                 self._dirty |= set(self._folders)
+
+    async def _idle_until_change(self, conn: ImapConnection, timeout: float) -> bool:
+        """In IDLE with NOTIFY: wait until the server reports something to sync; False when
+        `timeout` passes first.
+
+        A reported STATUS is compared with the stored state right here, still idling. When no
+        folder differs (Dovecot echoes a STATUS of every folder after the first IDLE, changed
+        or not) the IDLE goes on: ending it and starting it again would cost a round trip, and
+        the server's work, per account. Anything else ends the IDLE as any event did before.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while await self._next_event(conn, deadline - loop.time()):
+            self._take_events(conn)
+            if self._dirty or self._relist or not self._reported:
+                return True
+            reported, self._reported = self._reported, set()
+            self._dirty |= await self._needing_sync(conn, reported)
+            if self._dirty:
+                return True
+        return False
 
     @staticmethod
     async def _next_event(conn: ImapConnection, timeout: float) -> bool:

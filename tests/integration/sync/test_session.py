@@ -220,3 +220,39 @@ async def sent(api: Api, account: str) -> list[str]:
     response = await api.client.get(f"/v1/logs/{account}")
     assert response.status_code == 200
     return [line for line in response.text.splitlines() if line.split(" ", 3)[2:3] == ["C"]]
+
+
+async def test_a_status_echo_with_nothing_new_does_not_end_the_idle(
+    api: Api, dovecot: Dovecot, imap_user: ImapUser, webhook_receiver: WebhookReceiver
+) -> None:
+    """Dovecot answers the first IDLE after NOTIFY with a STATUS of every folder, changed or
+    not. They match what the first sync stored, so the IDLE goes on (no DONE, no second IDLE:
+    a round trip and the server's work per account saved); news still ends it."""
+    account = await register(api, dovecot, imap_user, webhook_receiver)
+
+    async def log() -> list[tuple[str, str]]:
+        response = await api.client.get(f"/v1/logs/{account}")
+        assert response.status_code == 200
+        lines = [line.split(" ", 3) for line in response.text.splitlines()]
+        return [(f[2], f[3]) for f in lines if len(f) == 4 and f[1] == "primary"]
+
+    deadline = time.monotonic() + 10
+    while True:
+        lines = await log()
+        idled = [n for n, (side, text) in enumerate(lines) if side == "C" and "IDLE" in text]
+        echoed = [
+            text for side, text in lines[idled[0] :] if side == "S" and text.startswith("* STATUS")
+        ] if idled else []  # fmt: skip
+        if len(echoed) >= 6:  # INBOX and the five special-use folders
+            break
+        assert time.monotonic() < deadline, lines
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)  # time enough for a DONE had the echo ended the IDLE
+    sent = [text for side, text in (await log())[idled[0] :] if side == "C"]
+    assert len(sent) == 1 and sent[0].endswith(" IDLE"), sent
+
+    dovecot.deliver(imap_user, message("after the echo"))
+    [hook] = await webhook_receiver.wait_for(lambda r: r.event == "messageNew", timeout=10)
+    assert hook.json["data"]["subject"] == "after the echo"
+    sent = [text for side, text in (await log())[idled[0] :] if side == "C"]
+    assert sent[1] == "DONE", sent
