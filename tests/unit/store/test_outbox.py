@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import random
+
 from imapapi.store.base import NewEvent, Store
+from imapapi.store.sqlite.outbox import HEAD_WINDOW
 from tests.unit.store.conftest import event
 
 
@@ -93,3 +96,52 @@ async def test_events_delivered_removes_a_batch_across_accounts(store: Store) ->
     left = await store.due_events(now=1000.0, limit=10, per_account=5)
     assert [e.event_id for e in left] == ["a2", "b2"]
     assert (await store.outbox_stats(now=1000.0))["pending"] == 2
+
+
+async def test_a_waiting_backlog_does_not_hide_the_accounts_behind_it(store: Store) -> None:
+    """An account whose head waits (a retry later) with a backlog longer than SQLite's first
+    look at the oldest rows (`HEAD_WINDOW` per account asked for): the next account's head is
+    still handed out, at once."""
+    await store.add_events(
+        [event(f"a{n}", "a") for n in range(3 * HEAD_WINDOW)] + [event("b0", "b")]
+    )
+    [head] = await store.due_events(now=1000.0, limit=1)
+    assert head.event_id == "a0"
+    await store.event_retry(head.seq, attempts=1, next_attempt=5000.0, error="HTTP 503")
+    assert [e.event_id for e in await store.due_events(now=1000.0, limit=1)] == ["b0"]
+    assert [e.event_id for e in await store.due_events(now=1000.0, limit=5)] == ["b0"]
+    busy = await store.due_events(now=1000.0, limit=1, exclude=["b"])
+    assert busy == []
+
+
+async def test_due_heads_match_a_model_of_the_queue(store: Store) -> None:
+    """Random queues (interleaved accounts, waiting heads, dead rows, busy accounts) against
+    the rule itself: the oldest `limit` due heads, each with its run behind it."""
+    rng = random.Random(17)
+    pending: dict[str, list[tuple[int, str]]] = {}  # account → [(seq, event id)] in order
+    waiting: set[str] = set()
+    for n in range(600):
+        account = f"acct{rng.randrange(40) if n % 3 else rng.randrange(4)}"
+        await store.add_events([event(f"e{n}", account)])
+    for due in await store.due_events(now=1000.0, limit=1000, per_account=1000):
+        pending.setdefault(due.account, []).append((due.seq, due.event_id))
+    for account, run in pending.items():  # some heads wait, some die
+        roll = rng.random()
+        if roll < 0.2:
+            await store.event_retry(run[0][0], 1, next_attempt=9000.0, error="HTTP 500")
+            waiting.add(account)
+        elif roll < 0.3:
+            await store.event_dead(run[0][0], 9, "gone")
+            run.pop(0)
+    for limit, per_account in [(1, 1), (2, 3), (5, 1), (16, 2), (64, 4)]:
+        exclude = sorted(rng.sample(sorted(pending), 3))
+        heads = sorted(
+            (run[0][0], account)
+            for account, run in pending.items()
+            if run and account not in waiting and account not in exclude
+        )[:limit]
+        expected = [eid for _, account in heads for _, eid in pending[account][:per_account]]
+        due = await store.due_events(
+            now=1000.0, limit=limit, per_account=per_account, exclude=exclude
+        )
+        assert [e.event_id for e in due] == expected, (limit, per_account)

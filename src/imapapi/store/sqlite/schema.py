@@ -117,4 +117,9 @@ MIGRATIONS: list[str] = [
         expires REAL NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 5: the pending events in seq order with their accounts, so that `due_events` reads the
+    # oldest few without walking every pending row (issue 17).
+    f"""
+    CREATE INDEX outbox_order ON {keys.OUTBOX} (dead, seq, account);
+    """,
 ]
