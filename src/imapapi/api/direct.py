@@ -91,7 +91,7 @@ class DirectRoute:
                     return None
                 arguments[field.name] = value
         try:
-            arguments[self.session_name] = await get_session(account, request)
+            arguments[self.session_name] = await get_session(account=account, request=request)
             return await self.endpoint(**arguments)
         except (errors.ImapApiError, StarletteHTTPException) as exc:
             return await answer_exception(request, exc)
