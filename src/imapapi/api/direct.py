@@ -119,9 +119,6 @@ class DirectRoutes:
             if direct is not None:
                 self._routes[id(route)] = direct
 
-    def __contains__(self, route: BaseRoute) -> bool:
-        return id(route) in self._routes
-
     def get(self, scope: Scope, route: BaseRoute) -> DirectRoute | None:
         """The direct form of `route` for this request, or None: FastAPI serves it."""
         if scope["method"] != "GET":

@@ -27,6 +27,37 @@ INSERT_EVENT = (
 # Pending rows per account asked for that `due_events` reads before it computes every head.
 HEAD_WINDOW = 64
 
+_EVENT_COLUMNS = (
+    "o.seq, o.event_id, o.account, o.payload, o.created, o.attempts, o.next_attempt, "
+    "o.last_error, o.dead"
+)
+
+
+def _due_heads(source: str) -> str:
+    """The oldest `limit` due heads of the accounts in `source`, each with the run behind it,
+    `per_account` rows deep (read through the (dead, account, seq) index)."""
+    return (
+        f"WITH heads AS (SELECT o.seq, o.account FROM {keys.OUTBOX} o "
+        f"JOIN (SELECT MIN(seq) AS head FROM {source} WHERE dead = 0 "
+        "GROUP BY account) h ON o.seq = h.head "
+        "WHERE o.next_attempt <= ? AND o.account NOT IN (SELECT value FROM json_each(?)) "
+        "ORDER BY o.seq LIMIT ?) "
+        f"SELECT {_EVENT_COLUMNS} FROM heads JOIN {keys.OUTBOX} o "
+        "ON o.account = heads.account "
+        f"WHERE o.seq IN (SELECT seq FROM {keys.OUTBOX} WHERE dead = 0 "
+        "AND account = heads.account ORDER BY seq LIMIT ?) "
+        "ORDER BY heads.seq, o.seq"
+    )
+
+
+# Every account's head, and those among the oldest pending rows of the accounts not excluded
+# (through the (dead, seq, account) index): `due_events`.
+_DUE = _due_heads(keys.OUTBOX)
+_DUE_IN_WINDOW = _due_heads(
+    f"(SELECT seq, account, dead FROM {keys.OUTBOX} WHERE dead = 0 "
+    "AND account NOT IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?)"
+)
+
 
 def event_rows(events: list[NewEvent]) -> list[tuple[str, str, str, float, float]]:
     """The parameters of INSERT_EVENT, one tuple per event."""
@@ -44,11 +75,6 @@ class SqliteOutbox(SqliteConnection):
         if events:
             async with self._tx() as db:
                 await insert_events(db, events)
-
-    _EVENT_COLUMNS = (
-        "o.seq, o.event_id, o.account, o.payload, o.created, o.attempts, o.next_attempt, "
-        "o.last_error, o.dead"
-    )
 
     @staticmethod
     def _event(row: Any) -> QueuedEvent:
@@ -86,36 +112,13 @@ class SqliteOutbox(SqliteConnection):
         # head is computed, a walk of every pending row: done each time, that walk cost
         # O(pending) per call, and during a burst of 10,000 new accounts' events, quadratic.
         excluded = json.dumps(list(exclude))
-        window = (
-            f"(SELECT seq, account, dead FROM {keys.OUTBOX} WHERE dead = 0 "
-            "AND account NOT IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?)"
-        )
         async with self._read() as db:
             rows = await db.execute_fetchall(
-                self._due_query(window),
-                (excluded, limit * HEAD_WINDOW, now, excluded, limit, per_account),
+                _DUE_IN_WINDOW, (excluded, limit * HEAD_WINDOW, now, excluded, limit, per_account)
             )
             if len({row[2] for row in rows}) < limit:
-                rows = await db.execute_fetchall(
-                    self._due_query(keys.OUTBOX), (now, excluded, limit, per_account)
-                )
+                rows = await db.execute_fetchall(_DUE, (now, excluded, limit, per_account))
         return [self._event(row) for row in rows]
-
-    def _due_query(self, source: str) -> str:
-        """The oldest `limit` due heads of the accounts in `source`, each with the run behind
-        it, `per_account` rows deep (read through the (dead, account, seq) index)."""
-        return (
-            f"WITH heads AS (SELECT o.seq, o.account FROM {keys.OUTBOX} o "
-            f"JOIN (SELECT MIN(seq) AS head FROM {source} WHERE dead = 0 "
-            "GROUP BY account) h ON o.seq = h.head "
-            "WHERE o.next_attempt <= ? AND o.account NOT IN (SELECT value FROM json_each(?)) "
-            "ORDER BY o.seq LIMIT ?) "
-            f"SELECT {self._EVENT_COLUMNS} FROM heads JOIN {keys.OUTBOX} o "
-            "ON o.account = heads.account "
-            f"WHERE o.seq IN (SELECT seq FROM {keys.OUTBOX} WHERE dead = 0 "
-            "AND account = heads.account ORDER BY seq LIMIT ?) "
-            "ORDER BY heads.seq, o.seq"
-        )
 
     async def events_delivered(self, seqs: Sequence[int]) -> None:
         if seqs:
@@ -142,7 +145,7 @@ class SqliteOutbox(SqliteConnection):
     async def list_dead_events(self, offset: int, limit: int) -> Page:
         async with self._read() as db:
             rows = await db.execute_fetchall(
-                f"SELECT {self._EVENT_COLUMNS} FROM {keys.OUTBOX} o WHERE o.dead = 1 "
+                f"SELECT {_EVENT_COLUMNS} FROM {keys.OUTBOX} o WHERE o.dead = 1 "
                 "ORDER BY o.seq LIMIT ? OFFSET ?",
                 (limit, offset),
             )
