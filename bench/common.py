@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import resource
+import shutil
+import signal
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -161,3 +165,35 @@ def fmt(value: float | None, unit: str) -> str:
     if unit == "B":
         return f"{value:,.1f} B"
     return f"{value:,.0f} {unit}".strip()
+
+
+class PySpy:
+    """`py-spy record` of a child while the block runs, into PREFIX.LABEL.txt, when
+    IMAPAPI_BENCH_PYSPY=PREFIX (webhooks: the timed window; list: each concurrent phase)."""
+
+    def __init__(self, pid: int, label: str) -> None:
+        self.pid, self.label = pid, label
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> PySpy:
+        prefix = os.environ.get("IMAPAPI_BENCH_PYSPY")
+        if prefix:
+            out = f"{prefix}.{self.label}.txt"
+            self.proc = await asyncio.create_subprocess_exec(
+                shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
+                "record", "--format", "raw", "--rate", _pyspy_rate(), "-p", str(self.pid),
+                "-o", out, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            await asyncio.sleep(0.5)  # attached before the window starts
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGINT)
+            await self.proc.wait()
+
+
+def _pyspy_rate() -> str:
+    """Samples a second (IMAPAPI_BENCH_PYSPY_RATE, default 200): more show more, and slow the
+    child more."""
+    return os.environ.get("IMAPAPI_BENCH_PYSPY_RATE", "200")

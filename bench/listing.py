@@ -23,7 +23,7 @@ from typing import Any
 
 from imapclient import response_parser
 
-from bench.common import PASSWORD, Table, percentile
+from bench.common import PASSWORD, PySpy, Table, percentile
 from bench.rawimap import RawClient
 from bench.spawn import Child
 from imapapi.syncing.classification import SUMMARY_HEADERS
@@ -154,7 +154,7 @@ def process_cpu(pid: int) -> float:
 
 
 async def http_side(
-    port: int, token: str, total: int, samples: int, server_pid: int
+    port: int, token: str, total: int, samples: int, server_pid: int, label: str
 ) -> dict[str, Any]:
     # aiohttp rather than httpx as the client: it costs a fraction of the CPU per request, and
     # the client shares this machine's two cores with the server and Dovecot.
@@ -190,7 +190,10 @@ async def http_side(
             await timed(20, lambda url=url: get(url))  # warm: routes, caches, the connection
             cpu = process_cpu(server_pid)
             out[name] = await timed(samples, lambda url=url: get(url))
-            out[f"{name}_conc"] = await concurrent(CONCURRENCY, samples, [lambda url=url: get(url)])
+            async with PySpy(server_pid, f"{label}-{name}"):
+                out[f"{name}_conc"] = await concurrent(
+                    CONCURRENCY, samples, [lambda url=url: get(url)]
+                )
             out[f"{name}_cpu"] = (process_cpu(server_pid) - cpu) / (samples * (1 + CONCURRENCY))
     return out
 
@@ -394,7 +397,12 @@ async def bench_list(
         try:
             listening = await child.next("listening")
             got = await http_side(
-                listening["port"], listening["token"], total, samples, child.proc.pid
+                listening["port"],
+                listening["token"],
+                total,
+                samples,
+                child.proc.pid,
+                f"list{suffix}",
             )
         finally:
             await child.stop()

@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import signal
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tests.servers.dovecot import Dovecot
 from tests.servers.redis import RedisServer
 
-from bench.common import PASSWORD, Table, machine_busy, message
+from bench.common import PASSWORD, PySpy, Table, machine_busy, message
 from bench.hookchild import subject
 from bench.rawimap import RawClient
 from bench.spawn import Child
@@ -44,37 +41,6 @@ async def _say(child: Child, line: str) -> None:
     assert child.proc.stdin is not None
     child.proc.stdin.write(line.encode() + b"\n")
     await child.proc.stdin.drain()
-
-
-class _Profile:
-    """`py-spy record` of a child during the timed window, when IMAPAPI_BENCH_PYSPY=PREFIX."""
-
-    def __init__(self, pid: int, label: str) -> None:
-        self.pid, self.label = pid, label
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def __aenter__(self) -> _Profile:
-        prefix = os.environ.get("IMAPAPI_BENCH_PYSPY")
-        if prefix:
-            out = f"{prefix}.{self.label}.txt"
-            self.proc = await asyncio.create_subprocess_exec(
-                shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
-                "record", "--format", "raw", "--rate", _pyspy_rate(), "-p", str(self.pid),
-                "-o", out, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            )  # fmt: skip
-            await asyncio.sleep(0.5)  # attached before the window starts
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGINT)
-            await self.proc.wait()
-
-
-def _pyspy_rate() -> str:
-    """Samples a second (IMAPAPI_BENCH_PYSPY_RATE, default 200): more show more, and slow the
-    child more."""
-    return os.environ.get("IMAPAPI_BENCH_PYSPY_RATE", "200")
 
 
 def process_cpu(pid: int) -> float:
@@ -129,7 +95,7 @@ async def imapapi_run(
     # mailbox once after NOTIFY SET); read here, so the watcher's next STATUS is the run's.
     await watcher.command(b"NOOP")
     pushed = asyncio.create_task(_first_push(watcher))
-    async with _Profile(service.proc.pid, label):
+    async with PySpy(service.proc.pid, label):
         cpu, busy = process_cpu(service.proc.pid), machine_busy()
         started = time.monotonic()
         await _append_all(clients, events, label, APPEND_BATCH)
