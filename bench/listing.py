@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import socket
 import time
@@ -23,7 +22,7 @@ from typing import Any
 
 from imapclient import response_parser
 
-from bench.common import PASSWORD, PySpy, Table, percentile
+from bench.common import PASSWORD, PySpy, Table, percentile, process_cpu
 from bench.rawimap import RawClient
 from bench.spawn import Child
 from imapapi.syncing.classification import SUMMARY_HEADERS
@@ -145,12 +144,6 @@ async def raw_page(
     )
     out[f"{name}_cpu"] = (time.process_time() - cpu) / (samples * (1 + CONCURRENCY))
     return out
-
-
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def http_side(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tests.servers.dovecot import Dovecot
 from tests.servers.redis import RedisServer
 
-from bench.common import PASSWORD, PySpy, Table, machine_busy, message
+from bench.common import PASSWORD, PySpy, Table, machine_busy, message, process_cpu, tree_cpu
 from bench.hookchild import subject
 from bench.rawimap import RawClient
 from bench.spawn import Child
@@ -41,13 +41,6 @@ async def _say(child: Child, line: str) -> None:
     assert child.proc.stdin is not None
     child.proc.stdin.write(line.encode() + b"\n")
     await child.proc.stdin.drain()
-
-
-def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process so far, all its threads (/proc/PID/stat)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _append_all(clients: list[RawClient], events: int, label: str, batch: int) -> None:
@@ -97,6 +90,7 @@ async def imapapi_run(
     pushed = asyncio.create_task(_first_push(watcher))
     async with PySpy(service.proc.pid, label):
         cpu, busy = process_cpu(service.proc.pid), machine_busy()
+        split = _others(dovecot, receiver)
         started = time.monotonic()
         await _append_all(clients, events, label, APPEND_BATCH)
         appended = time.monotonic()
@@ -107,6 +101,7 @@ async def imapapi_run(
             got = await receiver.next("received")
             raise RuntimeError(f"webhooks {label}: not every event arrived: {got}") from None
         cpu, busy = process_cpu(service.proc.pid) - cpu, machine_busy() - busy
+        split = {k: v - split[k] for k, v in _others(dovecot, receiver).items()}
     push_at = await asyncio.wait_for(pushed, 10.0)
     for client in [*clients, watcher]:
         await client.close()
@@ -114,8 +109,19 @@ async def imapapi_run(
     ours = min((at for at in report["pushes"] if at >= started), default=float("nan"))
     return {
         **got, "started": started, "appended": appended, "cpu": cpu, "busy": busy,
-        "push_at": push_at, "our_push_at": ours,
+        **split, "push_at": push_at, "our_push_at": ours,
     }  # fmt: skip
+
+
+def _others(dovecot: Dovecot | None, receiver: Child) -> dict[str, float]:
+    """CPU seconds so far of the run's other parts: Dovecot's processes, the receiver, and
+    this process (the driver: the APPEND client), for the split of the machine's CPU per
+    event."""
+    return {
+        "dovecot": sum(tree_cpu(pid) for pid in dovecot.pids) if dovecot else 0.0,
+        "receiver": process_cpu(receiver.proc.pid),
+        "driver": process_cpu(os.getpid()),
+    }
 
 
 async def _watch(dovecot: Dovecot, user: str) -> RawClient:
@@ -155,11 +161,12 @@ async def posting_run(
     }
     bare = await Child.start(mode, cfg, module="bench.hookchild")
     started = (await bare.next("started"))["at"]
-    cpu, busy = process_cpu(bare.proc.pid), machine_busy()
+    cpu, busy, split = process_cpu(bare.proc.pid), machine_busy(), _others(None, receiver)
     got = await receiver.next("received")
     cpu, busy = process_cpu(bare.proc.pid) - cpu, machine_busy() - busy
+    split = {k: v - split[k] for k, v in _others(None, receiver).items()}
     await bare.finish()
-    return {**got, "started": started, "cpu": cpu, "busy": busy}
+    return {**got, **split, "started": started, "cpu": cpu, "busy": busy}
 
 
 async def bench_webhooks(
@@ -249,6 +256,17 @@ def _table(
             run["busy"] / events * 1e6,
             "us",
         )
+        for key, part in (
+            ("dovecot", "Dovecot's processes (APPENDs, NOTIFY, imapapi's commands)"),
+            ("receiver", "the receiver"),
+            ("driver", "the APPEND client"),
+        ):
+            table.add(
+                f"    {name}: … of it {part}",
+                bare[key] / events * 1e6 if key == "receiver" else None,
+                run[key] / events * 1e6,
+                "us",
+            )
         drain = runs[f"drain-{store}"]
         table.add(
             f"  {name}: delivery alone (outbox filled first)",

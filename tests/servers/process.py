@@ -152,6 +152,11 @@ class ServerProcesses:
         return "\n".join(text.splitlines()[-lines:])
 
     @property
+    def pids(self) -> list[int]:
+        """The process ids of the server's group leaders (the bench reads their CPU)."""
+        return [p.pid for p in self._processes]
+
+    @property
     def running(self) -> bool:
         return bool(self._processes) and all(p.poll() is None for p in self._processes)
 
