@@ -83,43 +83,36 @@ def machine_busy() -> float:
 
 def process_cpu(pid: int) -> float:
     """User + system CPU seconds of a process so far, all its threads (/proc/PID/stat)."""
-    return sum(_stat_cpu(pid)[:2]) / os.sysconf("SC_CLK_TCK")
+    _, utime, stime, _ = _stat(pid)
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
 
 def tree_cpu(root: int) -> float:
-    """CPU seconds of a process and every descendant so far, the exited ones it reaped
+    """CPU seconds of a process and every descendant so far, the exited ones they reaped
     included (/proc: Dovecot's master and its login, auth and imap processes)."""
     children: dict[int, list[int]] = {}
+    ticks: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                children.setdefault(_stat_ppid(int(entry)), []).append(int(entry))
+                ppid, utime, stime, reaped = _stat(int(entry))
             except OSError:  # exited meanwhile
                 continue
-    ticks, todo = 0, [root]
+            children.setdefault(ppid, []).append(int(entry))
+            ticks[int(entry)] = utime + stime + reaped
+    total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        try:
-            ticks += sum(_stat_cpu(pid))
-        except OSError:
-            continue
+        total += ticks.get(pid, 0)
         todo.extend(children.get(pid, ()))
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return total / os.sysconf("SC_CLK_TCK")
 
 
-def _stat_fields(pid: int) -> list[str]:
+def _stat(pid: int) -> tuple[int, int, int, int]:
+    """ppid, utime, stime, and the reaped children's cutime + cstime (clock ticks)."""
     with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().rsplit(")", 1)[1].split()
-
-
-def _stat_ppid(pid: int) -> int:
-    return int(_stat_fields(pid)[1])
-
-
-def _stat_cpu(pid: int) -> tuple[int, int, int, int]:
-    """utime, stime, and the reaped children's cutime, cstime, in clock ticks."""
-    fields = _stat_fields(pid)
-    return int(fields[11]), int(fields[12]), int(fields[13]), int(fields[14])
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return int(fields[1]), int(fields[11]), int(fields[12]), int(fields[13]) + int(fields[14])
 
 
 def percentile(values: Sequence[float], p: float) -> float:
